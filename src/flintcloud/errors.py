@@ -1,0 +1,90 @@
+"""One error hierarchy for every layer: each error knows its HTTP status and CLI exit code."""
+
+from __future__ import annotations
+
+
+class FlintError(Exception):
+    """Base of all flintcloud errors. `source` names the file, `field` the key or JSON path."""
+
+    code = "internal"
+    title = "Internal error"
+    http_status = 500
+    exit_code = 1
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        source: str | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.detail = detail
+        self.source = source
+        self.field = field
+        self.hint = hint
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = ": ".join(part for part in (self.source, self.field) if part)
+        text = f"{where}: {self.detail}" if where else self.detail
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "source": self.source,
+                "field": self.field, "hint": self.hint}
+
+
+class InputError(FlintError):
+    """The user's input (config, file, parameter) is wrong; nothing ran."""
+
+    code = "invalid_input"
+    title = "Invalid input"
+    http_status = 422
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    code = "invalid_config"
+    title = "Invalid configuration"
+
+
+class ParameterDbError(InputError):
+    code = "invalid_parameters"
+    title = "Invalid parameter database"
+
+
+class RasterError(InputError):
+    code = "invalid_raster"
+    title = "Invalid raster"
+
+
+class NotFoundError(FlintError):
+    code = "not_found"
+    title = "Not found"
+    http_status = 404
+    exit_code = 4
+
+
+class SimulationError(FlintError):
+    """A land unit could not be simulated (FLINT's SimulationError), e.g. a forbidden negative transfer."""
+
+    code = "simulation_failed"
+    title = "Simulation failed"
+    http_status = 422
+    exit_code = 3
+
+
+class EngineInvariantError(FlintError):
+    """An invariant such as conservation of mass broke: a bug, never the user's fault."""
+
+    code = "invariant_violated"
+    title = "Engine invariant violated"
+
+
+class CancelledError(FlintError):
+    code = "cancelled"
+    title = "Cancelled"
+    http_status = 409
+    exit_code = 130

@@ -1,0 +1,1 @@
+"""Modules of FLINT's `internal.flint` library: transaction managers, sequencers, outputers."""

@@ -1,0 +1,256 @@
+"""FLINT's OperationManagerSimple over a batch of land units (flint-core-spec §6).
+
+Fluxes are fixed when an operation is submitted, from the live pool values, and applied later,
+flux by flux, in submission then transfer order: ``pools[src] -= v`` then ``pools[dst] += v``.
+Keeping that exact sequence of float operations per land unit is what makes a land unit's result
+in a batch bit-identical to moja.cli running it alone.
+
+Drop rules differ per land unit (a transfer from an empty pool is dropped in one land unit and
+kept in another), so a flux carries an optional boolean mask of the land units it applies to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from flintcloud.errors import SimulationError
+from flintcloud.flint.numbers import format_number, is_negative, is_zero
+from flintcloud.flint.pools import MAX_POOLS, Pool, PoolDef
+
+STOCK = "stock"
+PROPORTIONAL = "proportional"
+
+
+@dataclass(slots=True)
+class Flux:
+    """One computed transfer: `values` is a scalar or an (n,) array; `applied` masks land units."""
+
+    source: int
+    sink: int
+    values: Any
+    applied: np.ndarray | None = None  # None: every land unit
+
+    def values_for(self, n: int) -> np.ndarray:
+        """The flux per land unit, 0 where the transfer was dropped."""
+        values = np.broadcast_to(np.asarray(self.values, dtype=np.float64), (n,))
+        return values if self.applied is None else np.where(self.applied, values, 0.0)
+
+
+@dataclass(slots=True)
+class OperationResult:
+    kind: str
+    module_name: str
+    metadata: dict | None
+    fluxes: list[Flux] = field(default_factory=list)
+
+
+def _combine(mask_a, mask_b):
+    """AND of two 'applies to' masks where None means everyone and False means no one."""
+    if mask_a is False or mask_b is False:
+        return False
+    if mask_a is None:
+        return mask_b
+    if mask_b is None:
+        return mask_a
+    both = mask_a & mask_b
+    return both if both.any() else False
+
+
+def _keep_mask(drop) -> Any:
+    """None if no land unit drops, False if all do, else the boolean array of those that keep."""
+    if np.ndim(drop) == 0:
+        return False if drop else None
+    if not drop.any():
+        return None
+    return False if drop.all() else ~drop
+
+
+class Operation:
+    """A stock or proportional operation being built by a module (FLINT's IOperation)."""
+
+    __slots__ = ("kind", "module_name", "time_scale", "metadata", "transfers", "_manager")
+
+    def __init__(self, manager: OperationManager, kind: str, module_name: str,
+                 time_scale: float, metadata: dict | None = None) -> None:
+        self._manager = manager
+        self.kind = kind
+        self.module_name = module_name
+        self.time_scale = time_scale  # the timing's fractionOfStep when the operation was created
+        self.metadata = metadata
+        self.transfers: list[tuple[int, int, Any, Any]] = []
+
+    def add_transfer(self, source: Pool | int, sink: Pool | int, value,
+                     where: np.ndarray | None = None) -> Operation:
+        """Append a transfer unless FLINT's drop rules discard it (per land unit).
+
+        `where` (bool, (n,)) limits the transfer to some land units: the vectorised form of a
+        module adding the transfer only inside an `if`.
+        """
+        src = source if isinstance(source, int) else source.index
+        dst = sink if isinstance(sink, int) else sink.index
+        manager = self._manager
+        keep = None if where is None else _keep_mask(~np.asarray(where, dtype=bool))
+        if keep is False:
+            return self
+        if not manager.allow_zero_result_transfers:
+            keep = _combine(keep, _keep_mask(is_zero(value)))
+            if self.kind == PROPORTIONAL:
+                keep = _combine(keep, manager.nonzero_mask(src))
+            if keep is False:
+                return self
+        self.transfers.append((src, dst, value, keep))
+        return self
+
+    def submit(self) -> None:
+        self._manager.submit(self)
+
+
+class OperationManager:
+    """OperationManagerSimple for `n` land units: pool values are an (n_pools, n) float64 array."""
+
+    def __init__(self, n_land_units: int, timing, *, use_kahan: bool = False,
+                 allow_zero_result_transfers: bool = False, allow_negative_transfers: bool = True,
+                 warn_negative_transfers: bool = False) -> None:
+        self.n = n_land_units
+        self.timing = timing
+        self.use_kahan = use_kahan
+        self.allow_zero_result_transfers = allow_zero_result_transfers
+        self.allow_negative_transfers = allow_negative_transfers
+        self.warn_negative_transfers = warn_negative_transfers
+        self.pool_defs: list[PoolDef] = []
+        self.pools: dict[str, Pool] = {}
+        self.values = np.zeros((0, n_land_units), dtype=np.float64)
+        self.corrections: np.ndarray | None = None  # Kahan compensation, one per pool value
+        self.pending: list[OperationResult] = []
+        self.last_applied: list[OperationResult] = []
+        self._nonzero_cache: dict[int, Any] = {}
+
+    # -- pools ---------------------------------------------------------------------------
+    def add_pool(self, definition: PoolDef) -> Pool:
+        if len(self.pool_defs) >= MAX_POOLS:
+            raise ValueError(f"maximum pool definitions exceeded: only {MAX_POOLS} pools allowed")
+        self.pool_defs.append(definition)
+        self.values = np.vstack(
+            [self.values, np.full((1, self.n), definition.init_value, dtype=np.float64)]
+        )
+        pool = Pool(definition, self)
+        self.pools[definition.name] = pool
+        if self.use_kahan:
+            self.corrections = np.zeros_like(self.values)
+        self._nonzero_cache.clear()
+        return pool
+
+    def pool(self, name: str) -> Pool:
+        return self.pools[name]
+
+    def set_pool_values(self, index: int, values) -> None:
+        self.values[index] = values
+        self._nonzero_cache.clear()
+
+    def nonzero_mask(self, index: int):
+        """Land units whose pool `index` is not FloatCmp-zero now (None: all, False: none)."""
+        cached = self._nonzero_cache.get(index, self)
+        if cached is self:
+            cached = _keep_mask(is_zero(self.values[index]))
+            self._nonzero_cache[index] = cached
+        return cached
+
+    # -- operations ----------------------------------------------------------------------
+    def create_stock(self, module_name: str, metadata: dict | None = None) -> Operation:
+        return Operation(self, STOCK, module_name, self.timing.fraction_of_step, metadata)
+
+    def create_proportional(self, module_name: str, metadata: dict | None = None) -> Operation:
+        return Operation(self, PROPORTIONAL, module_name, self.timing.fraction_of_step, metadata)
+
+    def submit(self, operation: Operation) -> None:
+        """computeOperation: the fluxes are fixed now, from the live pool values."""
+        result = OperationResult(operation.kind, operation.module_name, operation.metadata)
+        full_step = self.timing.is_full_step
+        for src, dst, value, keep in operation.transfers:
+            if operation.kind == STOCK:
+                flux = value if full_step else value * operation.time_scale
+            elif full_step:
+                keep = _combine(keep, self.nonzero_mask(src))
+                if keep is False:
+                    continue
+                flux = self.values[src] * value
+            else:
+                flux = self.values[src] * value * operation.time_scale
+            if keep is not None:
+                flux = np.where(keep, flux, 0.0)
+            result.fluxes.append(Flux(src, dst, flux, keep))
+        self.pending.append(result)
+
+    def apply(self) -> None:
+        """applyOperations: apply every pending flux in order, then mark them last-applied."""
+        values = self.values
+        for result in self.pending:
+            for flux in result.fluxes:
+                if flux.source == flux.sink:
+                    continue
+                if self.use_kahan:
+                    self._apply_kahan(flux)
+                    continue
+                if not self.allow_negative_transfers:
+                    self._check_not_negative(result, flux)
+                if flux.applied is None:
+                    values[flux.source] -= flux.values
+                    values[flux.sink] += flux.values
+                else:
+                    # +0.0 and -0.0 are the identities of - and +: a dropped transfer changes nothing,
+                    # not even the sign of a zero pool.
+                    values[flux.source] -= np.where(flux.applied, flux.values, 0.0)
+                    values[flux.sink] += np.where(flux.applied, flux.values, -0.0)
+        if self.pending:
+            self._nonzero_cache.clear()
+        self.last_applied.extend(self.pending)
+        self.pending = []
+
+    def _apply_kahan(self, flux: Flux) -> None:
+        for index, amount in ((flux.source, -flux.values), (flux.sink, flux.values)):
+            total, correction = self.values[index], self.corrections[index]
+            y = amount - correction
+            t = total + y
+            new_correction = (t - total) - y
+            if flux.applied is None:
+                correction[...] = new_correction
+                total[...] = t
+            else:
+                np.copyto(correction, new_correction, where=flux.applied)
+                np.copyto(total, t, where=flux.applied)
+
+    def _check_not_negative(self, result: OperationResult, flux: Flux) -> None:
+        negative = is_negative(flux.values_for(self.n))
+        if flux.applied is not None:
+            negative &= flux.applied
+        if np.any(negative):
+            unit = int(np.flatnonzero(negative)[0])
+            amount = flux.values_for(self.n)[unit]
+            if result.kind == PROPORTIONAL:
+                what = f"{format_number(amount * 100.0, 6)}% of"
+            else:
+                what = f"{format_number(amount, 6)} from"
+            raise SimulationError(
+                f"Negative transfer by {result.module_name}: {what} "
+                f"{self.pool_defs[flux.source].name} to {self.pool_defs[flux.sink].name}",
+                field=f"land unit {unit}",
+                hint="allow_negative_transfers is false in LocalDomain.operationManager",
+            )
+
+    def clear_last_applied(self) -> None:
+        self.last_applied = []
+
+    def clear_all(self) -> None:
+        self.pending = []
+        self.last_applied = []
+
+    def initialise_pools(self) -> None:
+        """initialisePools(): every pool back to its init value (spatial/SQL controllers only)."""
+        for definition in self.pool_defs:
+            self.values[definition.index] = definition.init_value
+        if self.corrections is not None:
+            self.corrections[...] = 0.0
+        self._nonzero_cache.clear()
