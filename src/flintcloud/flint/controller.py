@@ -56,7 +56,9 @@ class LocalDomainController:
     def __init__(self, config: FlintConfig, *, n_land_units: int = 1,
                  overrides: Mapping[str, Any] | None = None, overrides_source: str = "parameters",
                  output_dir: str | Path | None = None, screen: TextIO | None = None,
-                 registry: Registry | None = None) -> None:
+                 record_outputs: bool | None = None, registry: Registry | None = None) -> None:
+        """`record_outputs`: outputers keep rows as arrays (default for batches) instead of
+        writing moja.cli's text files and screen output (default for a single land unit)."""
         if n_land_units < 1:
             raise InputError("a batch needs at least one land unit", source=overrides_source)
         self.config = config
@@ -64,6 +66,7 @@ class LocalDomainController:
         self.bus = NotificationCenter()
         self.outputs = OutputFiles(output_dir, screen)
         self.modules: list[Module] = []
+        self.record_outputs = n_land_units > 1 if record_outputs is None else record_outputs
         self._configure(n_land_units)
         if overrides:
             self._apply_overrides(overrides, overrides_source)
@@ -79,6 +82,7 @@ class LocalDomainController:
         timing = Timing(start, end, stepping=self._stepping(domain))
         self.land_unit = LandUnitController(n, timing, self._operation_manager(domain, n, timing))
         self.land_unit.outputs = self.outputs
+        self.land_unit.record_outputs = self.record_outputs
         self._check_libraries()
         self._create_modules()
         self.sequencer = self._find_sequencer(domain)

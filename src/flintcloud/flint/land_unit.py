@@ -17,6 +17,8 @@ class LandUnitController:
         self.timing = timing
         self.operations = operations
         self.variables: dict[str, Any] = {}
+        self.outputs = None  # OutputFiles of the run, for modules that write files
+        self.record_outputs = n_land_units > 1  # outputers keep arrays instead of writing text
 
     # pools
     def pool(self, name: str) -> Pool:

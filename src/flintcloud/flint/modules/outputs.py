@@ -89,8 +89,8 @@ class _StreamOutputer(Module):
         self.stream: _TextStream | None = None
 
     def _open(self) -> None:
-        if self.land_unit.n != 1:
-            return  # a batch records rows; the runner writes them as a table
+        if self.land_unit.record_outputs:
+            return  # rows are recorded as arrays, for the runner to write as a table
         outputs = self.land_unit.outputs
         file = outputs.open_text(self.filename, self.settings, "output_filename")
         self.stream = _TextStream(file, outputs.screen if self.to_screen else None)
