@@ -89,6 +89,18 @@ def demo(
         typer.echo(f"{name}: " + ", ".join(str(path) for path in files))
 
 
+def _register_subcommands() -> None:
+    from flintcloud.cli.gcbm import gcbm_app
+    from flintcloud.cli.service import service_app
+
+    app.add_typer(gcbm_app, name="gcbm")
+    for command in service_app.registered_commands:  # serve, worker: top-level commands
+        app.registered_commands.append(command)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Console entry point: the CLI's single error boundary."""
     try:
