@@ -13,7 +13,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from flintcloud import __version__
@@ -107,14 +106,14 @@ def main() -> None:
         app(standalone_mode=False)
     except FlintError as err:
         _fail(err.exit_code, err.code, err.message)
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         sys.exit(err.exit_code)
-    except click.ClickException as err:  # usage errors: click prints them, exit code 2
-        err.show()
-        sys.exit(err.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         _fail(130, "interrupted", "interrupted")
     except Exception as err:
+        if hasattr(err, "show") and hasattr(err, "exit_code"):  # click usage errors: exit code 2
+            err.show()
+            sys.exit(err.exit_code)
         _fail(1, "internal", f"unexpected error: {type(err).__name__}: {err}",
               "run with --debug for the traceback, and please report it")
 
