@@ -100,3 +100,18 @@ def test_demo_runs_both_examples(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "point" / "Example_Point_Stock.csv").exists()
     assert (tmp_path / "rothc" / "Example_Rothc_Point_Flux.csv").exists()
+
+
+def test_a_run_failing_midway_leaves_no_output_files(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def forbid_negative(document):
+        if "LocalDomain" in document:
+            document["LocalDomain"]["operationManager"]["allow_negative_transfers"] = False
+
+    args = _write_point(tmp_path, forbid_negative)
+    done = _cli("run", *args, "--output-dir", out)
+    assert done.returncode == 3
+    assert "Negative transfer by TestModule" in done.stderr
+    assert list(out.iterdir()) == []
