@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.helpers import quiet_example
 
 from flintcloud.flint.controller import LocalDomainController
+from tests.helpers import quiet_example
 
 
 def _flux_sums_by_step(result) -> dict[int, np.ndarray]:

@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from tests.conftest import shared_path
-from tests.helpers import run_to_text, without_banner
 
 from flintcloud.flint.config import load_config
 from flintcloud.runner.examples import example_config
+from tests.conftest import shared_path
+from tests.helpers import run_to_text, without_banner
 
 CASES = {
     "point": (["point_example.json", "libs.base.simple.json"], "default_point_output.csv"),

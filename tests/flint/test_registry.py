@@ -6,10 +6,10 @@ import sys
 import textwrap
 
 import numpy as np
-from tests.helpers import quiet_example
 
 from flintcloud.flint.controller import LocalDomainController
 from flintcloud.flint.registry import default_registry
+from tests.helpers import quiet_example
 
 
 def test_builtin_libraries_are_registered():
