@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import shared_path
 from flintcloud.models.gcbm.pools import POOL_NAMES
 from gcbm.conftest import REFERENCE
-from conftest import shared_path
 
 # Atmosphere and CO2 accumulate ~4,000 spinup years (|value| up to 8,500 tC/ha), the other
 # pools are stocks; see test_stratum_cumulative_sinks.
@@ -79,7 +79,6 @@ def test_stratum_cumulative_sinks_relative(strata_pools):
 
 
 def test_pixel_area_matches_gcbm(strata_pools):
-    pixels = pd.read_csv(shared_path(*REFERENCE, "per_stratum", "pixel_area_and_stratum_block51.csv.gz"))
     for stratum, (_, _, area, reference_area) in strata_pools.items():
         assert area == pytest.approx(reference_area, rel=1e-12), stratum
 

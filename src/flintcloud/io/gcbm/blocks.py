@@ -10,7 +10,13 @@ import numpy as np
 from flintcloud.errors import ConfigError, RasterError
 from flintcloud.io.gcbm.parameters import BlockParameters, ParameterLibrary
 from flintcloud.io.gcbm.project import GcbmProject, Layer
-from flintcloud.io.gcbm.rasters import BlockWindow, LayerReader, attribute_of, is_null, pixel_area_ha
+from flintcloud.io.gcbm.rasters import (
+    BlockWindow,
+    LayerReader,
+    attribute_of,
+    is_null,
+    pixel_area_ha,
+)
 from flintcloud.models.gcbm.simulation import EventLayer, PixelInputs
 
 
