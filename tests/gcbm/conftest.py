@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_path
+from tests.conftest import shared_path
 
 REFERENCE = ("data", "gcbm-reference")
 

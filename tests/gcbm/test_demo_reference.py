@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared_path
 from flintcloud.models.gcbm.pools import POOL_NAMES
-from gcbm.conftest import REFERENCE
+from tests.conftest import shared_path
+from tests.gcbm.conftest import REFERENCE
 
 # Atmosphere and CO2 accumulate ~4,000 spinup years (|value| up to 8,500 tC/ha), the other
 # pools are stocks; see test_stratum_cumulative_sinks.
@@ -20,7 +20,7 @@ def strata_pools(demo_run):
     """Our per-ha pools of one pixel of each reference stratum, from the demo run's per-pixel
     results (steps 0-11), keyed by stratum."""
     from flintcloud.runner.gcbm import run_project
-    from gcbm.conftest import demo_zip
+    from tests.gcbm.conftest import demo_zip
 
     pixels = pd.read_csv(shared_path(*REFERENCE, "per_stratum", "pixel_area_and_stratum_block51.csv.gz"))
     first = pixels.groupby("stratum").first().reset_index()
