@@ -31,8 +31,10 @@ def strata_pools(demo_run):
         cells = result.data.cell_index
         for row in first.itertuples():
             i = int(np.flatnonzero(cells == row.block_row * n_cols + row.block_col)[0])
-            captured[row.stratum] = (result.trajectory.pools[:, :, i], result.trajectory.age[:, i],
-                                     result.data.area_ha[i], row.area_ha)
+            stand = result.stand_of_pixel[i]
+            captured[row.stratum] = (result.trajectory.pools[:, :, stand],
+                                     result.trajectory.age[:, stand], result.data.area_ha[i],
+                                     row.area_ha)
 
     run_project(demo_zip(), on_block=on_block)
     return captured

@@ -20,7 +20,7 @@ from flintcloud.io.gcbm.parameters import ParameterLibrary, load_parameters
 from flintcloud.io.gcbm.project import GcbmProject, open_project, remove_project_copy
 from flintcloud.io.gcbm.rasters import BlockWindow, block_windows
 from flintcloud.models.gcbm.results import GcbmResults, aggregate, merge
-from flintcloud.models.gcbm.simulation import SpinupCache, Trajectory, simulate
+from flintcloud.models.gcbm.simulation import SpinupCache, Trajectory, distinct_stands, simulate
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,29 @@ class ProgressEvent:
 
 @dataclass(frozen=True)
 class BlockResult:
-    """Per-pixel results of one block: what GeoTIFF outputs need."""
+    """Per-pixel results of one block: what GeoTIFF outputs need.
+
+    The trajectory has one column per distinct stand; `stand_of_pixel` maps each simulated
+    pixel (`data.cell_index`) to its column, so `pixel_values(x)` gives per-pixel arrays.
+    """
 
     data: BlockData
     trajectory: Trajectory
+    stand_of_pixel: np.ndarray  # (n_pixels,) intp
 
     @property
     def window(self) -> BlockWindow:
         return self.data.window
+
+    def pixel_values(self, per_stand: np.ndarray) -> np.ndarray:
+        """Expand an array whose last axis is stands to one whose last axis is pixels."""
+        return per_stand[..., self.stand_of_pixel]
+
+    @property
+    def stand_area_ha(self) -> np.ndarray:
+        """Area of each stand column: the sum of its pixels' areas."""
+        return np.bincount(self.stand_of_pixel, weights=self.data.area_ha,
+                           minlength=self.trajectory.age.shape[1])
 
 
 @dataclass
@@ -71,8 +86,10 @@ def _land_class_index(library: ParameterLibrary, name: str, default: str) -> int
 
 def simulate_block(project: GcbmProject, library: ParameterLibrary, reader: BlockReader,
                    window: BlockWindow, cache: SpinupCache | None = None,
-                   on_year: Callable[[int], None] | None = None) -> BlockResult | None:
-    """Simulate one block; None if it has no simulated pixel."""
+                   on_year: Callable[[int], None] | None = None,
+                   deduplicate: bool = True) -> BlockResult | None:
+    """Simulate one block; None if it has no simulated pixel. With `deduplicate`, pixels with
+    identical inputs are simulated once (same numbers, less work)."""
     data = reader.read(window)
     if data is None:
         return None
@@ -82,22 +99,31 @@ def simulate_block(project: GcbmProject, library: ParameterLibrary, reader: Bloc
     historic = library.base.land_classes.codes.index(historic_code)
     n_cols = window.n_cols
 
-    def pixel_label(i: int) -> str:
+    if deduplicate:
+        stands, stand_of_pixel = distinct_stands(data.inputs)
+    else:
+        stands, stand_of_pixel = data.inputs, np.arange(data.inputs.n, dtype=np.intp)
+    first_pixel = np.zeros(stands.n, dtype=np.intp)
+    first_pixel[stand_of_pixel[::-1]] = np.arange(stand_of_pixel.size)[::-1]
+
+    def pixel_label(stand: int) -> str:
+        i = int(first_pixel[stand])
         cell = int(data.cell_index[i])
         return f"{i} (row {cell // n_cols}, col {cell % n_cols})"
 
     trajectory = simulate(
-        data.inputs, data.parameters.params, data.parameters.stand_type_by_set,
+        stands, data.parameters.params, data.parameters.stand_type_by_set,
         data.parameters.rule_transition, project.start_year, project.n_steps,
         initial_land_class=current, historic_land_class=historic, spinup_cache=cache,
         where=f"tile {window.tile.index} block {window.block_idx}", pixel_label=pixel_label,
         on_step=on_year)
-    return BlockResult(data, trajectory)
+    return BlockResult(data, trajectory, stand_of_pixel)
 
 
 def run_project(source: str | Path | GcbmProject, *,
                 on_progress: Callable[[ProgressEvent], None] | None = None,
-                on_block: Callable[[BlockResult], None] | None = None) -> GcbmRun:
+                on_block: Callable[[BlockResult], None] | None = None,
+                deduplicate: bool = True) -> GcbmRun:
     """Run a whole project (folder, zip or opened project) and return its landscape results.
 
     `on_block` receives each simulated block's per-pixel results (then they are dropped, so
@@ -116,13 +142,12 @@ def run_project(source: str | Path | GcbmProject, *,
         n_pixels, area = 0, 0.0
         for done, window in enumerate(windows, start=1):
             result = simulate_block(
-                project, library, reader, window, cache,
+                project, library, reader, window, cache, deduplicate=deduplicate,
                 on_year=lambda year, d=done: notify(ProgressEvent("year", d - 1, len(windows), year)))
             if result is not None:
                 params = result.data.parameters
-                parts.append(aggregate(result.trajectory, result.data.area_ha, params.params,
-                                       params.classifier_sets, library.classifier_names,
-                                       project.start_year))
+                parts.append(aggregate(result.trajectory, result.stand_area_ha, params.params,
+                                       params.classifier_sets))
                 simulated.append((window.tile.index, window.block_idx))
                 n_pixels += result.data.cell_index.size
                 area += float(np.sum(result.data.area_ha))
@@ -130,8 +155,7 @@ def run_project(source: str | Path | GcbmProject, *,
                     on_block(result)
             notify(ProgressEvent("block", done, len(windows)))
         reader.close()
-        bounds = library.base.age_classes.bounds()
-        results = merge(parts, library.classifier_names, bounds)
+        results = merge(parts, library.base, library.classifier_names, project.start_year)
         library.db.close()
     finally:
         if not isinstance(source, GcbmProject):

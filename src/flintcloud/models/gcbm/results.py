@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from flintcloud.models.gcbm.parameters import GcbmParameters
-from flintcloud.models.gcbm.pools import POOL_NAMES
+from flintcloud.models.gcbm.pools import N_POOLS, POOL_NAMES
 from flintcloud.models.gcbm.simulation import Trajectory
 
 ANNUAL_PROCESS = ""  # disturbance_type of annual-process fluxes
@@ -57,110 +57,172 @@ def land_class_labels(params: GcbmParameters) -> list[str]:
     return [f"UNFCCC_{h}_R_{c}" for h in codes for c in codes]
 
 
-def aggregate(trajectory: Trajectory, area_ha: np.ndarray, params: GcbmParameters,
-              classifier_sets: list[tuple[str, ...]], classifier_names: list[str],
-              start_year: int) -> dict[str, pd.DataFrame]:
-    """One block's contribution to GcbmResults tables (not yet merged or sorted)."""
-    n_steps = trajectory.age.shape[0] - 1
+@dataclass(frozen=True)
+class BlockSums:
+    """One block's sums by location, in integer codes; `merge` labels them.
+
+    A location code packs (classifier set, age class, historic land class, current land class);
+    `classifier_sets` and `flux_keys` give this block's meaning of set and flux-key indices.
+    """
+
+    classifier_sets: list[tuple[str, ...]]
+    flux_keys: list[tuple[str, int, int, int]]  # (module, disturbance type idx, source, sink)
+    n_age_classes: int
+    n_land_classes: int
+    locations: dict[str, np.ndarray]  # step, location, area_ha
+    pools: dict[str, np.ndarray]  # step, location, pool, value_tc
+    fluxes: dict[str, np.ndarray]  # step, location, flux_key, value_tc
+    disturbances: dict[str, np.ndarray]  # step, location, type, previous, area_ha
+
+
+def _location_codes(trajectory: Trajectory, params: GcbmParameters) -> np.ndarray:
+    """(n_steps + 1, n) int64 location code of each stand at the end of each step."""
     n_classes = params.age_classes.n_classes + 1
     n_land = len(params.land_classes.codes)
-    labels = land_class_labels(params)
-    dist_names = params.disturbances.type_names
-    location_frames, pool_frames, flux_frames, dist_frames = [], [], [], []
-    previous = None
-    for step in range(n_steps + 1):
-        age_class = params.age_classes.classify(trajectory.age[step]).astype(np.int64)
-        land = trajectory.historic_land_class[step] * n_land + trajectory.current_land_class[step]
-        key = (trajectory.classifier_set[step] * n_classes + age_class) * n_land * n_land + land
-        keys, inverse = np.unique(key, return_inverse=True)
-        inverse = inverse.ravel()
-        year = 0 if step == 0 else start_year + step - 1
-        locations = _location_frame(keys, step, year, n_classes, n_land, classifier_sets,
-                                    classifier_names, labels)
-        locations["area_ha"] = np.bincount(inverse, weights=area_ha, minlength=keys.size)
-        location_frames.append(locations)
-        carbon = trajectory.pools[step] * area_ha  # (P, n) tC
-        totals = np.stack([np.bincount(inverse, weights=row, minlength=keys.size) for row in carbon])
-        pools = locations.loc[locations.index.repeat(len(POOL_NAMES))].drop(columns="area_ha")
-        pools["pool"] = np.tile(POOL_NAMES, keys.size)
-        pools["value_tc"] = totals.T.ravel()
-        pool_frames.append(pools)
-        if step >= 1:
-            fluxes = trajectory.fluxes[step - 1]
-            for k, (module, dist, source, sink) in enumerate(trajectory.flux_keys):
-                values = fluxes[k] if k < fluxes.shape[0] else None
-                if values is None or not values.any():
-                    continue
-                sums = np.bincount(inverse, weights=values * area_ha, minlength=keys.size)
-                nonzero = np.flatnonzero(sums)
-                frame = locations.iloc[nonzero].drop(columns="area_ha")
-                frame["module"] = module
-                frame["disturbance_type"] = dist_names[dist] if dist >= 0 else ANNUAL_PROCESS
-                frame["source_pool"] = POOL_NAMES[source]
-                frame["sink_pool"] = POOL_NAMES[sink]
-                frame["value_tc"] = sums[nonzero]
-                flux_frames.append(frame)
-            for fired in trajectory.disturbances[step - 1]:
-                dist_frames.extend(_disturbance_frames(fired, inverse, locations, previous, area_ha,
-                                                       dist_names, classifier_names))
-        previous = (inverse, locations)
-    return {"locations": pd.concat(location_frames, ignore_index=True),
-            "pools": pd.concat(pool_frames, ignore_index=True),
-            "fluxes": pd.concat(flux_frames, ignore_index=True) if flux_frames else None,
-            "disturbances": pd.concat(dist_frames, ignore_index=True) if dist_frames else None}
+    age_class = params.age_classes.classify(trajectory.age).astype(np.int64)
+    land = trajectory.historic_land_class * n_land + trajectory.current_land_class
+    return (trajectory.classifier_set * n_classes + age_class) * n_land * n_land + land
 
 
-def _location_frame(keys, step, year, n_classes, n_land, classifier_sets, classifier_names, labels):
-    land = keys % (n_land * n_land)
-    rest = keys // (n_land * n_land)
-    age_class = rest % n_classes
-    cset = rest // n_classes
-    frame = pd.DataFrame({"step": np.full(keys.size, step, dtype=np.int64),
-                          "year": np.full(keys.size, year, dtype=np.int64)})
-    for column, name in enumerate(classifier_names):
-        frame[name] = [classifier_sets[i][column] for i in cset]
-    frame["age_class"] = age_class.astype(np.int64)
-    frame["land_class"] = [labels[i] for i in land]
-    return frame
+def _sum_by(codes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct codes and the sum of weights per code (codes ascending)."""
+    keys, inverse = np.unique(codes, return_inverse=True)
+    return keys, np.bincount(inverse.ravel(), weights=np.ravel(weights), minlength=keys.size)
 
 
-def _disturbance_frames(fired, inverse, locations, previous, area_ha, dist_names, classifier_names):
-    out = []
-    prev_inverse, prev_locations = previous
-    for type_idx in np.unique(fired[fired >= 0]):
-        is_type = fired == type_idx
-        pair = inverse[is_type] * (len(prev_locations) + 1) + prev_inverse[is_type]
-        pairs, pair_inverse = np.unique(pair, return_inverse=True)
-        area = np.bincount(pair_inverse.ravel(), weights=area_ha[is_type])
-        post = locations.iloc[pairs // (len(prev_locations) + 1)].drop(columns="area_ha")
-        post = post.reset_index(drop=True)
-        prev = prev_locations.iloc[pairs % (len(prev_locations) + 1)].reset_index(drop=True)
-        post["disturbance_type"] = dist_names[type_idx]
-        for column in (*classifier_names, "age_class", "land_class"):
-            post[f"prev_{column}"] = prev[column].to_numpy()
-        post["area_ha"] = area
-        out.append(post)
-    return out
+def aggregate(trajectory: Trajectory, area_ha: np.ndarray, params: GcbmParameters,
+              classifier_sets: list[tuple[str, ...]]) -> BlockSums:
+    """One block's contribution to GcbmResults: stands' per-ha values × their area (tC), summed
+    by (step, location). `area_ha` is each trajectory column's area (a stand may be many pixels)."""
+    n_steps = trajectory.age.shape[0] - 1
+    n = area_ha.size
+    location = _location_codes(trajectory, params)
+    n_locations = int(location.max()) + 1 if location.size else 1
+    step = np.repeat(np.arange(n_steps + 1, dtype=np.int64), n)
+    step_location = step * n_locations + location.ravel()
+
+    keys, area = _sum_by(step_location, np.tile(area_ha, n_steps + 1))
+    locations = {"step": keys // n_locations, "location": keys % n_locations, "area_ha": area}
+
+    carbon = trajectory.pools * area_ha  # (steps + 1, pools, n) tC
+    codes = step_location.reshape(n_steps + 1, 1, n) * N_POOLS + np.arange(N_POOLS)[:, None]
+    keys, totals = _sum_by(codes, carbon)
+    pools = {"step": keys // N_POOLS // n_locations, "location": keys // N_POOLS % n_locations,
+             "pool": keys % N_POOLS, "value_tc": totals}
+
+    fluxes = _flux_sums(trajectory, area_ha, location, n_locations)
+    disturbances = _disturbance_sums(trajectory, area_ha, location, n_locations)
+    return BlockSums(classifier_sets, list(trajectory.flux_keys), params.age_classes.n_classes + 1,
+                     len(params.land_classes.codes), locations, pools, fluxes, disturbances)
 
 
-def merge(parts: list[dict[str, pd.DataFrame]], classifier_names: list[str],
-          age_class_bounds) -> GcbmResults:
+def _flux_sums(trajectory: Trajectory, area_ha, location, n_locations) -> dict[str, np.ndarray]:
+    n_keys = len(trajectory.flux_keys)
+    if not n_keys or not trajectory.fluxes:
+        return {"step": np.zeros(0, np.int64), "location": np.zeros(0, np.int64),
+                "flux_key": np.zeros(0, np.int64), "value_tc": np.zeros(0)}
+    values = np.stack(trajectory.fluxes) * area_ha  # (steps, keys, n): fluxes of steps 1..
+    steps = np.arange(1, len(trajectory.fluxes) + 1, dtype=np.int64)
+    codes = ((steps[:, None, None] * n_locations + location[1:, None, :]) * n_keys
+             + np.arange(n_keys)[:, None])
+    is_flux = values != 0
+    keys, totals = _sum_by(codes[is_flux], values[is_flux])
+    return {"step": keys // n_keys // n_locations, "location": keys // n_keys % n_locations,
+            "flux_key": keys % n_keys, "value_tc": totals}
+
+
+def _disturbance_sums(trajectory: Trajectory, area_ha, location, n_locations) -> dict[str, np.ndarray]:
+    """Disturbed area by (step, post-event location, type, location at the previous step)."""
+    records, areas = [np.zeros((0, 4), dtype=np.int64)], [np.zeros(0)]
+    for step, layers in enumerate(trajectory.disturbances, start=1):
+        for fired in layers:
+            hit = np.flatnonzero(fired >= 0)
+            records.append(np.stack([np.full(hit.size, step), location[step, hit], fired[hit],
+                                     location[step - 1, hit]], axis=1).astype(np.int64))
+            areas.append(area_ha[hit])
+    records, areas = np.concatenate(records), np.concatenate(areas)
+    distinct, inverse = np.unique(records, axis=0, return_inverse=True)
+    area = np.bincount(inverse.ravel(), weights=areas, minlength=len(distinct))
+    return {"step": distinct[:, 0], "location": distinct[:, 1], "type": distinct[:, 2],
+            "previous": distinct[:, 3], "area_ha": area}
+
+
+def merge(parts: list[BlockSums], params: GcbmParameters, classifier_names: list[str],
+          start_year: int) -> GcbmResults:
     """Sum blocks' tables on equal keys, sorted by key: independent of block order."""
+    labels = land_class_labels(params)
     location = ["step", "year", *classifier_names, "age_class", "land_class"]
+    previous = [f"prev_{c}" for c in (*classifier_names, "age_class", "land_class")]
     specs = {
         "locations": (location, "area_ha"),
         "pools": ([*location, "pool"], "value_tc"),
         "fluxes": ([*location, "module", "disturbance_type", "source_pool", "sink_pool"], "value_tc"),
-        "disturbances": ([*location, "disturbance_type", *(f"prev_{c}" for c in
-                                                           (*classifier_names, "age_class",
-                                                            "land_class"))], "area_ha"),
+        "disturbances": ([*location, "disturbance_type", *previous], "area_ha"),
     }
+    frames = {name: [] for name in specs}
+    for part in parts:
+        decode = _LocationDecoder(part, labels, classifier_names, start_year)
+        frames["locations"].append(decode(part.locations))
+        pools = decode(part.pools)
+        pools["pool"] = np.asarray(POOL_NAMES, dtype=object)[part.pools["pool"]]
+        frames["pools"].append(pools)
+        frames["fluxes"].append(_label_fluxes(decode(part.fluxes), part, params))
+        frames["disturbances"].append(_label_disturbances(decode, part, params, classifier_names))
     tables = {}
     for name, (keys, value) in specs.items():
-        frames = [part[name] for part in parts if part.get(name) is not None]
-        if not frames:
+        present = [frame for frame in frames[name] if len(frame)]
+        if not present:
             tables[name] = pd.DataFrame(columns=[*keys, value])
             continue
-        frame = pd.concat(frames, ignore_index=True)
+        frame = pd.concat(present, ignore_index=True)[[*keys, value]]
         tables[name] = frame.groupby(keys, sort=True, dropna=False)[value].sum().reset_index()
-    return GcbmResults(tuple(classifier_names), tuple(age_class_bounds), **tables)
+    bounds = tuple(params.age_classes.bounds())
+    return GcbmResults(tuple(classifier_names), bounds, **tables)
+
+
+class _LocationDecoder:
+    """Turns a block's (step, location code) columns into labelled location columns."""
+
+    def __init__(self, part: BlockSums, labels, classifier_names, start_year) -> None:
+        self.part, self.labels, self.names, self.start_year = part, labels, classifier_names, start_year
+
+    def columns(self, codes: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
+        n_land = self.part.n_land_classes * self.part.n_land_classes
+        rest = codes // n_land
+        sets = np.asarray(self.part.classifier_sets, dtype=object).reshape(-1, len(self.names))
+        out = {f"{prefix}{name}": sets[rest // self.part.n_age_classes, column]
+               for column, name in enumerate(self.names)}
+        out[f"{prefix}age_class"] = rest % self.part.n_age_classes
+        out[f"{prefix}land_class"] = np.asarray(self.labels, dtype=object)[codes % n_land]
+        return out
+
+    def __call__(self, table: dict[str, np.ndarray]) -> pd.DataFrame:
+        step = table["step"]
+        frame = {"step": step, "year": np.where(step == 0, 0, self.start_year + step - 1)}
+        frame.update(self.columns(table["location"]))
+        frame.update({k: v for k, v in table.items() if k not in ("step", "location")})
+        return pd.DataFrame(frame)
+
+
+def _label_fluxes(frame: pd.DataFrame, part: BlockSums, params: GcbmParameters) -> pd.DataFrame:
+    keys = part.flux_keys
+    names = params.disturbances.type_names
+    index = frame.pop("flux_key").to_numpy()
+    frame["module"] = np.asarray([k[0] for k in keys], dtype=object)[index]
+    frame["disturbance_type"] = np.asarray(
+        [names[k[1]] if k[1] >= 0 else ANNUAL_PROCESS for k in keys], dtype=object)[index]
+    frame["source_pool"] = np.asarray([POOL_NAMES[k[2]] for k in keys], dtype=object)[index]
+    frame["sink_pool"] = np.asarray([POOL_NAMES[k[3]] for k in keys], dtype=object)[index]
+    return frame
+
+
+def _label_disturbances(decode: _LocationDecoder, part: BlockSums, params: GcbmParameters,
+                        classifier_names) -> pd.DataFrame:
+    table = part.disturbances
+    frame = decode({k: v for k, v in table.items() if k not in ("type", "previous")} |
+                   {"area_ha": table["area_ha"]})
+    frame["disturbance_type"] = np.asarray(params.disturbances.type_names, dtype=object)[table["type"]] \
+        if len(table["type"]) else np.zeros(0, dtype=object)
+    for name, values in decode.columns(table["previous"], prefix="prev_").items():
+        frame[name] = values
+    return frame

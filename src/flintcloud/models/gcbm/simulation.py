@@ -57,6 +57,31 @@ class PixelInputs:
         return self.classifier_set.shape[0]
 
 
+def distinct_stands(inputs: PixelInputs) -> tuple[PixelInputs, np.ndarray]:
+    """The distinct pixels of a batch and, per pixel, its stand: pixels with equal inputs have
+    equal per-hectare trajectories (a pure function of the inputs), so each is simulated once.
+
+    Returns (stand inputs, stand_of_pixel (n,) intp); stands are in order of first appearance.
+    """
+    columns = [inputs.classifier_set, inputs.spu, inputs.temperature_c.view(np.int64),
+               inputs.initial_age, inputs.has_initial_age]
+    for layer in inputs.events:
+        columns += [layer.year, layer.type_idx, layer.transition_idx]
+    signature = np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1)
+    _, first, inverse = np.unique(signature, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # number stands by first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    rows = first[order]
+    stand_inputs = PixelInputs(
+        classifier_set=inputs.classifier_set[rows], spu=inputs.spu[rows],
+        temperature_c=inputs.temperature_c[rows], initial_age=inputs.initial_age[rows],
+        has_initial_age=inputs.has_initial_age[rows],
+        events=tuple(EventLayer(layer.name, layer.year[rows], layer.type_idx[rows],
+                                layer.transition_idx[rows]) for layer in inputs.events))
+    return stand_inputs, rank[inverse.ravel()].astype(np.intp)
+
+
 @dataclass
 class Trajectory:
     """Per-step, per-pixel results of a batch. Step 0 is the state right after spinup."""
