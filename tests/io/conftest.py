@@ -13,9 +13,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from tests.conftest import shared_path
 
 from flintcloud.io.input_db import build_input_db
+from tests.conftest import shared_path
 
 DEMO_ZIP = ("data", "gcbm-demo", "gcbm-project-demo.zip")
 DEMO_SPU = {"admin_boundary": "British Columbia", "eco_boundary": "Taiga Plains"}

@@ -9,9 +9,9 @@ from contextlib import closing
 
 import pandas as pd
 import pytest
-from tests.io.conftest import DEMO_SPU, growth_curve_id, run_gcbm_query, write_yield_csv
 
 from flintcloud.io.input_db import build_input_db
+from tests.io.conftest import DEMO_SPU, growth_curve_id, run_gcbm_query, write_yield_csv
 
 # Flows to these pools exist in the demo's matrices but not in CBM-CFS3 (gcbm-spec.md §3 notes).
 GCBM_ONLY_POOLS = {"BlackCarbon", "Peat"}
