@@ -1,4 +1,4 @@
--- GCBM's parameter database (gcbm_input.db): the 39 tables GCBM's SQL variables read
+-- GCBM's parameter database (gcbm_input.db): the 41 tables of the demo project's database
 -- (gcbm-spec.md §3). Names, columns and declared types follow the databases GCBM.InputLoader
 -- writes, so configurations written for those databases run unchanged against ours.
 
