@@ -115,6 +115,8 @@ def test_species_whose_genus_mixes_forest_types_warns_about_turnover(tmp_path, c
     ("c,species,-10,0\nA,Balsam fir,1,2\n", "-10, 0", "negative age -10"),
     (GOOD + "BF,7,balsam FIR,0,1,2\n", "species",
      "line 3: duplicate classifier set BF,7 with species 'balsam FIR' (first on line 2)"),
+    (GOOD + "bf,7,Black spruce,0,1,2\n", "Classifier1, Classifier2",
+     "line 3: classifier set bf,7 differs from BF,7 (line 2) only by case"),
     (GOOD + ",8,Balsam fir,0,1,2\n", "Classifier1", "line 3: empty value"),
     ("c,name,0,10\nA,Balsam fir,0,1\n", "species", "no species column; the columns are c, name"),
     ("c,species,young,old\nA,Balsam fir,0,1\n", None, "no volume-by-age columns"),

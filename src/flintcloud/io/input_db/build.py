@@ -86,7 +86,7 @@ def build_input_db(
                                       f"{admin_boundary} / {eco_boundary}")
             db.execute("BEGIN")
             _insert_growth_curves(db, tables, species_ids)
-            _insert_default_transition(db, tables)
+            _insert_default_transition(db)
             db.execute("COMMIT")
             db.execute("DETACH DATABASE cbm")
         os.replace(partial, output)
@@ -265,7 +265,7 @@ def _insert_growth_curves(db, tables: YieldTables, species_ids: dict[str, int]) 
                             for age, volume in zip(component.ages, component.volumes, strict=True)])
 
 
-def _insert_default_transition(db, tables: YieldTables) -> None:
+def _insert_default_transition(db) -> None:
     """Transition 1: absolute age 0, no regeneration delay, classifiers unchanged (as the demo)."""
     db.execute("INSERT INTO transition (id, transition_type_id, age, regen_delay, description) "
                "SELECT 1, id, 0, 0, 'default: age 0, no regeneration delay' "

@@ -133,7 +133,7 @@ def _wide_curves(table, classifier_names, species, age_columns, source) -> tuple
         key = (tuple(table.loc[index, name] for name in classifier_names), table.loc[index, species])
         row_volumes = tuple(volumes[age_columns[i]][position] for i in order)
         rows.append((key, Component(key[1], ages_sorted, row_volumes, _line(index))))
-    return _group(rows, source, species)
+    return _group(rows, source, species, ", ".join(classifier_names))
 
 
 def _long_curves(table, classifier_names, species, columns, source) -> tuple[GrowthCurve, ...]:
@@ -159,15 +159,23 @@ def _long_curves(table, classifier_names, species, columns, source) -> tuple[Gro
                     context=f"classifier set {','.join(key[0])}, species {key[1]!r}: ")
         volumes = tuple(curve_points[age] for age in ages)
         rows.append((key, Component(key[1], tuple(ages), volumes, line)))
-    return _group(rows, source, species)
+    return _group(rows, source, species, ", ".join(classifier_names))
 
 
-def _group(rows, source, species_field) -> tuple[GrowthCurve, ...]:
+def _group(rows, source, species_field, classifier_field) -> tuple[GrowthCurve, ...]:
     """Components grouped by classifier set, in order of first appearance."""
     curves: dict[tuple[str, ...], list[Component]] = {}
     seen: dict[tuple, int] = {}
+    spelled: dict[tuple[str, ...], tuple[tuple[str, ...], int]] = {}  # folded set -> first spelling
     for (values, species), component in rows:
         folded = _fold((values, species))
+        first_values, first_line = spelled.setdefault(folded[0], (values, component.line))
+        if first_values != values:
+            # GCBM matches classifier values with LIKE: sets equal up to case would tie.
+            raise InputError(f"line {component.line}: classifier set {','.join(values)} differs "
+                             f"from {','.join(first_values)} (line {first_line}) only by case",
+                             source=source, field=classifier_field,
+                             hint="GCBM matches classifier values case-insensitively")
         if folded in seen:
             raise InputError(f"line {component.line}: duplicate classifier set "
                              f"{','.join(values)} with species {species!r} (first on line "
@@ -178,9 +186,9 @@ def _group(rows, source, species_field) -> tuple[GrowthCurve, ...]:
 
 
 def _fold(key: tuple) -> tuple:
-    """Species names match case-insensitively, so a duplicate is one up to case."""
+    """Species names and (in GCBM) classifier values match case-insensitively."""
     values, species = key
-    return values, species.lower()
+    return tuple(value.lower() for value in values), species.lower()
 
 
 def _check_ages(ages: list[int], source: str, field: str, context: str = "") -> None:
