@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from flintcloud.cli.gcbm_db import build_db
+
 gcbm_app = typer.Typer(no_args_is_help=True, help="Run and prepare GCBM projects.")
 
 
@@ -55,3 +57,6 @@ def run(
     for path in files:
         table.add_row("wrote", str(path))
     Console().print(table)
+
+
+gcbm_app.command("build-db")(build_db)
