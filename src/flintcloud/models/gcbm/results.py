@@ -84,12 +84,6 @@ def _location_codes(trajectory: Trajectory, params: GcbmParameters) -> np.ndarra
     return (trajectory.classifier_set * n_classes + age_class) * n_land * n_land + land
 
 
-def _sum_by(codes: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct codes and the sum of weights per code (codes ascending)."""
-    keys, inverse = np.unique(codes, return_inverse=True)
-    return keys, np.bincount(inverse.ravel(), weights=np.ravel(weights), minlength=keys.size)
-
-
 def aggregate(trajectory: Trajectory, area_ha: np.ndarray, params: GcbmParameters,
               classifier_sets: list[tuple[str, ...]]) -> BlockSums:
     """One block's contribution to GcbmResults: stands' per-ha values × their area (tC), summed
@@ -98,40 +92,43 @@ def aggregate(trajectory: Trajectory, area_ha: np.ndarray, params: GcbmParameter
     n = area_ha.size
     location = _location_codes(trajectory, params)
     n_locations = int(location.max()) + 1 if location.size else 1
-    step = np.repeat(np.arange(n_steps + 1, dtype=np.int64), n)
-    step_location = step * n_locations + location.ravel()
-
-    keys, area = _sum_by(step_location, np.tile(area_ha, n_steps + 1))
-    locations = {"step": keys // n_locations, "location": keys % n_locations, "area_ha": area}
-
+    step = np.arange(n_steps + 1, dtype=np.int64)[:, None]
+    # every (step, location) pair present, and each stand-step's row among them
+    keys, row = np.unique(step * n_locations + location, return_inverse=True)
+    row = row.reshape(n_steps + 1, n)
+    n_rows = keys.size
+    locations = {"step": keys // n_locations, "location": keys % n_locations,
+                 "area_ha": np.bincount(row.ravel(), weights=np.tile(area_ha, n_steps + 1),
+                                        minlength=n_rows)}
     carbon = trajectory.pools * area_ha  # (steps + 1, pools, n) tC
-    codes = step_location.reshape(n_steps + 1, 1, n) * N_POOLS + np.arange(N_POOLS)[:, None]
-    keys, totals = _sum_by(codes, carbon)
-    pools = {"step": keys // N_POOLS // n_locations, "location": keys // N_POOLS % n_locations,
-             "pool": keys % N_POOLS, "value_tc": totals}
-
-    fluxes = _flux_sums(trajectory, area_ha, location, n_locations)
-    disturbances = _disturbance_sums(trajectory, area_ha, location, n_locations)
+    pool_bins = row[:, None, :] * N_POOLS + np.arange(N_POOLS)[:, None]
+    totals = np.bincount(pool_bins.ravel(), weights=carbon.ravel(), minlength=n_rows * N_POOLS)
+    pools = {"step": np.repeat(locations["step"], N_POOLS),
+             "location": np.repeat(locations["location"], N_POOLS),
+             "pool": np.tile(np.arange(N_POOLS), n_rows), "value_tc": totals}
+    fluxes = _flux_sums(trajectory, area_ha, row, locations)
+    disturbances = _disturbance_sums(trajectory, area_ha, location)
     return BlockSums(classifier_sets, list(trajectory.flux_keys), params.age_classes.n_classes + 1,
                      len(params.land_classes.codes), locations, pools, fluxes, disturbances)
 
 
-def _flux_sums(trajectory: Trajectory, area_ha, location, n_locations) -> dict[str, np.ndarray]:
+def _flux_sums(trajectory: Trajectory, area_ha, row, locations) -> dict[str, np.ndarray]:
+    """Fluxes of steps 1.. summed by (step, end-of-step location, flux key); zero sums dropped."""
     n_keys = len(trajectory.flux_keys)
+    n_rows = locations["step"].size
     if not n_keys or not trajectory.fluxes:
-        return {"step": np.zeros(0, np.int64), "location": np.zeros(0, np.int64),
-                "flux_key": np.zeros(0, np.int64), "value_tc": np.zeros(0)}
-    values = np.stack(trajectory.fluxes) * area_ha  # (steps, keys, n): fluxes of steps 1..
-    steps = np.arange(1, len(trajectory.fluxes) + 1, dtype=np.int64)
-    codes = ((steps[:, None, None] * n_locations + location[1:, None, :]) * n_keys
-             + np.arange(n_keys)[:, None])
-    is_flux = values != 0
-    keys, totals = _sum_by(codes[is_flux], values[is_flux])
-    return {"step": keys // n_keys // n_locations, "location": keys // n_keys % n_locations,
-            "flux_key": keys % n_keys, "value_tc": totals}
+        empty = np.zeros(0, np.int64)
+        return {"step": empty, "location": empty, "flux_key": empty, "value_tc": np.zeros(0)}
+    values = np.stack(trajectory.fluxes) * area_ha  # (steps, keys, n) tC
+    bins = row[1:, None, :] * n_keys + np.arange(n_keys)[:, None]
+    totals = np.bincount(bins.ravel(), weights=values.ravel(), minlength=n_rows * n_keys)
+    nonzero = np.flatnonzero(totals)
+    return {"step": locations["step"][nonzero // n_keys],
+            "location": locations["location"][nonzero // n_keys],
+            "flux_key": nonzero % n_keys, "value_tc": totals[nonzero]}
 
 
-def _disturbance_sums(trajectory: Trajectory, area_ha, location, n_locations) -> dict[str, np.ndarray]:
+def _disturbance_sums(trajectory: Trajectory, area_ha, location) -> dict[str, np.ndarray]:
     """Disturbed area by (step, post-event location, type, location at the previous step)."""
     records, areas = [np.zeros((0, 4), dtype=np.int64)], [np.zeros(0)]
     for step, layers in enumerate(trajectory.disturbances, start=1):
