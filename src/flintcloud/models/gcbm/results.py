@@ -28,7 +28,7 @@ class GcbmResults:
     age_class_bounds: tuple[tuple[int, int], ...]  # (start, end) per age class id
     locations: pd.DataFrame  # + area_ha
     pools: pd.DataFrame  # + pool, value_tc
-    fluxes: pd.DataFrame  # + module, disturbance_type, source_pool, sink_pool, value_tc
+    fluxes: pd.DataFrame  # + module, disturbance_type, source_pool, sink_pool, prev_... (None: annual process), value_tc
     disturbances: pd.DataFrame  # + disturbance_type, prev_<classifier>..., prev_age_class, prev_land_class, area_ha
 
     @property
@@ -106,26 +106,48 @@ def aggregate(trajectory: Trajectory, area_ha: np.ndarray, params: GcbmParameter
     pools = {"step": np.repeat(locations["step"], N_POOLS),
              "location": np.repeat(locations["location"], N_POOLS),
              "pool": np.tile(np.arange(N_POOLS), n_rows), "value_tc": totals}
-    fluxes = _flux_sums(trajectory, area_ha, row, locations)
+    fluxes = _flux_sums(trajectory, area_ha, row, locations, location)
     disturbances = _disturbance_sums(trajectory, area_ha, location)
     return BlockSums(classifier_sets, list(trajectory.flux_keys), params.age_classes.n_classes + 1,
                      len(params.land_classes.codes), locations, pools, fluxes, disturbances)
 
 
-def _flux_sums(trajectory: Trajectory, area_ha, row, locations) -> dict[str, np.ndarray]:
-    """Fluxes of steps 1.. summed by (step, end-of-step location, flux key); zero sums dropped."""
+def _flux_sums(trajectory: Trajectory, area_ha, row, locations, location) -> dict[str, np.ndarray]:
+    """Fluxes of steps 1.. summed by (step, end-of-step location, flux key); disturbance fluxes
+    also by the stand's location at the previous step (GCBM's DisturbanceDimension links them to
+    it; -1 for annual processes). Zero sums are dropped."""
     n_keys = len(trajectory.flux_keys)
-    n_rows = locations["step"].size
+    empty = np.zeros(0, np.int64)
+    out = {"step": empty, "location": empty, "previous": empty, "flux_key": empty,
+           "value_tc": np.zeros(0)}
     if not n_keys or not trajectory.fluxes:
-        empty = np.zeros(0, np.int64)
-        return {"step": empty, "location": empty, "flux_key": empty, "value_tc": np.zeros(0)}
+        return out
     values = np.stack(trajectory.fluxes) * area_ha  # (steps, keys, n) tC
-    bins = row[1:, None, :] * n_keys + np.arange(n_keys)[:, None]
-    totals = np.bincount(bins.ravel(), weights=values.ravel(), minlength=n_rows * n_keys)
-    nonzero = np.flatnonzero(totals)
-    return {"step": locations["step"][nonzero // n_keys],
-            "location": locations["location"][nonzero // n_keys],
-            "flux_key": nonzero % n_keys, "value_tc": totals[nonzero]}
+    is_disturbance = np.array([key[1] >= 0 for key in trajectory.flux_keys])
+    parts = []
+    annual = np.flatnonzero(~is_disturbance)
+    if annual.size:
+        bins = row[1:, None, :] * annual.size + np.arange(annual.size)[:, None]
+        totals = np.bincount(bins.ravel(), weights=values[:, annual].ravel(),
+                             minlength=locations["step"].size * annual.size)
+        hit = np.flatnonzero(totals)
+        parts.append((locations["step"][hit // annual.size], locations["location"][hit // annual.size],
+                      np.full(hit.size, -1), annual[hit % annual.size], totals[hit]))
+    disturbance = np.flatnonzero(is_disturbance)
+    if disturbance.size:
+        step = np.arange(1, values.shape[0] + 1)[:, None]
+        triples = np.stack([np.broadcast_to(step, location[1:].shape), location[1:], location[:-1]])
+        keys, pair = np.unique(triples.reshape(3, -1), axis=1, return_inverse=True)
+        bins = pair.reshape(values.shape[0], 1, -1) * disturbance.size \
+            + np.arange(disturbance.size)[:, None]
+        totals = np.bincount(bins.ravel(), weights=values[:, disturbance].ravel(),
+                             minlength=keys.shape[1] * disturbance.size)
+        hit = np.flatnonzero(totals)
+        pairs = keys[:, hit // disturbance.size]
+        parts.append((pairs[0], pairs[1], pairs[2], disturbance[hit % disturbance.size], totals[hit]))
+    for name, column in zip(out, map(np.concatenate, zip(*parts, strict=True)), strict=True):
+        out[name] = column
+    return out
 
 
 def _disturbance_sums(trajectory: Trajectory, area_ha, location) -> dict[str, np.ndarray]:
@@ -153,7 +175,8 @@ def merge(parts: list[BlockSums], params: GcbmParameters, classifier_names: list
     specs = {
         "locations": (location, "area_ha"),
         "pools": ([*location, "pool"], "value_tc"),
-        "fluxes": ([*location, "module", "disturbance_type", "source_pool", "sink_pool"], "value_tc"),
+        "fluxes": ([*location, "module", "disturbance_type", "source_pool", "sink_pool", *previous],
+                   "value_tc"),
         "disturbances": ([*location, "disturbance_type", *previous], "area_ha"),
     }
     frames = {name: [] for name in specs}
@@ -163,7 +186,7 @@ def merge(parts: list[BlockSums], params: GcbmParameters, classifier_names: list
         pools = decode(part.pools)
         pools["pool"] = np.asarray(POOL_NAMES, dtype=object)[part.pools["pool"]]
         frames["pools"].append(pools)
-        frames["fluxes"].append(_label_fluxes(decode(part.fluxes), part, params))
+        frames["fluxes"].append(_label_fluxes(decode, part, params))
         frames["disturbances"].append(_label_disturbances(decode, part, params, classifier_names))
     tables = {}
     for name, (keys, value) in specs.items():
@@ -201,15 +224,22 @@ class _LocationDecoder:
         return pd.DataFrame(frame)
 
 
-def _label_fluxes(frame: pd.DataFrame, part: BlockSums, params: GcbmParameters) -> pd.DataFrame:
+def _label_fluxes(decode: _LocationDecoder, part: BlockSums, params: GcbmParameters) -> pd.DataFrame:
     keys = part.flux_keys
     names = params.disturbances.type_names
-    index = frame.pop("flux_key").to_numpy()
+    table = part.fluxes
+    frame = decode({k: v for k, v in table.items() if k not in ("flux_key", "previous")})
+    index = table["flux_key"]
     frame["module"] = np.asarray([k[0] for k in keys], dtype=object)[index]
     frame["disturbance_type"] = np.asarray(
         [names[k[1]] if k[1] >= 0 else ANNUAL_PROCESS for k in keys], dtype=object)[index]
     frame["source_pool"] = np.asarray([POOL_NAMES[k[2]] for k in keys], dtype=object)[index]
     frame["sink_pool"] = np.asarray([POOL_NAMES[k[3]] for k in keys], dtype=object)[index]
+    annual = table["previous"] < 0
+    for name, values in decode.columns(np.maximum(table["previous"], 0), prefix="prev_").items():
+        values = values.astype(object)
+        values[annual] = None
+        frame[name] = values
     return frame
 
 
