@@ -38,6 +38,7 @@ def test_cog_is_tiled_with_overviews(tmp_path):
 
 def test_failed_write_leaves_nothing(tmp_path):
     (tmp_path / "taken.tif").mkdir()  # the final rename cannot replace a directory
-    with pytest.raises(OSError):
-        write_geotiff(tmp_path / "taken.tif", np.zeros((4, 4), dtype=np.float32), TRANSFORM, 0)
+    for writer in (write_geotiff, write_cog):
+        with pytest.raises(OSError):
+            writer(tmp_path / "taken.tif", np.zeros((4, 4), dtype=np.float32), TRANSFORM, 0)
     assert [p.name for p in tmp_path.iterdir()] == ["taken.tif"]

@@ -73,6 +73,19 @@ class GcbmRun:
     area_ha: float
     wall_seconds: float
     block_indices: list[tuple[int, int]] = field(default_factory=list)  # (tile, block) simulated
+    module_ids: dict[str, int] = field(default_factory=dict)  # FLINT module id by module name
+    disturbance_codes: dict[str, int] = field(default_factory=dict)  # type name -> code
+
+
+def module_ids(project: GcbmProject) -> dict[str, int]:
+    """FLINT's module ids: the creation index of each module within its library, in `order`."""
+    counts: dict[str, int] = {}
+    ids = {}
+    for name, entry in sorted(project.modules.items(), key=lambda item: item[1].integer("order")):
+        library = entry.string("library")
+        ids[name] = counts.get(library, 0)
+        counts[library] = ids[name] + 1
+    return ids
 
 
 def _land_class_index(library: ParameterLibrary, name: str, default: str) -> int:
@@ -160,5 +173,8 @@ def run_project(source: str | Path | GcbmProject, *,
     finally:
         if not isinstance(source, GcbmProject):
             remove_project_copy(project)
+    dist = library.base.disturbances
     return GcbmRun(results, project.start_year, project.n_steps, len(windows), len(simulated),
-                   n_pixels, area, time.perf_counter() - started, simulated)
+                   n_pixels, area, time.perf_counter() - started, simulated, module_ids(project),
+                   {name: int(code) for name, code in zip(dist.type_names, dist.type_codes,
+                                                          strict=True)})
