@@ -18,13 +18,12 @@ def run(
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o",
                                              help="Where outputs go.")] = Path("output"),
 ) -> None:
-    """Simulate a GCBM project and write pool_totals_by_year.csv and fluxes_by_year.csv."""
+    """Simulate a GCBM project and write its outputs: GCBM's results database and GeoTIFFs,
+    pool_totals_by_year.csv, fluxes_by_year.csv, Cloud-Optimized GeoTIFFs and manifest.json."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
-    from flintcloud.io.gcbm.outputs import write_summary_csvs
-    from flintcloud.runner.gcbm import run_project
+    from flintcloud.runner.gcbm_outputs import run_gcbm
 
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -40,23 +39,31 @@ def run(
             else:
                 progress.update(task, completed=event.blocks_done)
 
-        result = run_project(project, on_progress=on_progress)
-    files = write_summary_csvs(result.results, output_dir)
-    totals = result.results.pool_totals_by_year()
-    last = totals[totals.step == totals.step.max()]
-    eco = last[~last.pool.isin(["Atmosphere", "CO2", "CH4", "CO", "NO2", "Products",
-                                "BlackCarbon", "Peat", "DissolvedOrganicCarbon"])]
-    table = Table(title=f"GCBM run: {project.name}", show_header=False)
-    table.add_row("pixels", f"{result.n_pixels:,}")
-    table.add_row("area", f"{result.area_ha:,.2f} ha")
-    table.add_row("blocks simulated", f"{result.n_blocks_simulated} of {result.n_blocks}")
-    table.add_row("years", f"{result.start_year}-{result.start_year + result.n_steps - 1} "
-                  f"({result.n_steps} steps)")
-    table.add_row("ecosystem carbon at the end", f"{eco.total_tC.sum():,.2f} tC")
-    table.add_row("wall time", f"{result.wall_seconds:.2f} s")
-    for path in files:
-        table.add_row("wrote", str(path))
-    Console().print(table)
+        outputs = run_gcbm(project, output_dir, on_progress=on_progress)
+    Console().print(_summary_table(project.name, outputs))
+
+
+def _summary_table(name: str, outputs):
+    from rich.table import Table
+
+    from flintcloud.models.gcbm.pools import ECOSYSTEM_POOLS, POOL_NAMES
+
+    run = outputs.run
+    totals = run.results.pool_totals_by_year()
+    ecosystem = totals[totals.pool.isin([POOL_NAMES[p] for p in ECOSYSTEM_POOLS])]
+    by_step = ecosystem.groupby("step")["total_tC"].sum()
+    table = Table(title=f"GCBM run: {name}", show_header=False)
+    table.add_row("pixels", f"{run.n_pixels:,}")
+    table.add_row("area", f"{run.area_ha:,.2f} ha")
+    table.add_row("blocks simulated", f"{run.n_blocks_simulated} of {run.n_blocks}")
+    table.add_row("years", f"{run.start_year}-{run.start_year + run.n_steps - 1} "
+                  f"({run.n_steps} steps)")
+    table.add_row("ecosystem carbon", f"{by_step.iloc[0]:,.2f} tC after spinup, "
+                  f"{by_step.iloc[-1]:,.2f} tC at the end")
+    table.add_row("simulation time", f"{run.wall_seconds:.2f} s")
+    table.add_row("outputs", f"{len(outputs.files)} files in {outputs.output_dir}")
+    table.add_row("manifest", str(outputs.manifest))
+    return table
 
 
 gcbm_app.command("build-db")(build_db)

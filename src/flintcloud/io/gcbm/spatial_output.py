@@ -180,9 +180,8 @@ def tile_label(x: int, y: int) -> str:
 class BlockGeotiffWriter:
     """Writes every item's GeoTIFFs for each simulated block it is given (an `on_block` sink)."""
 
-    def __init__(self, items: list[OutputItem], type_names: list[str], grid) -> None:
+    def __init__(self, items: list[OutputItem], grid) -> None:
         self.items = items
-        self.type_names = type_names
         self.grid = grid
         self.written: dict[tuple[str, int], list[tuple[Path, object]]] = defaultdict(list)
 
@@ -194,7 +193,8 @@ class BlockGeotiffWriter:
                            window.north)
         for item in self.items:
             steps = [0] if item.at_init else range(1, n_steps + 1)
-            signs = self._flux_signs(item, block.trajectory.flux_keys)
+            signs = self._flux_signs(item, block.trajectory.flux_keys,
+                                     block.data.parameters.params.disturbances.type_names)
             previous = None
             for step in steps:
                 values = self._pixel_values(item, block, step, signs)
@@ -210,12 +210,13 @@ class BlockGeotiffWriter:
                               item.nodata)
                 self.written[(item.name, step)].append((path, window))
 
-    def _flux_signs(self, item: OutputItem, keys) -> list[tuple[int, float]]:
+    @staticmethod
+    def _flux_signs(item: OutputItem, keys, type_names) -> list[tuple[int, float]]:
         """(flux key index, ±1) of every flux key the item's groups count."""
         signs = []
         for k, key in enumerate(keys):
             sign = sum(-1.0 if group.subtract else 1.0 for group in item.fluxes
-                       if group.matches(key, self.type_names))
+                       if group.matches(key, type_names))
             if sign:
                 signs.append((k, sign))
         return signs

@@ -1,0 +1,80 @@
+"""Run manifests: everything a run used and made, so anyone can check or reproduce it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from flintcloud import __version__
+
+KEY_LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "rasterio", "tifffile", "SQLAlchemy")
+MANIFEST_NAME = "manifest.json"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_entries(root: Path, paths: list[Path] | None = None) -> list[dict[str, Any]]:
+    """Path (relative to root, '/'-separated), size and sha256 of each file, sorted by path."""
+    root = Path(root)
+    files = paths if paths is not None else [p for p in root.rglob("*") if p.is_file()]
+    entries = []
+    for path in files:
+        path = Path(path)
+        entries.append({"path": path.relative_to(root).as_posix(), "bytes": path.stat().st_size,
+                        "sha256": sha256_of(path)})
+    return sorted(entries, key=lambda entry: entry["path"])
+
+
+def environment() -> dict[str, Any]:
+    """The engine and the libraries that can change numbers."""
+    libraries = {}
+    for name in KEY_LIBRARIES:
+        try:
+            libraries[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    try:
+        import rasterio
+
+        libraries["GDAL"] = rasterio.__gdal_version__
+    except ImportError:
+        pass
+    return {"flintcloud": __version__, "python": platform.python_version(),
+            "implementation": platform.python_implementation(), "platform": platform.platform(),
+            "machine": platform.machine(), "libraries": libraries,
+            "numpy_cpu_features_disabled": os.environ.get("NPY_DISABLE_CPU_FEATURES", "")}
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_manifest(output_dir: Path, *, kind: str, source: str, inputs: list[dict[str, Any]],
+                   configuration: dict[str, Any], started: str, finished: str,
+                   outputs: list[dict[str, Any]], summary: dict[str, Any] | None = None) -> Path:
+    """Write output_dir/manifest.json (atomically); `outputs` must not include the manifest."""
+    document = {
+        "manifest_version": 1, "kind": kind, "source": source,
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else [],
+        "started": started, "finished": finished, "environment": environment(),
+        "inputs": inputs, "configuration": configuration, "outputs": outputs,
+        "summary": summary or {},
+    }
+    path = Path(output_dir) / MANIFEST_NAME
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    os.replace(temporary, path)
+    return path

@@ -1,0 +1,123 @@
+"""A GCBM run with all its outputs: GCBM's files (block GeoTIFFs, results database), the summary
+CSVs, whole-area COGs and a manifest, staged and moved into place only when complete.
+
+Outputs go to one directory whatever paths the project configures (`output_path`,
+`databasename`): item folders and file names stay GCBM's, so GCBM's tools read them unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flintcloud.io.gcbm.outputs import write_summary_csvs
+from flintcloud.io.gcbm.project import GcbmProject, open_project, remove_project_copy
+from flintcloud.io.gcbm.results_db import write_results_db
+from flintcloud.io.gcbm.spatial_output import BlockGeotiffWriter, read_output_items, write_mosaics
+from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
+from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, run_project
+
+COG_FOLDER = "cog"
+DEFAULT_DB_NAME = "gcbm_output.db"
+
+
+@dataclass
+class GcbmOutputs:
+    run: GcbmRun
+    output_dir: Path
+    files: list[Path]  # everything written, relative to output_dir, manifest last
+
+    @property
+    def manifest(self) -> Path:
+        return self.output_dir / "manifest.json"
+
+
+def _database_name(project: GcbmProject) -> str | None:
+    module = project.modules.get("CBMAggregatorSQLiteWriter")
+    if module is None:
+        return None
+    settings = module.child("settings")
+    name = Path(settings.string("databasename", DEFAULT_DB_NAME).replace("\\", "/")).name
+    if not name or name.startswith("."):
+        raise settings.error(f"databasename {name!r} is not a file name", "databasename")
+    return name
+
+
+def _check_aggregator(project: GcbmProject) -> None:
+    module = project.modules.get("CBMAggregatorLandUnitData")
+    if module is None or "settings" not in module:
+        return
+    settings = module.child("settings")
+    name = settings.string("reporting_classifier_set", "classifier_set")
+    if name == "classifier_set":
+        return
+    variable = project.variable(name).value
+    transform = variable.get("transform", {}) if isinstance(variable, dict) else {}
+    if transform.get("type") != "CompositeTransform" or transform.get("vars") != ["classifier_set"]:
+        raise settings.error(f"reporting classifier set {name!r} must be the classifier set "
+                             "(a CompositeTransform of classifier_set)", "reporting_classifier_set")
+
+
+def run_gcbm(source: str | Path, output_dir: str | Path, *,
+             on_progress: Callable[[ProgressEvent], None] | None = None,
+             mosaics: bool = True) -> GcbmOutputs:
+    """Run a GCBM project (folder or zip) and write every output into `output_dir`."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staging = output_dir / f".staging-{uuid.uuid4().hex}"
+    started = now()
+    project = open_project(source)
+    try:
+        inputs = file_entries(project.root)
+        if Path(source).is_file():
+            inputs.insert(0, {"path": Path(source).name, "bytes": Path(source).stat().st_size,
+                              "sha256": sha256_of(Path(source)), "role": "project archive"})
+        _check_aggregator(project)
+        db_name = _database_name(project)
+        items = []
+        if "WriteVariableGeotiff" in project.modules:
+            items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
+        writer = BlockGeotiffWriter(items, project.grid)
+        run = run_project(project, on_progress=on_progress, on_block=writer if items else None)
+        write_summary_csvs(run.results, staging)
+        if db_name is not None:
+            write_results_db(run.results, staging / db_name, module_ids=run.module_ids,
+                             disturbance_codes=run.disturbance_codes)
+        if items and mosaics:
+            write_mosaics(writer.written, items, staging / COG_FOLDER, project.start_year)
+        outputs = file_entries(staging)
+        configuration = {"merged": project.config.data, "files": project.config.files}
+        write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
+                       configuration=configuration, started=started, finished=now(),
+                       outputs=outputs, summary=_summary(run))
+        files = [Path(entry["path"]) for entry in outputs] + [Path("manifest.json")]
+        _move_into_place(staging, output_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        remove_project_copy(project)
+    return GcbmOutputs(run, output_dir, files)
+
+
+def _summary(run: GcbmRun) -> dict:
+    return {"pixels": run.n_pixels, "area_ha": run.area_ha, "start_year": run.start_year,
+            "steps": run.n_steps, "blocks": run.n_blocks, "blocks_simulated": run.n_blocks_simulated,
+            "simulation_seconds": run.wall_seconds}
+
+
+def _move_into_place(staging: Path, output_dir: Path) -> None:
+    """Replace output_dir's entries by the staged ones (same names), then drop the staging dir."""
+    for entry in sorted(staging.iterdir()):
+        target = output_dir / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+        os.replace(entry, target)
+    staging.rmdir()
+

@@ -1,0 +1,114 @@
+"""A GCBM run's files: GCBM's GeoTIFFs and per-pool rasters, COG mosaics, manifest, atomicity."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from flintcloud.io.manifest import sha256_of
+from flintcloud.runner import gcbm_outputs
+from flintcloud.runner.gcbm_outputs import run_gcbm
+from tests.conftest import shared_path
+from tests.gcbm.conftest import REFERENCE, demo_zip
+
+# GeoTIFFs hold float32 (or Int16) copies of per-hectare values the engine matches to 1e-6 tC/ha;
+# a float32 cast adds at most half an ulp on top
+F32_RTOL, ATOL = 2.0 ** -23, 1e-6
+
+
+@pytest.fixture(scope="module")
+def demo_outputs(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("outputs")
+    run_gcbm(demo_zip(), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def perpool_outputs(tmp_path_factory) -> Path:
+    """The demo run with the output configuration that made the reference per-pool rasters."""
+    root = tmp_path_factory.mktemp("perpool")
+    with zipfile.ZipFile(demo_zip()) as archive:
+        archive.extractall(root / "project")
+    shutil.copyfile(shared_path(*REFERENCE, "perpool", "modules_output.json"),
+                    root / "project" / "config" / "modules_output.json")
+    run_gcbm(root / "project", root / "out", mosaics=False)
+    return root / "out"
+
+
+def _compare_rasters(reference_root: Path, ours_root: Path, pattern: str) -> int:
+    compared = 0
+    for reference in sorted(reference_root.glob(pattern)):
+        ours = ours_root / reference.relative_to(reference_root)
+        assert ours.exists(), f"missing {ours.relative_to(ours_root)}"
+        with rasterio.open(reference) as a, rasterio.open(ours) as b:
+            assert b.dtypes == a.dtypes and b.nodata == a.nodata, reference.name
+            assert b.crs == a.crs and b.shape == a.shape, reference.name
+            assert b.transform.almost_equals(a.transform, 1e-12), reference.name
+            expected, actual = a.read(1).astype(np.float64), b.read(1).astype(np.float64)
+        is_data = expected != a.nodata
+        np.testing.assert_array_equal(actual != b.nodata, is_data, err_msg=reference.name)
+        np.testing.assert_allclose(actual[is_data], expected[is_data], rtol=F32_RTOL, atol=ATOL,
+                                   err_msg=reference.name)
+        compared += 1
+    return compared
+
+
+def test_every_gcbm_geotiff_is_reproduced(demo_outputs):
+    reference = shared_path(*REFERENCE, "run", "output")
+    assert _compare_rasters(reference, demo_outputs, "*/-106_055/*.tif") == 21 * 11
+
+
+def test_per_pool_rasters_match_gcbm(perpool_outputs):
+    reference = shared_path(*REFERENCE, "perpool", "output_block51")
+    # 30 pools x 11 steps, 30 post-spinup pools, the initial age and each pixel's area
+    assert _compare_rasters(reference, perpool_outputs, "*/-106_055/*.tif") == 30 * 11 + 30 + 2
+
+
+def test_mosaics_are_cloud_optimized_and_equal_the_blocks(demo_outputs):
+    cogs = sorted((demo_outputs / "cog").glob("*.tif"))
+    assert len(cogs) == 21 * 11
+    cog = demo_outputs / "cog" / "NPP_2012.tif"
+    block = demo_outputs / "NPP" / "-106_055" / "NPP_-106_055_51_3.tif"
+    with rasterio.open(cog) as mosaic, rasterio.open(block) as tile:
+        assert mosaic.profile["tiled"] and mosaic.block_shapes == [(256, 256)]
+        assert mosaic.overviews(1) == [2]
+        assert mosaic.compression.value == "DEFLATE"
+        window = mosaic.window(*tile.bounds)
+        np.testing.assert_array_equal(mosaic.read(1, window=window), tile.read(1))
+        assert mosaic.nodata == tile.nodata
+
+
+def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):
+    manifest = json.loads((demo_outputs / "manifest.json").read_text())
+    outputs = {entry["path"]: entry for entry in manifest["outputs"]}
+    written = {p.relative_to(demo_outputs).as_posix() for p in demo_outputs.rglob("*")
+               if p.is_file() and p.name != "manifest.json"}
+    assert set(outputs) == written
+    for name in ("gcbm_output.db", "pool_totals_by_year.csv", "NPP/-106_055/NPP_-106_055_51_1.tif"):
+        assert outputs[name]["sha256"] == sha256_of(demo_outputs / name)
+    inputs = {entry["path"] for entry in manifest["inputs"]}
+    assert {"gcbm-project-demo.zip", "config/variables.json",
+            "input_database/gcbm_input.db", "layers/tiled/Classifier1.tiff"} <= inputs
+    assert manifest["configuration"]["merged"]["LocalDomain"]["start_date"] == "2010/01/01"
+    assert {"numpy", "rasterio", "GDAL"} <= set(manifest["environment"]["libraries"])
+    assert manifest["summary"]["pixels"] == 11347
+
+
+def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(gcbm_outputs, "write_results_db", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run_gcbm(demo_zip(), out)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
