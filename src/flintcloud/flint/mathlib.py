@@ -67,14 +67,18 @@ NUMPY_POWER_AND_LOG_ARE_LIBM = _numpy_power_and_log_match_libm()
 
 
 def power(x, y):
-    """x**y for scalars or arrays, bit-identical to the C library's pow."""
+    """x**y for scalars or arrays, bit-identical to the C library's pow; like C, it returns
+    inf or NaN (0 to a negative power, negative base) without warning."""
     if NUMPY_POWER_AND_LOG_ARE_LIBM and not all(np.ndim(a) == 0 for a in (x, y)):
-        return np.power(x, y)
+        with np.errstate(all="ignore"):
+            return np.power(x, y)
     return _elementwise(math.pow, np.power, x, y)
 
 
 def log(x):
-    """Natural logarithm for a scalar or array, bit-identical to the C library's log."""
+    """Natural logarithm for a scalar or array, bit-identical to the C library's log; -inf at 0
+    and NaN below, without warning."""
     if NUMPY_POWER_AND_LOG_ARE_LIBM and np.ndim(x) != 0:
-        return np.log(x)
+        with np.errstate(all="ignore"):
+            return np.log(x)
     return _elementwise(math.log, np.log, x)
