@@ -19,6 +19,7 @@ Matrices are lists of columns: `a[j][i]` is row i of column j (lmmin stores them
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -373,10 +374,9 @@ def minimize(residuals: Residuals, start: Sequence[float], *, ftol: float = 1e-1
             x[j] = saved + step
             perturbed = residuals(x)
             n_evaluations += 1
-            taken = x[j] - saved  # the callback may have moved x[j]
-            jacobian.append([_div(perturbed[i] - fvec[i], taken) for i in range(m)]
-                            if taken == 0.0 else
-                            [(perturbed[i] - fvec[i]) / taken for i in range(m)])
+            taken = x[j] - saved  # not `step`: the callback may have moved x[j]
+            divide = _div if taken == 0.0 else operator.truediv
+            jacobian.append([divide(perturbed[i] - fvec[i], taken) for i in range(m)])
             x[j] = saved
 
         pivots, rdiag, column_norms = _qr_factorize(jacobian)
