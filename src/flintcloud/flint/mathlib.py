@@ -33,3 +33,52 @@ def exp(x):
         return np.exp(x)
     flat = np.asarray(x, dtype=np.float64).ravel()
     return np.fromiter(map(math.exp, flat), np.float64, count=flat.size).reshape(np.shape(x))
+
+
+def _elementwise(scalar_fn, numpy_fn, *args):
+    """`scalar_fn` (a C-library call via `math`) over broadcast arrays. Where `math` raises
+    instead of returning C's inf or NaN (pole, domain error, overflow), NumPy supplies that
+    special value, which IEEE 754 fixes exactly."""
+    def one(*values):
+        try:
+            return scalar_fn(*values)
+        except (ValueError, OverflowError):
+            with np.errstate(all="ignore"):
+                return float(numpy_fn(*values))
+
+    if all(np.ndim(a) == 0 for a in args):
+        return one(*(float(a) for a in args))
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))
+    flat = [a.ravel() for a in arrays]
+    values = map(one, *(map(float, f) for f in flat))
+    return np.fromiter(values, np.float64, count=flat[0].size).reshape(arrays[0].shape)
+
+
+def _numpy_power_and_log_match_libm() -> bool:
+    rng = np.random.default_rng(20260102)
+    base, exponent = rng.uniform(0.0, 700.0, 20_000), rng.uniform(-3.0, 3.0, 20_000)
+    logs = rng.uniform(1e-3, 1e3, 20_000)
+    return bool(np.array_equal(np.power(base, exponent),
+                               np.fromiter(map(math.pow, base, exponent), np.float64))
+                and np.array_equal(np.log(logs), np.fromiter(map(math.log, logs), np.float64)))
+
+
+NUMPY_POWER_AND_LOG_ARE_LIBM = _numpy_power_and_log_match_libm()
+
+
+def power(x, y):
+    """x**y for scalars or arrays, bit-identical to the C library's pow; like C, it returns
+    inf or NaN (0 to a negative power, negative base) without warning."""
+    if NUMPY_POWER_AND_LOG_ARE_LIBM and not all(np.ndim(a) == 0 for a in (x, y)):
+        with np.errstate(all="ignore"):
+            return np.power(x, y)
+    return _elementwise(math.pow, np.power, x, y)
+
+
+def log(x):
+    """Natural logarithm for a scalar or array, bit-identical to the C library's log; -inf at 0
+    and NaN below, without warning."""
+    if NUMPY_POWER_AND_LOG_ARE_LIBM and np.ndim(x) != 0:
+        with np.errstate(all="ignore"):
+            return np.log(x)
+    return _elementwise(math.log, np.log, x)

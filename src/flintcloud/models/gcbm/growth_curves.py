@@ -8,11 +8,13 @@ so building them is a small loop over curves done once at load time.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import leastsq
 
+from flintcloud.flint.mathlib import exp, log, power
+from flintcloud.models.gcbm.levenberg_marquardt import minimize
 from flintcloud.models.gcbm.pools import Component
 
 SMOOTH_SAMPLE_SIZE = 50  # Smoother::smoothSampleSize
@@ -115,18 +117,21 @@ def stand_volumes(softwood: np.ndarray | None, hardwood: np.ndarray | None) -> S
     return StandVolumes(sw + hw, ratio, max_age)
 
 
+# The conversion calls the C library's pow, exp and log (flintcloud.flint.mathlib), not NumPy's
+# vectorised ones, which can differ in the last bit: the smoother's fit amplifies a last-bit change
+# in its samples to ~1e-9 in its parameters (a least-squares minimum is flat to ~sqrt(eps)).
 def _merch_factor(volume, p: VolumeToBiomassParameters):
-    return p.a * np.power(volume, p.b)
+    return p.a * power(volume, p.b)
 
 
 def _nonmerch_factor(merch, p: VolumeToBiomassParameters):
     with np.errstate(all="ignore"):
-        factor = p.k_nonmerch + p.a_nonmerch * np.power(merch, p.b_nonmerch)
+        factor = p.k_nonmerch + p.a_nonmerch * power(merch, p.b_nonmerch)
     return np.where(merch > 0.0, factor, math.exp(p.a_nonmerch))
 
 
 def _model_term(volume, x1, x2, x3):
-    return np.exp(x1 + x2 * volume + x3 * np.log(volume + 5.0))
+    return exp(x1 + x2 * volume + x3 * log(volume + 5.0))
 
 
 def boudewyn_carbon(volumes: StandVolumes, p: VolumeToBiomassParameters,
@@ -145,7 +150,7 @@ def boudewyn_carbon(volumes: StandVolumes, p: VolumeToBiomassParameters,
         nonmerch_factor = np.where(nonmerch_factor > p.cap_nonmerch, p.cap_nonmerch, nonmerch_factor)
         nonmerch = (nonmerch_factor - 1) * merch
         base = merch + nonmerch
-        sap_factor = np.where(base > 0.0, p.k_sap + p.a_sap * np.power(base, p.b_sap),
+        sap_factor = np.where(base > 0.0, p.k_sap + p.a_sap * power(base, p.b_sap),
                               math.exp(p.a_sap))
         sap_factor = np.where((sap_factor < 1.0) | ~np.isfinite(sap_factor), 1.0, sap_factor)
         sap_factor = np.where(sap_factor > p.cap_sap, p.cap_sap, sap_factor)
@@ -195,10 +200,10 @@ def substitution_age(volumes: StandVolumes, p: VolumeToBiomassParameters) -> int
     factor = 0.0
     ok_to_smooth = False
     for age in range(volumes.max_age - 2, -1, -1):
-        volume, older_volume = total[age], total[age + 1]
-        merch = p.a * volume ** p.b
+        volume, older_volume = float(total[age]), float(total[age + 1])
+        merch = p.a * power(volume, p.b)
         previous_factor = factor
-        factor = p.k_nonmerch + p.a_nonmerch * merch ** p.b_nonmerch if merch > 0.0 \
+        factor = p.k_nonmerch + p.a_nonmerch * power(merch, p.b_nonmerch) if merch > 0.0 \
             else math.exp(p.a_nonmerch)
         if factor < p.cap_nonmerch:
             ok_to_smooth = True
@@ -223,33 +228,53 @@ def substitution_age(volumes: StandVolumes, p: VolumeToBiomassParameters) -> int
     return -1
 
 
-def _weibull_inplace(t, params: np.ndarray):
-    """GCBM's model 1 - exp(-p0 t^p1); floors p0 >= 0 and p1 >= 0.7 *in place* (quirk §9.3)."""
+def _weibull_inplace(t: float, params: list[float]) -> float:
+    """GCBM's model 1 - exp(-p0 t^p1); floors p0 >= 0 and p1 >= 0.7 *in place* (quirk §9.3).
+
+    Scalar and with the C library's pow and exp (`math`), like Smoother::weibull_2Parameter:
+    NumPy's vectorised exp can differ from glibc's in the last bit.
+    """
     if params[0] < 0:
         params[0] = 0.0
     if params[1] < 0.7:
         params[1] = 0.7
-    return 1 - np.exp(-params[0] * np.power(t, params[1]))
+    return 1.0 - math.exp(-params[0] * math.pow(t, params[1]))
+
+
+def weibull_residuals(t: np.ndarray, y: np.ndarray) -> Callable[[list[float]], list[float]]:
+    """The smoother's residual function y - model(t) for `levenberg_marquardt.minimize`.
+
+    It floors the parameters in the list the solver passes, i.e. in the solver's own working
+    array, also while the solver perturbs them for the Jacobian (as GCBM's lmmin callback does).
+    """
+    t_values = [float(v) for v in t]
+    y_values = [float(v) for v in y]
+
+    def residuals(params: list[float]) -> list[float]:
+        return [y_i - _weibull_inplace(t_i, params) for t_i, y_i in zip(t_values, y_values,
+                                                                      strict=True)]
+    return residuals
 
 
 def fit_weibull(t: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Fit GCBM's Weibull to normalised samples like its lmmin call (MINPACK lmdif).
+    """Fit GCBM's Weibull to normalised samples exactly as Smoother::minimize does (§5.4 iv).
 
-    The floors mutate the solver's own working array (scipy's leastsq hands the residual
-    function a view of it), which is what makes the fit land where GCBM's does; a
-    non-mutating solver differs on curves whose fit ends on the p1 = 0.7 floor (§5.4 iv).
+    lmmin with its default controls from (1, 0.1), which the first evaluation floors to
+    (1, 0.7); then p0 > 150 -> 150 and, only in that case, p1 > 5 -> 5.
     """
-    def residuals(params):
-        return y - _weibull_inplace(t, params)
+    fit = minimize(weibull_residuals(t, y), (1.0, 0.1))
+    p0, p1 = fit.params
+    if p0 > 150:
+        p0 = 150.0
+        if p1 > 5:
+            p1 = 5.0
+    return np.array([p0, p1], dtype=np.float64)
 
-    params, _ = leastsq(residuals, np.array([1.0, 0.1]), ftol=1e-14, xtol=1e-14, gtol=1e-14,
-                        maxfev=1000 * 3, epsfcn=1e-14, factor=100.0)
-    params = np.array(params, dtype=np.float64)
-    if params[0] > 150:
-        params[0] = 150.0
-        if params[1] > 5:
-            params[1] = 5.0
-    return params
+
+def _fitted_curve(t: np.ndarray, params: np.ndarray, scale: float) -> np.ndarray:
+    """The fitted model at each t, times the sample maximum `scale`."""
+    floored = [float(v) for v in params]
+    return np.array([_weibull_inplace(float(v), floored) * scale for v in t], dtype=np.float64)
 
 
 def smooth_carbon(carbon: np.ndarray, volumes: StandVolumes,
@@ -279,10 +304,9 @@ def smooth_carbon(carbon: np.ndarray, volumes: StandVolumes,
     original_total = original[0] + original[1] + original[2]
     original_total = np.where(original_total == 0, 0.00001, original_total)
     scaled_t = ages / max_t
-    with np.errstate(invalid="ignore"):
-        fit_merch = _weibull_inplace(scaled_t, merch_params) * max_merch
-        fit_foliage = _weibull_inplace(scaled_t, foliage_params) * max_foliage
-        fit_total = _weibull_inplace(scaled_t, total_params) * max_total
+    fit_merch = _fitted_curve(scaled_t, merch_params, max_merch)
+    fit_foliage = _fitted_curve(scaled_t, foliage_params, max_foliage)
+    fit_total = _fitted_curve(scaled_t, total_params, max_total)
     fit_merch = np.where(np.isnan(fit_merch), 0.0, fit_merch)
     fit_total = np.where(fit_total < fit_merch, fit_merch, fit_total)
     fit_foliage = np.where(fit_total - fit_merch < fit_foliage, fit_total - fit_merch, fit_foliage)
