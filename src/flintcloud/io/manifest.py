@@ -14,7 +14,7 @@ from typing import Any
 
 from flintcloud import __version__
 
-KEY_LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "rasterio", "tifffile", "SQLAlchemy")
+KEY_LIBRARIES = ("numpy", "pandas", "pyarrow", "rasterio", "tifffile", "SQLAlchemy")
 MANIFEST_NAME = "manifest.json"
 
 

@@ -12,6 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from flintcloud.flint.mathlib import exp, log
 from flintcloud.models.gcbm.growth_curves import CarbonCurve
 
 
@@ -104,8 +105,8 @@ class DecayParameters:
     def rates(self, temperature_c: np.ndarray) -> np.ndarray:
         """k = min(base · exp((T − Tref) · ln(q10) · 0.1), max): (11, n) for (n,) temperatures."""
         t = np.asarray(temperature_c, dtype=np.float64)[None, :]
-        rate = self.base_rate[:, None] * np.exp(
-            (t - self.reference_temp[:, None]) * np.log(self.q10[:, None]) * 0.1)
+        rate = self.base_rate[:, None] * exp(
+            (t - self.reference_temp[:, None]) * log(self.q10[:, None]) * 0.1)
         return np.minimum(rate, self.max_rate[:, None])
 
 

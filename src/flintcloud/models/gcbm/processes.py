@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flintcloud.flint.mathlib import exp
+from flintcloud.flint.mathlib import exp, power
 from flintcloud.flint.operations import PROPORTIONAL, STOCK, OperationManager
 from flintcloud.models.gcbm.parameters import (
     AgeReset,
@@ -88,7 +88,7 @@ def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
             biomass = roots[:, 0, Root.SW_A] * ag_biomass
         else:
             with np.errstate(invalid="ignore"):
-                biomass = roots[:, 1, Root.HW_A] * np.power(ag_biomass, roots[:, 1, Root.HW_B])
+                biomass = roots[:, 1, Root.HW_A] * power(ag_biomass, roots[:, 1, Root.HW_B])
         root_biomass[component] = np.where(has[:, component], biomass, 0.0)
         out[component, 0] = inc_merch
         out[component, 1] = inc_foliage
@@ -265,13 +265,12 @@ class DecayOperations:
     @classmethod
     def build(cls, decay: DecayParameters, temperature_c: np.ndarray) -> DecayOperations:
         """k = min(base · exp((T − Tref) · ln q10 · 0.1), max) per pool and land unit (§5.6)."""
-        t = np.asarray(temperature_c, dtype=np.float64)
         row = {int(pool): index for index, pool in enumerate(decay.pools)}
+        rates = decay.rates(temperature_c)
 
         def rate(pool):
             i = row[int(pool)]
-            k = decay.base_rate[i] * exp((t - decay.reference_temp[i]) * np.log(decay.q10[i]) * 0.1)
-            return np.minimum(k, decay.max_rate[i]), decay.prop_to_atmosphere[i]
+            return rates[i], decay.prop_to_atmosphere[i]
 
         sources, sinks, amounts = [], [], []
         for source, slow_pool in _DECAYING:
