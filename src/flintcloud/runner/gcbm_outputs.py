@@ -88,7 +88,8 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             write_results_db(run.results, staging / db_name, module_ids=run.module_ids,
                              disturbance_codes=run.disturbance_codes)
         if items and mosaics:
-            write_mosaics(writer.written, items, staging / COG_FOLDER, project.start_year)
+            write_mosaics(writer.written, items, project.grid, staging / COG_FOLDER,
+                          project.start_year)
         outputs = file_entries(staging)
         configuration = {"merged": project.config.data, "files": project.config.files}
         write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,

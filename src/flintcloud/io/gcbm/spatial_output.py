@@ -36,7 +36,8 @@ ITEM_KEYS = {"data_name", "enabled", "variable_data_type", "on_notification", "v
              "nodata_value", "output_annual_only", "output_interval", "output_path",
              "force_variable_folder_name"}
 SETTINGS_KEYS = {"items", "output_path", "apply_area_adjustment", "force_variable_folder_name"}
-VARIABLES = {"age", "landUnitArea"}  # per-pixel variables the engine keeps for every step
+VARIABLES = {"age", "landUnitArea"}
+MIN_OVERVIEW_SIZE = 1024  # pixels: smaller mosaics get no overviews  # per-pixel variables the engine keeps for every step
 
 
 def default_nodata(dtype: type) -> float:
@@ -250,7 +251,7 @@ class BlockGeotiffWriter:
 
 
 def write_mosaics(written: dict[tuple[str, int], list[tuple[Path, object]]], items: list[OutputItem],
-                  folder: Path, start_year: int) -> list[Path]:
+                  grid, folder: Path, start_year: int) -> list[Path]:
     """One Cloud-Optimized GeoTIFF per item and step over all written blocks:
     `<folder>/<item>_<year>.tif` (`<item>_init.tif` for TimingInit items)."""
     by_name = {item.name: item for item in items}
@@ -258,46 +259,60 @@ def write_mosaics(written: dict[tuple[str, int], list[tuple[Path, object]]], ite
     for (name, step), blocks in sorted(written.items()):
         item = by_name[name]
         label = "init" if item.at_init else str(start_year + step - 1)
-        paths.append(_mosaic(blocks, item, folder / f"{name}_{label}.tif"))
+        paths.append(_mosaic(blocks, item, grid, folder / f"{name}_{label}.tif"))
     return paths
 
 
-def _mosaic(blocks: list[tuple[Path, object]], item: OutputItem, path: Path) -> Path:
-    """A VRT of the block files (GDAL streams it), translated to a COG, renamed into place."""
-    with rasterio.open(blocks[0][0]) as first:
-        res_x, res_y = first.transform.a, -first.transform.e
-        dtype = first.dtypes[0]
+_GDAL_TYPES = {np.float32: "Float32", np.float64: "Float64", np.int16: "Int16", np.int32: "Int32",
+               np.uint8: "Byte", np.uint16: "UInt16", np.uint32: "UInt32"}
+
+
+def _vrt(blocks: list[tuple[Path, object]], item: OutputItem, grid) -> tuple[str, int, int]:
+    """A VRT placing each block file in the study area's bounding box: (xml, width, height)."""
     west = min(window.west for _, window in blocks)
     north = max(window.north for _, window in blocks)
-    def offset(window):
-        return round((window.west - west) / res_x), round((north - window.north) / res_y)
+
+    def offset(window) -> tuple[int, int]:
+        return round((window.west - west) / grid.cell_lon), round((north - window.north) / grid.cell_lat)
+
     width = max(offset(w)[0] + w.n_cols for _, w in blocks)
     height = max(offset(w)[1] + w.n_rows for _, w in blocks)
     sources = "".join(
-        f"<SimpleSource><SourceFilename relativeToVRT=\"0\">{escape(str(p.resolve()))}"
+        f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(str(p.resolve()))}'
         f"</SourceFilename><SourceBand>1</SourceBand>"
-        f"<SrcRect xOff=\"0\" yOff=\"0\" xSize=\"{w.n_cols}\" ySize=\"{w.n_rows}\"/>"
-        f"<DstRect xOff=\"{offset(w)[0]}\" yOff=\"{offset(w)[1]}\" xSize=\"{w.n_cols}\" "
-        f"ySize=\"{w.n_rows}\"/></SimpleSource>" for p, w in blocks)
-    gdal_type = {"float32": "Float32", "float64": "Float64", "int16": "Int16", "int32": "Int32",
-                 "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32"}[dtype]
-    vrt = (f"<VRTDataset rasterXSize=\"{width}\" rasterYSize=\"{height}\">"
+        f'<SrcRect xOff="0" yOff="0" xSize="{w.n_cols}" ySize="{w.n_rows}"/>'
+        f'<DstRect xOff="{offset(w)[0]}" yOff="{offset(w)[1]}" xSize="{w.n_cols}" '
+        f'ySize="{w.n_rows}"/></SimpleSource>' for p, w in blocks)
+    xml = (f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">'
            f"<SRS>{escape(WGS84.to_wkt())}</SRS>"
-           f"<GeoTransform>{west!r}, {res_x!r}, 0, {north!r}, 0, {-res_y!r}</GeoTransform>"
-           f"<VRTRasterBand dataType=\"{gdal_type}\" band=\"1\">"
+           f"<GeoTransform>{west!r}, {grid.cell_lon!r}, 0, {north!r}, 0, {-grid.cell_lat!r}"
+           f'</GeoTransform><VRTRasterBand dataType="{_GDAL_TYPES[item.dtype]}" band="1">'
            f"<NoDataValue>{item.nodata!r}</NoDataValue>{sources}</VRTRasterBand></VRTDataset>")
+    return xml, width, height
+
+
+def _mosaic(blocks: list[tuple[Path, object]], item: OutputItem, grid, path: Path) -> Path:
+    """The blocks as one COG (through a VRT, which GDAL streams), renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    vrt_path = path.with_name(f".{path.stem}.vrt")
     temporary = path.with_name(f".{path.name}.partial")
-    vrt_path.write_text(vrt)
-    predictor = 3 if dtype.startswith("float") else 2
+    xml, width, height = _vrt(blocks, item, grid)
+    source = blocks[0][0]  # one block: nothing to assemble
+    vrt_path = None
+    if len(blocks) > 1:
+        vrt_path = path.with_name(f".{path.stem}.vrt")
+        vrt_path.write_text(xml)
+        source = vrt_path
+    predictor = 3 if np.issubdtype(item.dtype, np.floating) else 2
+    # overviews only where a map client gains from them: a small area is read whole anyway
+    overviews = "AUTO" if max(width, height) > MIN_OVERVIEW_SIZE else "NONE"
     try:
         with rasterio.Env(GDAL_PAM_ENABLED="NO"):
-            rasterio.shutil.copy(vrt_path, temporary, driver="COG", COMPRESS="DEFLATE",
-                                 PREDICTOR=str(predictor), BLOCKSIZE="256",
+            rasterio.shutil.copy(source, temporary, driver="COG", COMPRESS="DEFLATE",
+                                 PREDICTOR=str(predictor), BLOCKSIZE="256", OVERVIEWS=overviews,
                                  OVERVIEW_RESAMPLING="NEAREST")
         os.replace(temporary, path)
     finally:
-        vrt_path.unlink(missing_ok=True)
+        if vrt_path is not None:
+            vrt_path.unlink(missing_ok=True)
         temporary.unlink(missing_ok=True)
     return path
