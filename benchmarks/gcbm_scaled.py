@@ -1,5 +1,10 @@
 """Benchmark: the demo's data block replicated into N blocks of the same tile
-(python benchmarks/gcbm_scaled.py [N]); N=25 gives 283,675 pixels."""
+(python benchmarks/gcbm_scaled.py [N] [--per-pixel] [--outputs]); N=25 gives 283,675 pixels.
+
+--per-pixel simulates every pixel (no deduplication of pixels with identical inputs): the cost
+for landscapes where every pixel differs, e.g. continuous temperature rasters.
+--outputs also runs with every output written and prints the ratio to the engine alone.
+"""
 
 from __future__ import annotations
 
@@ -7,53 +12,34 @@ import resource
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import flintcloud  # noqa: F401
 
 GCBM_25_BLOCKS_SECONDS = 495.0
 DEMO = Path(__file__).resolve().parents[1].parent / "shared/data/gcbm-demo/gcbm-project-demo.zip"
-DATA_BLOCK = (5, 1)  # block 51 = (row 5, col 1) holds all the demo's data
-
-
-def make_scaled_project(n_blocks: int, target: Path) -> Path:
-    """Copy the demo and paste its data block into the first n_blocks blocks of the tile."""
-    import numpy as np
-    import rasterio
-
-    with zipfile.ZipFile(DEMO) as zipped:
-        zipped.extractall(target)
-    layers = next(target.glob("**/layers/tiled"))
-    size = 400
-    r0, c0 = DATA_BLOCK[0] * size, DATA_BLOCK[1] * size
-    for path in sorted(layers.glob("*.tiff")):
-        if path.name == "bounding_box.tiff":
-            continue
-        with rasterio.open(path, "r+") as dataset:
-            data = dataset.read(1)
-            block = data[r0:r0 + size, c0:c0 + size].copy()
-            out = np.full_like(data, dataset.nodata if dataset.nodata is not None else 0)
-            for index in range(n_blocks):
-                row, col = divmod(index, 10)
-                out[row * size:(row + 1) * size, col * size:(col + 1) * size] = block
-            dataset.write(out, 1)
-    return target
 
 
 def main() -> None:
+    from flintcloud.io.gcbm.scaled import replicate_blocks
     from flintcloud.runner.gcbm import run_project
 
     args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
     n_blocks = int(args[0]) if args else 25
-    # --per-pixel simulates every pixel (no deduplication of pixels with identical inputs):
-    # the cost for landscapes where every pixel differs, e.g. continuous temperature rasters
     deduplicate = "--per-pixel" not in sys.argv
     with tempfile.TemporaryDirectory() as tmp:
-        project = make_scaled_project(n_blocks, Path(tmp))
+        project = replicate_blocks(DEMO, n_blocks, Path(tmp))
         started = time.perf_counter()
         run = run_project(project, deduplicate=deduplicate)
         seconds = time.perf_counter() - started
+        if "--outputs" in sys.argv:
+            from flintcloud.runner.gcbm_outputs import run_gcbm
+
+            started = time.perf_counter()
+            outputs = run_gcbm(project, Path(tmp) / "out")
+            everything = time.perf_counter() - started
+            print(f"with all outputs ({len(outputs.files)} files): {everything:.2f} s wall "
+                  f"(+{(everything / seconds - 1) * 100:.0f}% over the engine alone)")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     mode = "distinct stands" if deduplicate else "every pixel"
     line = (f"scaled ({mode}): {n_blocks} blocks, {run.n_pixels} pixels, {seconds:.2f} s wall, "
