@@ -112,3 +112,23 @@ def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatc
     with pytest.raises(OSError, match="disk full"):
         run_gcbm(demo_zip(), out)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_a_mosaic_assembles_every_block(tmp_path):
+    from flintcloud.io.gcbm.scaled import replicate_blocks
+
+    project = replicate_blocks(demo_zip(), 2, tmp_path / "project")
+    config = project / "config" / "modules_output.json"
+    document = json.loads(config.read_text())
+    items = document["Modules"]["WriteVariableGeotiff"]["settings"]["items"]
+    document["Modules"]["WriteVariableGeotiff"]["settings"]["items"] = [
+        item for item in items if item["data_name"] == "NPP"]
+    config.write_text(json.dumps(document))
+    run_gcbm(project, tmp_path / "out")
+    with rasterio.open(tmp_path / "out" / "cog" / "NPP_2012.tif") as mosaic:
+        assert mosaic.shape == (400, 800)  # blocks 0 and 1 side by side
+        for block in (0, 1):
+            path = tmp_path / "out" / "NPP" / "-106_055" / f"NPP_-106_055_{block:02d}_3.tif"
+            with rasterio.open(path) as tile:
+                window = mosaic.window(*tile.bounds)
+                np.testing.assert_array_equal(mosaic.read(1, window=window), tile.read(1))
