@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import flintcloud  # noqa: F401  (must precede numpy: see flintcloud/__init__.py)
 import pytest
+
+import flintcloud  # noqa: F401  (must precede numpy: see flintcloud/__init__.py)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("FLINTCLOUD_SHARED_DIR", PROJECT_ROOT.parent / "shared"))

@@ -6,7 +6,7 @@ array, so a point run is a batch of one. This package knows nothing of GCBM, HTT
 imports nothing from ``flintcloud.models``, ``io``, ``runner`` or ``service``.
 """
 
-from flintcloud.flint.controller import LocalDomainController, RunResult, run_config
 from flintcloud.flint.config import FlintConfig, load_config
+from flintcloud.flint.controller import LocalDomainController, RunResult, run_config
 
 __all__ = ["FlintConfig", "LocalDomainController", "RunResult", "load_config", "run_config"]

@@ -20,7 +20,7 @@ def is_negative(x):
 
 def format_number(value: float, precision: int = 15) -> str:
     """A double as C++ ostream prints it with setprecision(p) and the default float field (%.pg)."""
-    text = "%.*g" % (precision, value)
+    text = "%.*g" % (precision, value)  # noqa: UP031  (C printf semantics, on purpose)
     if text in ("nan", "-nan"):
         return "-nan" if np.signbit(value) else "nan"
     return text
