@@ -101,21 +101,20 @@ def make_input_db(path: Path, *, classifiers=None, disturbance_types=("Wildfire"
     """An SQLite file with every table GCBM needs (empty but for the vocabulary given)."""
     classifiers = classifiers or {"Classifier1": ["TA", "BP"]}
     path.parent.mkdir(parents=True, exist_ok=True)
+    statements = [f'CREATE TABLE "{table}" (id INTEGER PRIMARY KEY, name TEXT);' for table in REQUIRED_TABLES]
+    statements += ["ALTER TABLE classifier_value ADD COLUMN classifier_id INTEGER;",
+                   "ALTER TABLE classifier_value ADD COLUMN value TEXT;",
+                   "CREATE TABLE extra_table (id INTEGER, label TEXT);",
+                   "INSERT INTO transition (id) VALUES (1);"]
     connection = sqlite3.connect(path)
-    for table in REQUIRED_TABLES:
-        connection.execute(f'CREATE TABLE "{table}" (id INTEGER PRIMARY KEY, name TEXT)')
-    connection.execute("ALTER TABLE classifier_value ADD COLUMN classifier_id INTEGER")
-    connection.execute("ALTER TABLE classifier_value ADD COLUMN value TEXT")
-    for classifier_id, (name, values) in enumerate(classifiers.items(), start=1):
-        connection.execute("INSERT INTO classifier (id, name) VALUES (?, ?)", (classifier_id, name))
-        for value in values:
-            connection.execute("INSERT INTO classifier_value (classifier_id, value) VALUES (?, ?)",
-                               (classifier_id, value))
-    for name in disturbance_types:
-        connection.execute("INSERT INTO disturbance_type (name) VALUES (?)", (name,))
-    connection.execute("INSERT INTO transition (id) VALUES (1)")
-    connection.execute("CREATE TABLE extra_table (id INTEGER, label TEXT)")
-    connection.commit()
+    connection.executescript("BEGIN;" + "".join(statements) + "COMMIT;")  # one fsync, not 40
+    with connection:
+        for classifier_id, (name, values) in enumerate(classifiers.items(), start=1):
+            connection.execute("INSERT INTO classifier (id, name) VALUES (?, ?)", (classifier_id, name))
+            connection.executemany("INSERT INTO classifier_value (classifier_id, value) VALUES (?, ?)",
+                                   [(classifier_id, value) for value in values])
+        connection.executemany("INSERT INTO disturbance_type (name) VALUES (?)",
+                               [(name,) for name in disturbance_types])
     connection.close()
     return path
 

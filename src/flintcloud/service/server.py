@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 
 from flintcloud.service.app import create_app
+from flintcloud.service.jobs import Job
 from flintcloud.service.services import Services
 from flintcloud.service.worker import Worker, WorkerPool
 from flintcloud.settings import Settings
@@ -20,10 +21,7 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     services = Services.build(settings)
-    # A restart: jobs whose workers died with the previous server go back to the queue at once.
-    orphans = services.jobs.repository.requeue_orphans(timedelta(seconds=settings.heartbeat_timeout_s))
-    for job in orphans:
-        services.storage.append_log(job.id, job.message)
+    orphans = recover_orphans(services)
     if orphans:
         logger.warning("re-queued or failed %d orphaned job(s)", len(orphans))
     pool = WorkerPool(settings, settings.workers).start() if settings.workers else None
@@ -33,6 +31,17 @@ def serve(settings: Settings) -> None:
     finally:
         if pool is not None:
             pool.stop()
+
+
+def recover_orphans(services: Services) -> list[Job]:
+    """At start-up: jobs left running by workers that are gone (the previous server's, on this
+    host, at once; others once their heartbeat is stale) are re-queued, or failed after their
+    last attempt."""
+    timeout = timedelta(seconds=services.settings.heartbeat_timeout_s)
+    orphans = services.jobs.repository.requeue_orphans(timeout)
+    for job in orphans:
+        services.storage.append_log(job.id, job.message)
+    return orphans
 
 
 def work(settings: Settings, processes: int = 1) -> None:
