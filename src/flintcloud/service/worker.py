@@ -185,6 +185,8 @@ class Worker:
                         outcome = item
             if not process.is_alive():
                 process.join()
+                if message != logged:  # the last progress report, however fast the job was
+                    self.storage.append_log(job.id, f"{percent:.0f}% {message}")
                 break
             if self._stopping.is_set():
                 self._kill(process)
