@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -24,10 +27,12 @@ tokens configured, send `Authorization: Bearer <token>`; jobs and simulations ar
 their owner only.""".replace("#", "+")
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
-    """The app for these settings (`services` may be passed to share them, e.g. in tests)."""
+def create_app(settings: Settings, *, services: Services | None = None,
+               lifespan: Callable[[FastAPI], AbstractAsyncContextManager] | None = None) -> FastAPI:
+    """The app for these settings (`services` may be passed to share them, e.g. in tests;
+    `lifespan` runs around serving, e.g. the worker pool of `flintcloud serve`)."""
     app = FastAPI(title="FLINT Cloud", version=__version__, description=DESCRIPTION,
-                  docs_url=None, redoc_url=None, openapi_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.services = services or Services.build(settings)
     install_problem_handlers(app)
 

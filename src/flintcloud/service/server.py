@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from contextlib import asynccontextmanager
 from datetime import timedelta
+
+import anyio
 
 from flintcloud.service.app import create_app
 from flintcloud.service.jobs import Job
@@ -24,13 +27,20 @@ def serve(settings: Settings) -> None:
     orphans = recover_orphans(services)
     if orphans:
         logger.warning("re-queued or failed %d orphaned job(s)", len(orphans))
-    pool = WorkerPool(settings, settings.workers).start() if settings.workers else None
-    try:
-        uvicorn.run(create_app(settings, services=services), host=settings.host,
-                    port=settings.port, log_level="info", access_log=False)
-    finally:
-        if pool is not None:
-            pool.stop()
+
+    @asynccontextmanager
+    async def worker_pool(_app):
+        # Started and stopped by the app's lifespan, so a SIGTERM (which uvicorn turns into a
+        # graceful shutdown, then re-raises) still stops the workers, which re-queue their jobs.
+        pool = WorkerPool(settings, settings.workers).start() if settings.workers else None
+        try:
+            yield
+        finally:
+            if pool is not None:
+                await anyio.to_thread.run_sync(pool.stop)
+
+    uvicorn.run(create_app(settings, services=services, lifespan=worker_pool), host=settings.host,
+                port=settings.port, log_level="info", access_log=False)
 
 
 def recover_orphans(services: Services) -> list[Job]:

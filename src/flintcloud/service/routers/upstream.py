@@ -30,7 +30,8 @@ Attributes = Annotated[str | None, Form(
 Files = list[UploadFile] | None
 
 
-@router.api_route("/check", methods=["GET", "POST"], response_class=PlainTextResponse)
+@router.get("/check", response_class=PlainTextResponse, operation_id="check")
+@router.post("/check", response_class=PlainTextResponse, operation_id="check_post")
 def check(services: ServicesDep) -> str:
     """Health check (also queries the job database)."""
     with services.database.engine.connect() as connection:
