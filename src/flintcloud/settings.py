@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     heartbeat_timeout_s: PositiveFloat = Field(
         30.0, description="A running job whose heartbeat is older than this is orphaned.")
     max_attempts: PositiveInt = Field(3, description="Runs of a job before an orphaned job fails.")
+    worker_niceness: int = Field(
+        10, ge=0, le=19, description="Scheduling niceness of the workers `serve` starts (and of "
+                                     "their jobs): the HTTP server keeps priority on a busy host.")
     poll_interval_s: PositiveFloat = Field(0.2, description="Idle worker's wait between claims.")
     job_start_method: Literal["fork", "spawn", "forkserver"] = Field(
         "fork", description="How a worker starts a job's process (fork: fast; the worker is "

@@ -110,8 +110,10 @@ class SimulationRow(Base):
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL (readers never wait for the writer) and a busy timeout."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+    # A generous pool: a status read must never queue behind writers waiting for SQLite's lock.
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           pool_size=20, max_overflow=80)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(connection, _record) -> None:

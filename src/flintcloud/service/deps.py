@@ -16,14 +16,17 @@ bearer_scheme = HTTPBearer(
                 "what it created.")
 
 
-def get_services(request: Request) -> Services:
+# Both are `async def` although they do no I/O: FastAPI runs a plain `def` dependency in the
+# thread pool, and that hop costs more than the dependency itself on every request.
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_caller(request: Request,
+async def get_caller(request: Request,
                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
                ) -> Caller:
-    return get_services(request).auth.caller(credentials.credentials if credentials else None)
+    services: Services = request.app.state.services
+    return services.auth.caller(credentials.credentials if credentials else None)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]

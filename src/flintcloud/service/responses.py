@@ -5,7 +5,10 @@ from __future__ import annotations
 import shutil
 import time
 import zipfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 from fastapi.responses import FileResponse
@@ -14,6 +17,13 @@ from starlette.background import BackgroundTask
 from flintcloud.service.errors import JobTimeoutError, NoSuchJobError
 from flintcloud.service.jobs import Job
 from flintcloud.service.services import Services
+
+T = TypeVar("T")
+
+
+async def in_thread(function: Callable[..., T], *args, **kwargs) -> T:
+    """Run blocking service code (SQL writes, files) off the event loop."""
+    return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))
 
 
 async def wait_for_job(services: Services, job: Job, timeout: float) -> Job:

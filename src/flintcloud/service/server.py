@@ -32,8 +32,10 @@ def serve(settings: Settings) -> None:
     async def worker_pool(_app):
         # Started and stopped by the app's lifespan, so a SIGTERM (which uvicorn turns into a
         # graceful shutdown, then re-raises) still stops the workers, which re-queue their jobs.
-        pool = WorkerPool(settings, settings.workers).start() if settings.workers else None
+        pool = WorkerPool(settings, settings.workers) if settings.workers else None
         try:
+            if pool is not None:
+                pool.start()
             yield
         finally:
             if pool is not None:

@@ -254,6 +254,9 @@ def run_worker(settings: Settings) -> None:
     """Entry point of a worker process started by `flintcloud serve` (dies with it)."""
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches serve, which stops us cleanly
+    if settings.worker_niceness and hasattr(os, "nice"):
+        # Jobs take whatever CPU the HTTP server leaves: status polls stay fast under load.
+        os.nice(settings.worker_niceness)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     worker = Worker(settings)
@@ -280,7 +283,8 @@ class WorkerPool:
         return process
 
     def start(self) -> WorkerPool:
-        self.processes = [self._start_one() for _ in range(self.size)]
+        for _ in range(self.size):  # one by one: if a start fails, stop() still sees the others
+            self.processes.append(self._start_one())
         self._thread = threading.Thread(target=self._supervise, name="worker-pool", daemon=True)
         self._thread.start()
         return self

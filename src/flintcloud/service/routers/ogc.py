@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.jobs import JobStatus
-from flintcloud.service.responses import file_response, wait_for_job
+from flintcloud.service.responses import file_response, in_thread, wait_for_job
 from flintcloud.service.schemas import (
     CONFORMANCE,
     ExecuteRequest,
@@ -75,8 +75,8 @@ async def execute_process(process_id: str, body: ExecuteRequest, request: Reques
                           prefer: Annotated[str | None, Header()] = None):
     """Run a process. `Prefer: respond-async` (or an async-only process such as gcbm) answers
     201 with the job's status and `Location`; otherwise the call waits for the results."""
-    definition, job, created = services.submit(process_id, body.inputs, caller=caller,
-                                               idempotency_key=idempotency_key)
+    definition, job, created = await in_thread(services.submit, process_id, body.inputs,
+                                               caller=caller, idempotency_key=idempotency_key)
     headers = {"Location": str(request.url_for("get_job", job_id=job.id))}
     if not created:
         headers["Idempotent-Replayed"] = "true"
@@ -86,7 +86,7 @@ async def execute_process(process_id: str, body: ExecuteRequest, request: Reques
     if wants_async or not definition.sync:
         return JSONResponse(present_job(job, request), status_code=201, headers=headers)
     finished = await wait_for_job(services, job, services.settings.sync_timeout_s)
-    services.jobs.results(finished.id, owner=caller.scope)  # raises the failure, if it failed
+    await in_thread(services.jobs.results, finished.id, owner=caller.scope)  # raises a failure
     return JSONResponse(present_results(finished, request), headers=headers)
 
 
@@ -114,7 +114,9 @@ def list_jobs(request: Request, services: ServicesDep, caller: CallerDep,
 
 
 @router.get("/jobs/{job_id}", name="get_job", response_model=StatusInfo)
-def get_job(job_id: str, request: Request, services: ServicesDep, caller: CallerDep) -> JSONResponse:
+async def get_job(job_id: str, request: Request, services: ServicesDep, caller: CallerDep) -> JSONResponse:
+    # The most frequent request (clients poll it) is one primary-key read of well under a
+    # millisecond, so it runs on the event loop: a thread-pool hop would cost more than the read.
     return JSONResponse(present_job(services.jobs.get(job_id, owner=caller.scope), request))
 
 

@@ -15,7 +15,7 @@ from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.errors import ConflictError, MissingFileError
 from flintcloud.service.gcbm_project import Category
 from flintcloud.service.jobs import JobStatus
-from flintcloud.service.responses import file_response, wait_for_job
+from flintcloud.service.responses import file_response, in_thread, wait_for_job
 from flintcloud.service.schemas import Envelope
 from flintcloud.service.services import Caller, Services
 from flintcloud.service.simulations import IncomingFile, Simulation, upstream_title
@@ -61,10 +61,10 @@ async def _run_example(process_id: str, request: Request, services: Services, ca
                        idempotency_key: str | None) -> FileResponse:
     raw = (await request.body()).decode("utf-8", errors="replace")
     config = parse_json_text(raw, "request body") if raw.strip() else None
-    _, job, _ = services.submit(process_id, {"config": config} if config else {}, caller=caller,
-                                idempotency_key=idempotency_key)
+    _, job, _ = await in_thread(services.submit, process_id, {"config": config} if config else {},
+                                caller=caller, idempotency_key=idempotency_key)
     finished = await wait_for_job(services, job, services.settings.sync_timeout_s)
-    services.jobs.results(finished.id, owner=caller.scope)  # a failed run answers its problem
+    await in_thread(services.jobs.results, finished.id, owner=caller.scope)  # a failure answers
     return FileResponse(services.jobs.result_path(finished, "stock"), media_type="text/csv",
                         filename=f"{process_id}_example.csv",
                         headers={"Location": str(request.url_for("get_job", job_id=job.id))})
