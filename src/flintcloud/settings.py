@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     # -- where things live ----------------------------------------------------------------------
     data_dir: Path = Field(Path("flintcloud-data"), description="Root of the job database and storage.")
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL of the job database (default: SQLite file in data_dir); "
-                          "postgresql+psycopg://… works too.")
+        None, description="SQLAlchemy URL of the job database (default: SQLite file in data_dir). "
+                          "The SQL is portable; PostgreSQL needs its driver installed.")
     storage_dir: Path | None = Field(None, description="Job and simulation files (default: data_dir/storage).")
 
     # -- HTTP -------------------------------------------------------------------------------------
@@ -51,8 +51,8 @@ class Settings(BaseSettings):
         30.0, description="A running job whose heartbeat is older than this is orphaned.")
     max_attempts: PositiveInt = Field(3, description="Runs of a job before an orphaned job fails.")
     worker_niceness: int = Field(
-        10, ge=0, le=19, description="Scheduling niceness of the workers `serve` starts (and of "
-                                     "their jobs): the HTTP server keeps priority on a busy host.")
+        10, ge=0, le=19, description="Niceness of pooled worker processes (`serve`, `worker "
+                                     "--processes N`) and their jobs: HTTP keeps priority.")
     poll_interval_s: PositiveFloat = Field(0.2, description="Idle worker's wait between claims.")
     job_start_method: Literal["fork", "spawn", "forkserver"] = Field(
         "fork", description="How a worker starts a job's process (fork: fast; the worker is "

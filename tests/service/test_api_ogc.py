@@ -149,3 +149,18 @@ def test_openapi_documents_the_bearer_scheme_and_is_aliased(client):
     assert client.get("/spec").json() == spec
     assert client.get("/api").json() == spec
     assert "swagger" in client.get("/docs").text.lower()
+
+
+def test_cors_origins_are_configurable(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from conftest import make_settings
+    from flintcloud.service.app import create_app
+
+    settings = make_settings(tmp_path, cors_origins=["https://ui.example.org"])
+    with TestClient(create_app(settings)) as client:
+        preflight = {"Access-Control-Request-Method": "POST"}
+        allowed = client.options("/jobs", headers={"Origin": "https://ui.example.org", **preflight})
+        assert allowed.headers["access-control-allow-origin"] == "https://ui.example.org"
+        other = client.get("/conformance", headers={"Origin": "https://evil.example.com"})
+        assert "access-control-allow-origin" not in other.headers

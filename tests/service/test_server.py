@@ -203,3 +203,24 @@ def test_dismiss_over_http_stops_the_process(server):
     assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
     wait_until(lambda: not pid_alive(job_pid), "the job process to be killed", timeout=10)
     assert server.client.get(f"/jobs/{job_id}").json()["status"] == "dismissed"
+
+
+def test_standalone_worker_runs_jobs_from_the_shared_database(tmp_path):
+    """`flintcloud worker` against the data directory of a server (here: of an in-process one)."""
+    from flintcloud.service.services import Services
+    from flintcloud.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    services = Services.build(settings)
+    job, _ = services.jobs.submit("point", {}, owner="")
+    command = [str(Path(sys.executable).parent / "flintcloud"), "worker",
+               "--data-dir", str(settings.data_dir)]
+    worker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        done = poll(lambda: services.jobs.repository.get(job.id), lambda j: j.status.is_final,
+                    "the standalone worker")
+        assert done.status == "successful" and done.worker_id.split("/")[1] == str(worker.pid)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+        services.database.dispose()

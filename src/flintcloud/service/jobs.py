@@ -174,17 +174,25 @@ class JobRepository:
             if idempotency is None:
                 raise
         # The key exists: this is a replay (or a concurrent twin) of an earlier request.
+        job = self.replay(owner, idempotency)
+        if job is None:  # the first job was deleted meanwhile: nothing to replay
+            raise ConflictError(f"the job created with Idempotency-Key {idempotency[0]!r} was deleted")
+        return job, False
+
+    def replay(self, owner: str, idempotency: tuple[str, str]) -> Job | None:
+        """The job an earlier request with this (key, request hash) created, if any; the same
+        key with another request hash is a 422."""
         key, request_hash = idempotency
         with self.db.session() as session:
             existing = session.get(IdempotencyKeyRow, (owner, key))
-            if existing is None:  # the first job was deleted meanwhile: nothing to replay
-                raise ConflictError(f"the job created with Idempotency-Key {key!r} was deleted")
+            if existing is None:
+                return None
             if existing.request_hash != request_hash:
                 raise IdempotencyKeyReusedError(
                     f"Idempotency-Key {key!r} was already used for a different request",
                     field="Idempotency-Key", hint="use a new key for a new request")
-            job = session.get(JobRow, existing.job_id)
-            return Job.from_row(job), False
+            row = session.get(JobRow, existing.job_id)
+            return Job.from_row(row) if row else None
 
     def get(self, job_id: str) -> Job | None:
         if not is_job_id(job_id):
@@ -366,7 +374,7 @@ class JobService:
             payload = request_payload if request_payload is not None else \
                 {"process": process_id, "inputs": inputs}
             idempotency = (key, request_hash(payload))
-            replay = self._replay(owner, idempotency)
+            replay = self.repository.replay(owner, idempotency)
             if replay is not None:
                 return replay, False
         job_id = new_job_id()
@@ -390,19 +398,6 @@ class JobService:
         if not created:  # lost a race with a twin request: drop what we prepared
             shutil.rmtree(self.storage.job_dir(job_id), ignore_errors=True)
         return job, created
-
-    def _replay(self, owner: str, idempotency: tuple[str, str]) -> Job | None:
-        key, digest = idempotency
-        with self.repository.db.session() as session:
-            existing = session.get(IdempotencyKeyRow, (owner, key))
-            if existing is None:
-                return None
-            if existing.request_hash != digest:
-                raise IdempotencyKeyReusedError(
-                    f"Idempotency-Key {key!r} was already used for a different request",
-                    field="Idempotency-Key", hint="use a new key for a new request")
-            row = session.get(JobRow, existing.job_id)
-            return Job.from_row(row) if row else None
 
     def get(self, job_id: str, *, owner: str | None) -> Job:
         """The job, if `owner` may see it (`owner=None`: auth is off, everyone sees everything)."""
