@@ -124,8 +124,9 @@ async def run(url: str, pollers: int, runs: int, rounds: int, poll_interval: flo
     await asyncio.gather(*polling)
     seconds = time.perf_counter() - start
 
+    load = "/".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\n{pollers} status pollers (each every {poll_interval:g} s) + {rounds} rounds of {runs} "
-          f"concurrent point runs, {seconds:.1f} s, {os.cpu_count()} CPUs\n")
+          f"concurrent point runs, {seconds:.1f} s, {os.cpu_count()} CPUs, load average {load}\n")
     print("| requests | n | per s | p50 ms | p90 ms | p99 ms | max ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     print(status.row("GET /jobs/{id}", seconds))

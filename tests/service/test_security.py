@@ -368,3 +368,12 @@ def test_orphan_out_of_attempts_is_failed_with_a_message(settings, services):
     failed = services.jobs.repository.get(job.id)
     assert failed.status is JobStatus.FAILED and failed.error_code == "worker_lost"
     assert "died" in failed.error_detail
+
+
+def test_a_new_idempotency_key_cannot_start_a_second_concurrent_run(client, tmp_path):
+    client.post("/gcbm/upload", data={"title": "s", "attributes": json.dumps(SMALL_ATTRIBUTES)},
+                files=multipart(small_project_files(tmp_path / "u")))
+    first = client.post("/gcbm/dynamic", data={"title": "s"}, headers={"Idempotency-Key": "a"})
+    assert first.status_code == 200
+    other = client.post("/gcbm/dynamic", data={"title": "s"}, headers={"Idempotency-Key": "b"})
+    assert other.status_code == 409

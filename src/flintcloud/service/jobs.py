@@ -370,16 +370,13 @@ class JobService:
 
     def submit(self, process_id: str, inputs: dict, *, owner: str,
                idempotency_key: str | None = None, simulation_id: str | None = None,
-               prepare: Callable[[Path], None] | None = None,
-               request_payload: Any = None) -> tuple[Job, bool]:
+               prepare: Callable[[Path], None] | None = None) -> tuple[Job, bool]:
         """Queue a job. `prepare(dir)` writes the job's input files (snapshot) before it is queued;
         on a replay of an idempotent request nothing is prepared again. Returns (job, created)."""
         key = validate_idempotency_key(idempotency_key)
         idempotency = None
         if key is not None:
-            payload = request_payload if request_payload is not None else \
-                {"process": process_id, "inputs": inputs}
-            idempotency = (key, request_hash(payload))
+            idempotency = (key, request_hash({"process": process_id, "inputs": inputs}))
             replay = self.repository.replay(owner, idempotency)
             if replay is not None:
                 return replay, False

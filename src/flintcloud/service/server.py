@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
+import threading
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -66,12 +66,13 @@ def work(settings: Settings, processes: int = 1) -> None:
         except KeyboardInterrupt:
             worker.stop()
         return
-    pool = WorkerPool(settings, processes).start()
-    stopped = []
-    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
+    pool = WorkerPool(settings, processes)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        while not stopped:
-            signal.pause() if hasattr(signal, "pause") else sys.stdin.read()
+        pool.start()
+        while not stop.wait(1.0):
+            pass
     except KeyboardInterrupt:
         pass
     finally:

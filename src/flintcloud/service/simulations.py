@@ -472,14 +472,14 @@ class SimulationService:
         return jobs[0] if jobs else None
 
     def run(self, simulation: Simulation, *, owner: str, idempotency_key: str | None = None) -> tuple[Job, bool]:
-        """Check everything, snapshot the project into the job, queue it. Returns (job, created)."""
-        if idempotency_key is None:
+        """Check everything, snapshot the project into the job, queue it. Returns (job, created).
+        One run at a time (409); a replay of an idempotent request returns its job instead."""
+
+        def prepare(directory: Path) -> None:  # not called for a replay
             active = self.active_job(simulation)
             if active is not None:
                 raise ConflictError(f"simulation {simulation.title!r} is already running (job {active.id})",
                                     hint="poll that job, or dismiss it before starting another run")
-
-        def prepare(directory: Path) -> None:
             with self._locks[simulation.id]:
                 write_project(self.project_inputs(simulation), self.config(simulation),
                               directory / "project")
