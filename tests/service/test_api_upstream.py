@@ -224,3 +224,16 @@ def test_column_rename_checks_every_name_before_changing_anything(client, tmp_pa
     path = next((tmp_path / "data").rglob("db/gcbm_input.db"))
     names = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
     assert "extra_table" in names and len(names) == len(tables)
+
+
+@pytest.mark.parametrize("category", ["disturbances", "classifiers", "miscellaneous", "db"])
+def test_each_category_upload_endpoint(client, tmp_path, category):
+    files = small_project_files(tmp_path)
+    response = client.post(f"/gcbm/upload/{category}", data={"title": "cat"},
+                           files=multipart({category: files[category]}))
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == f"{category.capitalize()} file uploaded succesfully. " \
+                                      "Proceed to the next step."
+    [simulation] = client.get("/simulations").json()
+    inputs = client.get(f"/simulations/{simulation['id']}/inputs").json()
+    assert len(inputs[category]) == len(files[category])

@@ -224,3 +224,28 @@ def test_standalone_worker_runs_jobs_from_the_shared_database(tmp_path):
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0
         services.database.dispose()
+
+
+def test_no_endpoint_answers_a_server_error(server, tmp_path):
+    """Every operation of the OpenAPI document, called over HTTP with plausible arguments,
+    answers something other than a 5xx (deleting ones last)."""
+    client = server.client
+    simulation = client.post("/simulations", json={"title": "sweep"}).json()["id"]
+    job = submit_async(server, "point", {})
+    poll_job(server, job, lambda s: s["status"] == "successful", "the job")
+    values = {"job_id": job, "simulation_id": simulation, "process_id": "point", "output_id": "stock",
+              "category": "classifiers", "name": "x.tiff", "path": "gcbm_output.db",
+              "indicator": "NPP", "arg": "all"}
+    operations = [(method.upper(), path) for path, item in client.get("/openapi.json").json()["paths"].items()
+                  for method in item]
+    operations.sort(key=lambda operation: operation[0] == "DELETE")
+    assert len(operations) >= 45
+    for method, template in operations:
+        path = template.format(**values)
+        kwargs = {}
+        if method in ("POST", "PATCH"):
+            kwargs = {"json": {"inputs": {}, "title": "other", "simulation_name": "sweep", "tables": {}}} \
+                if template in ("/processes/{process_id}/execution", "/simulations", "/config") or \
+                method == "PATCH" else {"data": {"title": "sweep"}}
+        response = client.request(method, path, **kwargs)
+        assert response.status_code < 500, (method, path, response.text)
