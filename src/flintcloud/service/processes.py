@@ -39,7 +39,7 @@ CancelCheck = Callable[[], None]
 Executor = Callable[[dict, Path, Progress, CancelCheck], dict[str, str]]
 
 # Media types of the outputs; a directory output is served as a zip of its files.
-CSV, ZIP, SQLITE, JSON_TYPE = "text/csv", "application/zip", "application/vnd.sqlite3", "application/json"
+CSV, ZIP, SQLITE = "text/csv", "application/zip", "application/vnd.sqlite3"
 
 
 @dataclass(frozen=True)
