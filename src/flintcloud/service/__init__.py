@@ -1,1 +1,3 @@
-"""The REST service: the only layer that knows HTTP. Imports runner, io, models and flint."""
+"""The service: the only layer that knows HTTP. A FastAPI app (`app.create_app`), a SQL job store,
+file storage and worker processes. Imports runner, io, models and flint; never cli.
+"""

@@ -1,0 +1,61 @@
+"""`create_app(settings)`: the FastAPI application. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from flintcloud import __version__
+from flintcloud.service.problems import BodySizeLimit, install_problem_handlers
+from flintcloud.service.routers import ogc, simulations, upstream
+from flintcloud.service.services import Services
+from flintcloud.settings import Settings
+
+DESCRIPTION = """FLINT and GCBM carbon models as a service.
+
+* **OGC API - Processes**: `/processes`, `/processes/{id}/execution`, `/jobs`.
+* **Simulations**: GCBM projects built by uploads and configuration edits, run as jobs.
+* **Upstream FLINT.Cloud** endpoints (`/point`, `/rothc`, `/gcbm/...`), with its bugs fixed.
+
+Errors are RFC 9457 problem details (`application/problem#json`). When the server has bearer
+tokens configured, send `Authorization: Bearer <token>`; jobs and simulations are then visible to
+their owner only.""".replace("#", "+")
+
+
+def create_app(settings: Settings, *, services: Services | None = None,
+               lifespan: Callable[[FastAPI], AbstractAsyncContextManager] | None = None) -> FastAPI:
+    """The app for these settings (`services` may be passed to share them, e.g. in tests;
+    `lifespan` runs around serving, e.g. the worker pool of `flintcloud serve`)."""
+    app = FastAPI(title="FLINT Cloud", version=__version__, description=DESCRIPTION,
+                  docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.services = services or Services.build(settings)
+    install_problem_handlers(app)
+
+    @app.get("/openapi.json", name="openapi_json", include_in_schema=False)
+    def openapi_json() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    # Upstream served its swagger at /spec; OGC calls the API definition /api.
+    app.add_api_route("/spec", openapi_json, include_in_schema=False, name="spec")
+    app.add_api_route("/api", openapi_json, include_in_schema=False, name="api")
+
+    @app.get("/docs", name="swagger_ui", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=str(request.url_for("openapi_json")),
+                                   title="FLINT Cloud API")
+
+    app.include_router(ogc.router)
+    app.include_router(simulations.router)
+    app.include_router(upstream.router)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["*"], allow_headers=["*"],
+                           expose_headers=["Location", "Idempotent-Replayed"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes,
+                       max_json_bytes=settings.max_json_bytes)
+    return app

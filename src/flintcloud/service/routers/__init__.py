@@ -1,0 +1,1 @@
+"""Thin HTTP routers: parse the request, call one service method, present the answer."""

@@ -1,0 +1,181 @@
+"""GCBM simulations as a resource: create, upload, inspect, configure, run, read the results."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+
+from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
+from flintcloud.service.errors import ConflictError, MissingFileError
+from flintcloud.service.gcbm_project import Category, SimulationConfig
+from flintcloud.service.responses import file_response
+from flintcloud.service.schemas import (
+    SimulationCreate,
+    SimulationPublic,
+    StatusInfo,
+    present_job,
+    present_simulation,
+)
+from flintcloud.service.services import Caller, Services
+from flintcloud.service.simulations import IncomingFile, Simulation
+
+router = APIRouter(prefix="/simulations", tags=["Simulations"])
+
+
+def _present(services: Services, simulation: Simulation, request: Request) -> dict:
+    return present_simulation(simulation, services.simulations.latest_job(simulation),
+                              services.simulations.readiness(simulation), request)
+
+
+def _get(services: Services, caller: Caller, simulation_id: str) -> Simulation:
+    return services.simulations.get(simulation_id, owner=caller.scope)
+
+
+@router.post("", name="create_simulation", status_code=201, response_model=SimulationPublic)
+def create_simulation(body: SimulationCreate, request: Request, services: ServicesDep,
+                      caller: CallerDep) -> JSONResponse:
+    simulation, created = services.simulations.create(body.title, owner=caller.owner)
+    if not created:
+        raise ConflictError(f"a simulation titled {body.title!r} already exists",
+                            hint=f"its id is {simulation.id}")
+    return JSONResponse(_present(services, simulation, request), status_code=201,
+                        headers={"Location": str(request.url_for("get_simulation",
+                                                                 simulation_id=simulation.id))})
+
+
+@router.get("", name="list_simulations", response_model=list[SimulationPublic])
+def list_simulations(request: Request, services: ServicesDep, caller: CallerDep) -> list[dict]:
+    return [_present(services, simulation, request)
+            for simulation in services.simulations.list(owner=caller.scope)]
+
+
+@router.get("/{simulation_id}", name="get_simulation", response_model=SimulationPublic)
+def get_simulation(simulation_id: str, request: Request, services: ServicesDep,
+                   caller: CallerDep) -> dict:
+    return _present(services, _get(services, caller, simulation_id), request)
+
+
+@router.delete("/{simulation_id}", name="delete_simulation", status_code=204)
+def delete_simulation(simulation_id: str, services: ServicesDep, caller: CallerDep) -> None:
+    services.simulations.delete(_get(services, caller, simulation_id))
+
+
+@router.post("/{simulation_id}/files", name="upload_simulation_files")
+def upload_files(simulation_id: str, services: ServicesDep, caller: CallerDep,
+                 files: Annotated[list[UploadFile], File(description="Files, or one zip with "
+                                                         "disturbances/ classifiers/ miscellaneous/ "
+                                                         "db/ folders (and an attributes.json).")],
+                 category: Annotated[Category | None, Form()] = None,
+                 attributes: Annotated[str | None, Form(description="JSON attribute tables per layer.")] = None
+                 ) -> dict:
+    """Add or replace input files; all are validated together, and a rejected upload keeps
+    nothing."""
+    if not files:
+        raise MissingFileError("no file uploaded", [{"field": "files", "message": "missing"}])
+    simulation = _get(services, caller, simulation_id)
+    received = services.simulations.add_files(
+        simulation, [IncomingFile(upload.filename, upload.file) for upload in files],
+        category=category, attributes=attributes)
+    return {"received": received, "inputs": services.simulations.describe_inputs(simulation)}
+
+
+@router.get("/{simulation_id}/inputs", name="get_simulation_inputs")
+def get_inputs(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
+    """Uploaded files by category, with each raster's grid and whether it has attributes."""
+    return services.simulations.describe_inputs(_get(services, caller, simulation_id))
+
+
+@router.delete("/{simulation_id}/inputs/{category}/{name}", name="delete_simulation_input",
+               status_code=204)
+def delete_input(simulation_id: str, category: Category, name: str, services: ServicesDep,
+                 caller: CallerDep) -> None:
+    services.simulations.remove_file(_get(services, caller, simulation_id), category, name)
+
+
+@router.get("/{simulation_id}/config", name="get_simulation_config", response_model=SimulationConfig)
+def get_config(simulation_id: str, services: ServicesDep, caller: CallerDep) -> SimulationConfig:
+    return services.simulations.config(_get(services, caller, simulation_id))
+
+
+@router.patch("/{simulation_id}/config", name="update_simulation_config",
+              response_model=SimulationConfig)
+def update_config(simulation_id: str, services: ServicesDep, caller: CallerDep,
+                  patch: Annotated[dict[str, Any], Body(examples=[{
+                      "end_date": "2016-01-01", "spinup": {"minimum_rotation": 12},
+                      "attributes": {"Classifier2": {"1": "5", "2": "6"}}}])]) -> SimulationConfig:
+    """JSON merge patch (RFC 7396) of the configuration: dates, module settings, spinup
+    parameters, constant variables and layer attributes; validated as a whole."""
+    return services.simulations.update_config(_get(services, caller, simulation_id), patch)
+
+
+@router.get("/{simulation_id}/config/files/{name}", name="get_simulation_config_file")
+def get_config_file(simulation_id: str, name: str, services: ServicesDep, caller: CallerDep) -> Any:
+    """A generated GCBM file (localdomain, provider_config, a layer's JSON, …)."""
+    return services.simulations.config_document(_get(services, caller, simulation_id), name)
+
+
+@router.get("/{simulation_id}/tables", name="get_simulation_tables")
+def get_tables(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict[str, list[str]]:
+    return services.simulations.tables(_get(services, caller, simulation_id))
+
+
+@router.post("/{simulation_id}/run", name="run_simulation", status_code=201,
+             response_model=StatusInfo)
+def run_simulation(simulation_id: str, request: Request, services: ServicesDep, caller: CallerDep,
+                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """Check and snapshot the project, then queue a GCBM job (201 + Location)."""
+    simulation = _get(services, caller, simulation_id)
+    job, created = services.simulations.run(simulation, owner=caller.owner,
+                                            idempotency_key=idempotency_key)
+    headers = {"Location": str(request.url_for("get_job", job_id=job.id))}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(present_job(job, request), status_code=201, headers=headers)
+
+
+@router.get("/{simulation_id}/outputs", name="list_simulation_outputs")
+def list_outputs(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
+    """The files of the latest successful run."""
+    job, files = services.simulations.list_outputs(_get(services, caller, simulation_id))
+    return {"job": job.id, "files": files}
+
+
+@router.get("/{simulation_id}/outputs.zip", name="download_simulation_outputs",
+            response_class=FileResponse, responses={200: {"content": {"application/zip": {}}}})
+def download_outputs(simulation_id: str, services: ServicesDep, caller: CallerDep):
+    simulation = _get(services, caller, simulation_id)
+    _, output = services.simulations.output_dir(simulation)
+    return file_response(services, output, filename=f"{simulation.title}.zip")
+
+
+@router.get("/{simulation_id}/outputs/{path:path}", name="get_simulation_output",
+            response_class=FileResponse)
+def get_output(simulation_id: str, path: str, services: ServicesDep, caller: CallerDep):
+    file = services.simulations.output_file(_get(services, caller, simulation_id), path)
+    return file_response(services, file, filename=file.name)
+
+
+@router.get("/{simulation_id}/summary", name="get_simulation_summary")
+def annual_summary(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
+    """Per year: area, total ecosystem/biomass/DOM/soil carbon, NPP, Rh, NEP, emissions (tC)."""
+    simulation = _get(services, caller, simulation_id)
+    return {"simulation": simulation.id, "years": services.simulations.annual_summary(simulation)}
+
+
+@router.get("/{simulation_id}/indicators", name="list_simulation_indicators")
+def list_indicators(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
+    return {"indicators": services.simulations.indicators(_get(services, caller, simulation_id))}
+
+
+@router.get("/{simulation_id}/indicators/{indicator}", name="get_simulation_indicator")
+def indicator_series(simulation_id: str, indicator: str, services: ServicesDep,
+                     caller: CallerDep) -> dict:
+    """One indicator's yearly series over the simulated pixels (per hectare)."""
+    simulation = _get(services, caller, simulation_id)
+    return {"indicator": indicator,
+            "series": services.simulations.indicator_series(simulation, indicator)}
+
+
+

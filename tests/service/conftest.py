@@ -1,0 +1,156 @@
+"""Service test fixtures: an app on a temporary SQLite database, a worker whose `run_once()` the
+tests call, and small factories for GeoTIFFs, input databases and zips."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import threading
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from fastapi.testclient import TestClient
+from rasterio.transform import from_origin
+
+from flintcloud.service.app import create_app
+from flintcloud.service.gcbm_project import REQUIRED_TABLES
+from flintcloud.service.services import Services
+from flintcloud.service.worker import Worker
+from flintcloud.settings import Settings
+
+SERVICE_TESTS = Path(__file__).resolve().parent
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make_settings(tmp_path: Path, **overrides) -> Settings:
+    values = {"data_dir": tmp_path / "data", "workers": 0, "heartbeat_interval_s": 0.05,
+              "heartbeat_timeout_s": 30.0, "sync_timeout_s": 60.0,
+              "extra_processes": ["slow_process:SLOW"]}
+    return Settings(**(values | overrides))
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def services(settings) -> Services:
+    built = Services.build(settings)
+    yield built
+    built.database.dispose()
+
+
+@pytest.fixture
+def client(settings, services) -> TestClient:
+    with TestClient(create_app(settings, services=services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def worker(settings, services) -> Worker:
+    return Worker(settings, database=services.database, registry=services.registry)
+
+
+@pytest.fixture
+def background_worker(worker):
+    """A worker looping in a thread, for endpoints that wait for their job (sync execution)."""
+    thread = threading.Thread(target=worker.run_forever, daemon=True)
+    thread.start()
+    yield worker
+    worker.stop()
+    thread.join(timeout=30)
+
+
+def run_in_thread(function) -> threading.Thread:
+    thread = threading.Thread(target=function, daemon=True)
+    thread.start()
+    return thread
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+def make_geotiff(path: Path, values, *, origin=(-106.0, 55.0), resolution=0.00025,
+                 crs="EPSG:4326", nodata=255, dtype="uint8") -> Path:
+    values = np.asarray(values, dtype=dtype)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(path, "w", driver="GTiff", width=values.shape[1], height=values.shape[0],
+                       count=1, dtype=dtype, crs=crs, nodata=nodata,
+                       transform=from_origin(origin[0], origin[1], resolution, resolution)) as raster:
+        raster.write(values, 1)
+    return path
+
+
+def make_input_db(path: Path, *, classifiers=None, disturbance_types=("Wildfire",)) -> Path:
+    """An SQLite file with every table GCBM needs (empty but for the vocabulary given)."""
+    classifiers = classifiers or {"Classifier1": ["TA", "BP"]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    statements = [f'CREATE TABLE "{table}" (id INTEGER PRIMARY KEY, name TEXT);' for table in REQUIRED_TABLES]
+    statements += ["ALTER TABLE classifier_value ADD COLUMN classifier_id INTEGER;",
+                   "ALTER TABLE classifier_value ADD COLUMN value TEXT;",
+                   "CREATE TABLE extra_table (id INTEGER, label TEXT);",
+                   "INSERT INTO transition (id) VALUES (1);"]
+    connection = sqlite3.connect(path)
+    connection.executescript("BEGIN;" + "".join(statements) + "COMMIT;")  # one fsync, not 40
+    with connection:
+        for classifier_id, (name, values) in enumerate(classifiers.items(), start=1):
+            connection.execute("INSERT INTO classifier (id, name) VALUES (?, ?)", (classifier_id, name))
+            connection.executemany("INSERT INTO classifier_value (classifier_id, value) VALUES (?, ?)",
+                                   [(classifier_id, value) for value in values])
+        connection.executemany("INSERT INTO disturbance_type (name) VALUES (?)",
+                               [(name,) for name in disturbance_types])
+    connection.close()
+    return path
+
+
+def small_project_files(folder: Path) -> dict[str, list[Path]]:
+    """A tiny valid GCBM upload: 2 classifier values, one disturbance, age and temperature."""
+    grid = np.array([[1, 2], [2, 255]])
+    return {
+        "classifiers": [make_geotiff(folder / "Classifier1_moja.tiff", grid)],
+        "disturbances": [make_geotiff(folder / "disturbances_2012_moja.tiff", [[1, 255], [255, 255]])],
+        "miscellaneous": [
+            make_geotiff(folder / "initial_age_moja.tiff", [[10, 20], [30, 40]], dtype="int16",
+                         nodata=32767),
+            make_geotiff(folder / "mean_annual_temperature_moja.tiff", [[1.5, 2.5], [3.5, 4.5]],
+                         dtype="float32", nodata=3.4e38)],
+        "db": [make_input_db(folder / "gcbm_input.db")],
+    }
+
+
+SMALL_ATTRIBUTES = {
+    "Classifier1_moja.tiff": {"1": "TA", "2": "BP"},
+    "disturbances_2012": {"1": {"year": 2012, "disturbance_type": "Wildfire", "transition": 1}},
+}
+
+
+def zip_bytes(members: dict[str, bytes], *, symlinks: dict[str, str] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for name, target in (symlinks or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o120777 << 16)  # S_IFLNK | 0777
+            archive.writestr(info, target)
+    return buffer.getvalue()
+
+
+def multipart(files: dict[str, list[Path]]) -> list[tuple[str, tuple[str, bytes]]]:
+    return [(field, (path.name, path.read_bytes())) for field, paths in files.items() for path in paths]

@@ -1,0 +1,58 @@
+"""A stand-in GCBM engine for tests: it reads the project it is given and writes outputs in the
+layout `flintcloud.service.gcbm_outputs` reads. Only the numbers are invented."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.transform import from_origin
+
+from flintcloud.service.gcbm_engine import block_progress
+
+POOLS = ["SoftwoodMerch", "AboveGroundSlowSoil", "BelowGroundSlowSoil", "Atmosphere", "CO2"]
+
+
+def run_fake_gcbm(project_dir: Path, output_dir: Path, progress) -> None:
+    domain = json.loads((project_dir / "config" / "localdomain.json").read_text())["LocalDomain"]
+    start, end = int(domain["start_date"][:4]), int(domain["end_date"][:4])
+    years = list(range(start, end))
+    for done, year in enumerate(years, start=1):
+        progress(*block_progress(done, len(years), year))
+    connection = sqlite3.connect(output_dir / "gcbm_output.db")
+    connection.executescript("""
+        CREATE TABLE DateDimension (id INTEGER PRIMARY KEY, step INTEGER, year INTEGER);
+        CREATE TABLE PoolDimension (id INTEGER PRIMARY KEY, poolName TEXT);
+        CREATE TABLE LocationDimension (id INTEGER PRIMARY KEY, dateDimId INTEGER, area REAL);
+        CREATE TABLE Pools (id INTEGER PRIMARY KEY, locationDimId INTEGER, poolId INTEGER,
+                            poolValue REAL);
+        CREATE TABLE Fluxes (id INTEGER PRIMARY KEY, locationDimId INTEGER,
+                             disturbanceDimId INTEGER, poolSrcDimId INTEGER,
+                             poolDstDimId INTEGER, fluxValue REAL);
+    """)
+    connection.executemany("INSERT INTO PoolDimension VALUES (?, ?)", enumerate(POOLS, start=1))
+    for step, year in enumerate([0, *years]):
+        connection.execute("INSERT INTO DateDimension VALUES (?, ?, ?)", (step + 1, step, year if step else 0))
+        connection.execute("INSERT INTO LocationDimension VALUES (?, ?, ?)", (step + 1, step + 1, 10.0))
+        for pool_id in range(1, len(POOLS) + 1):
+            connection.execute("INSERT INTO Pools (locationDimId, poolId, poolValue) VALUES (?, ?, ?)",
+                               (step + 1, pool_id, 100.0 * pool_id + step))
+        # NPP (Atmosphere -> SoftwoodMerch) 5 tC; decay (AG slow soil -> CO2) 2 tC
+        connection.execute("INSERT INTO Fluxes (locationDimId, disturbanceDimId, poolSrcDimId, "
+                           "poolDstDimId, fluxValue) VALUES (?, NULL, 4, 1, 5.0)", (step + 1,))
+        connection.execute("INSERT INTO Fluxes (locationDimId, disturbanceDimId, poolSrcDimId, "
+                           "poolDstDimId, fluxValue) VALUES (?, NULL, 2, 5, 2.0)", (step + 1,))
+    connection.commit()
+    connection.close()
+    folder = output_dir / "NPP" / "-106_055"
+    folder.mkdir(parents=True)
+    for step in range(1, len(years) + 1):
+        values = np.full((2, 2), float(step), dtype=np.float32)
+        values[0, 0] = -1e38
+        with rasterio.open(folder / f"NPP_-106_055_51_{step}.tif", "w", driver="GTiff", width=2,
+                           height=2, count=1, dtype="float32", crs="EPSG:4326", nodata=-1e38,
+                           transform=from_origin(-106, 55, 0.00025, 0.00025)) as raster:
+            raster.write(values, 1)

@@ -1,0 +1,129 @@
+"""The job store and the worker, without HTTP: lifecycle, claiming, heartbeats, orphans, retries."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from conftest import FakeClock
+from flintcloud.service.errors import IdempotencyKeyReusedError
+from flintcloud.service.jobs import TRANSITIONS, JobRepository, JobStatus, sources_of
+from flintcloud.service.worker import Worker
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def repository(services, clock):
+    return JobRepository(services.database, clock)
+
+
+def add(repository, process_id="point", **kwargs):
+    job, _ = repository.add(process_id=process_id, owner="", inputs={}, max_attempts=2, **kwargs)
+    return job
+
+
+def test_lifecycle_final_states_have_no_way_out():
+    assert all(not TRANSITIONS[status] for status in JobStatus if status.is_final)
+    assert set(sources_of(JobStatus.DISMISSED)) == {"accepted", "running"}
+
+
+def test_job_ids_are_random_uuid4(repository):
+    ids = {add(repository).id for _ in range(20)}
+    assert len(ids) == 20
+    assert all(uuid.UUID(job_id).version == 4 for job_id in ids)
+
+
+def test_claim_is_exclusive_and_oldest_first(repository, clock):
+    first = add(repository)
+    clock.advance(1)
+    second = add(repository)
+    claimed = repository.claim_next("worker-a")
+    assert claimed.id == first.id and claimed.status is JobStatus.RUNNING and claimed.attempts == 1
+    assert repository.claim_next("worker-b").id == second.id
+    assert repository.claim_next("worker-c") is None
+
+
+def test_heartbeat_fails_once_the_job_is_dismissed(repository):
+    job = add(repository)
+    claimed = repository.claim_next("worker-a")
+    assert repository.heartbeat(claimed, progress=40, message="half way")
+    assert repository.get(job.id).progress == 40
+    repository.dismiss(job.id)
+    assert not repository.heartbeat(claimed, progress=50)
+    assert not repository.succeed(claimed, {})  # a dismissed job never turns successful
+    assert repository.get(job.id).status is JobStatus.DISMISSED
+
+
+def test_stale_running_job_is_requeued_then_failed_after_max_attempts(repository, clock):
+    job = add(repository)
+    timeout = timedelta(seconds=30)
+    for attempt in (1, 2):
+        claimed = repository.claim_next(f"elsewhere.example/{attempt}/w")  # another host
+        assert claimed.attempts == attempt
+        clock.advance(10)
+        assert repository.requeue_orphans(timeout) == []  # heartbeat still fresh
+        clock.advance(31)
+        [changed] = repository.requeue_orphans(timeout)
+        assert changed.id == job.id
+        assert changed.status is (JobStatus.ACCEPTED if attempt == 1 else JobStatus.FAILED)
+    assert changed.error_code == "worker_lost"
+    assert "gave up after 2 attempt(s)" in changed.error_detail
+
+
+def test_job_of_a_dead_local_worker_is_requeued_without_waiting(repository):
+    job = add(repository)
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    repository.claim_next(f"{socket.gethostname()}/{finished.pid}/dead")
+    [changed] = repository.requeue_orphans(timedelta(hours=1))
+    assert changed.id == job.id and changed.status is JobStatus.ACCEPTED
+    assert "re-queued after attempt 1 of 2" in changed.message
+
+
+def test_idempotency_key_replays_the_same_job_and_rejects_another_payload(services):
+    jobs = services.jobs
+    first, created = jobs.submit("point", {}, owner="", idempotency_key="key-1")
+    again, created_again = jobs.submit("point", {}, owner="", idempotency_key="key-1")
+    assert created and not created_again and again.id == first.id
+    with pytest.raises(IdempotencyKeyReusedError):
+        jobs.submit("point", {"config": {"x": 1}}, owner="", idempotency_key="key-1")
+    other_owner, created_other = jobs.submit("point", {}, owner="bob", idempotency_key="key-1")
+    assert created_other and other_owner.id != first.id  # keys are per owner
+
+
+def test_worker_runs_point_and_records_outputs(services, worker):
+    job, _ = services.jobs.submit("point", {}, owner="")
+    done = worker.run_once()
+    assert done.id == job.id and done.status is JobStatus.SUCCESSFUL and done.progress == 100
+    assert set(done.outputs) == {"stock", "files"}
+    stock = services.jobs.result_path(done, "stock").read_text()
+    assert stock.startswith("OutputerStream")
+    assert worker.run_once() is None
+
+
+def test_worker_records_engine_errors_with_code_and_detail(services, worker):
+    bad = {"config": {"LocalDomain": {"type": "spatial_tiled"}}}
+    job, _ = services.jobs.submit("point", bad, owner="")
+    done = worker.run_once()
+    assert done.status is JobStatus.FAILED
+    assert done.error_code == "invalid_config" and done.error_status == 422
+    assert "is not a point run" in done.error_detail
+    assert not services.storage.job_results_dir(job.id).exists()
+
+
+def test_worker_shutdown_requeues_its_job_without_counting_the_attempt(services, settings):
+    job, _ = services.jobs.submit("slow", {"steps": 50, "delay_s": 0.05}, owner="")
+    worker = Worker(settings, database=services.database, registry=services.registry)
+    worker.stop()  # asked to stop before its first heartbeat: it gives the job back at once
+    worker.run_once()
+    released = services.jobs.repository.get(job.id)
+    assert released.status is JobStatus.ACCEPTED and released.attempts == 0
+    assert "shutting down" in released.message

@@ -1,0 +1,182 @@
+"""The simulation resource: create, upload, inspect, configure, run, and read the results."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from conftest import SMALL_ATTRIBUTES, make_geotiff, small_project_files, zip_bytes
+from flintcloud.service import gcbm_engine
+
+
+@pytest.fixture
+def fake_engine(monkeypatch):
+    from fake_gcbm import run_fake_gcbm
+
+    monkeypatch.setattr(gcbm_engine, "run_gcbm_project", run_fake_gcbm)
+
+
+def project_zip(tmp_path) -> bytes:
+    files = small_project_files(tmp_path / "files")
+    members = {f"{category}/{path.name}": path.read_bytes()
+               for category, paths in files.items() for path in paths}
+    members["attributes.json"] = json.dumps(SMALL_ATTRIBUTES).encode()
+    return zip_bytes(members)
+
+
+@pytest.fixture
+def simulation(client) -> str:
+    response = client.post("/simulations", json={"title": "demo"})
+    assert response.status_code == 201
+    assert response.headers["Location"].endswith(f"/simulations/{response.json()['id']}")
+    return response.json()["id"]
+
+
+def test_create_list_get_delete(client, simulation):
+    assert client.post("/simulations", json={"title": "demo"}).status_code == 409
+    assert [s["id"] for s in client.get("/simulations").json()] == [simulation]
+    described = client.get(f"/simulations/{simulation}").json()
+    assert described["status"] == "new" and described["ready"] is False
+    fields = {problem["field"] for problem in described["problems"]}
+    assert {"db", "classifiers", "miscellaneous.initial_age"} <= fields
+    assert client.delete(f"/simulations/{simulation}").status_code == 204
+    assert client.get(f"/simulations/{simulation}").status_code == 404
+
+
+def test_upload_one_zip_with_attributes_makes_it_ready(client, simulation, tmp_path):
+    response = client.post(f"/simulations/{simulation}/files",
+                           files=[("files", ("project.zip", project_zip(tmp_path)))])
+    assert response.status_code == 200, response.text
+    inputs = response.json()["inputs"]
+    assert [f["layer"] for f in inputs["classifiers"]] == ["Classifier1"]
+    assert inputs["classifiers"][0]["has_attributes"] is True
+    assert inputs["classifiers"][0]["raster"]["crs"] == "EPSG:4326"
+    assert inputs["db"][0]["name"] == "gcbm_input.db"
+    assert client.get(f"/simulations/{simulation}").json()["ready"] is True
+    tables = client.get(f"/simulations/{simulation}/tables").json()
+    assert "classifier" in tables
+
+
+def test_files_one_by_one_and_removal(client, simulation, tmp_path):
+    files = small_project_files(tmp_path / "f")
+    for category, paths in files.items():
+        for path in paths:
+            response = client.post(f"/simulations/{simulation}/files", data={"category": category},
+                                   files=[("files", (path.name, path.read_bytes()))])
+            assert response.status_code == 200, response.text
+    removed = client.delete(f"/simulations/{simulation}/inputs/disturbances/disturbances_2012_moja.tiff")
+    assert removed.status_code == 204
+    assert client.get(f"/simulations/{simulation}/inputs").json()["disturbances"] == []
+    assert client.delete(f"/simulations/{simulation}/inputs/disturbances/nope.tiff").status_code == 404
+
+
+def test_layer_cannot_change_category(client, simulation, tmp_path):
+    raster = make_geotiff(tmp_path / "x.tiff", [[1]]).read_bytes()
+    client.post(f"/simulations/{simulation}/files", data={"category": "classifiers"},
+                files=[("files", ("x.tiff", raster))])
+    response = client.post(f"/simulations/{simulation}/files", data={"category": "disturbances"},
+                           files=[("files", ("x.tiff", raster))])
+    assert response.status_code == 422 and "already a classifiers layer" in response.json()["detail"]
+
+
+def test_config_is_read_edited_and_validated(client, simulation):
+    config = client.get(f"/simulations/{simulation}/config").json()
+    assert config["start_date"] == "2010-01-01" and config["spinup"]["minimum_rotation"] == 10
+    patch = {"end_date": "2016-01-01", "spinup": {"minimum_rotation": 12},
+             "modules": {"CBMDecayModule": {"settings": {"extra_decay_removals": True}}},
+             "variables": {"admin_boundary": "Alberta"}}
+    updated = client.patch(f"/simulations/{simulation}/config", json=patch)
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["spinup"] == {"enabled": True, "minimum_rotation": 12, "delay": 0,
+                                        "run_delay": False}
+    spinup = client.get(f"/simulations/{simulation}/config/files/spinup").json()
+    assert spinup["SpinupVariables"]["minimum_rotation"] == 12
+    modules = client.get(f"/simulations/{simulation}/config/files/modules_cbm").json()
+    assert modules["Modules"]["CBMDecayModule"]["settings"]["extra_decay_removals"] is True
+    domain = client.get(f"/simulations/{simulation}/config/files/localdomain").json()
+    assert domain["LocalDomain"]["end_date"] == "2016/01/01"
+    variables = client.get(f"/simulations/{simulation}/config/files/variables").json()
+    assert variables["Variables"]["admin_boundary"] == "Alberta"
+    removed = client.patch(f"/simulations/{simulation}/config", json={"variables": None})
+    assert removed.json()["variables"] == {}
+
+
+@pytest.mark.parametrize(("patch", "field"), [
+    ({"end_date": "2001-01-01"}, "config"),
+    ({"modules": {"NoSuchModule": {"enabled": False}}}, "modules"),
+    ({"variables": {"softwood_yield_table": 1}}, "variables"),
+    ({"attributes": {"Classifier1": {"one": "TA"}}}, "attributes"),
+    ({"spinup": {"minimum_rotation": 0}}, "spinup.minimum_rotation"),
+    ({"start_date": "not a date"}, "start_date"),
+])
+def test_invalid_config_edits_are_422_with_the_field(client, simulation, patch, field):
+    response = client.patch(f"/simulations/{simulation}/config", json=patch)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+    assert client.get(f"/simulations/{simulation}/config").json()["end_date"] == "2021-01-01"
+
+
+def test_run_checks_attributes_against_the_database_and_pixels(client, simulation, tmp_path):
+    client.post(f"/simulations/{simulation}/files",
+                files=[("files", ("project.zip", project_zip(tmp_path)))])
+    wrong = {"attributes": {"Classifier1": {"1": "XX", "2": "BP"},
+                            "disturbances_2012": {"1": {"year": 2012, "disturbance_type": "Meteor"}}}}
+    client.patch(f"/simulations/{simulation}/config", json=wrong)
+    response = client.post(f"/simulations/{simulation}/run")
+    assert response.status_code == 422
+    messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert "'XX' is not a value of classifier Classifier1" in messages["attributes.Classifier1.1"]
+    assert "unknown disturbance type 'Meteor'" in messages["attributes.disturbances_2012.1"]
+    client.patch(f"/simulations/{simulation}/config",
+                 json={"attributes": {"Classifier1": {"1": "TA", "2": None}}})
+    response = client.post(f"/simulations/{simulation}/run")
+    assert "pixel value(s) 2 have no attribute" in response.json()["detail"]
+
+
+def test_run_outputs_summary_and_indicators(client, simulation, worker, tmp_path, fake_engine):
+    client.post(f"/simulations/{simulation}/files",
+                files=[("files", ("project.zip", project_zip(tmp_path)))])
+    client.patch(f"/simulations/{simulation}/config", json={"end_date": "2013-01-01"})
+    assert client.get(f"/simulations/{simulation}/outputs").status_code == 404
+    run = client.post(f"/simulations/{simulation}/run")
+    assert run.status_code == 201 and run.json()["processID"] == "gcbm"
+    assert run.headers["Location"].endswith(f"/jobs/{run.json()['jobID']}")
+    job = worker.run_once()
+    assert job.status == "successful", job.error_detail
+    assert job.message == "successful"
+    assert any("year 2012" in line for line in client.get(f"/jobs/{job.id}/logs").json()["lines"])
+
+    listing = client.get(f"/simulations/{simulation}/outputs").json()
+    paths = [f["path"] for f in listing["files"]]
+    assert "gcbm_output.db" in paths and "NPP/-106_055/NPP_-106_055_51_1.tif" in paths
+    one = client.get(f"/simulations/{simulation}/outputs/gcbm_output.db")
+    assert one.status_code == 200 and one.content.startswith(b"SQLite format 3")
+    bundle = client.get(f"/simulations/{simulation}/outputs.zip")
+    assert sorted(zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()) == sorted(paths)
+
+    years = client.get(f"/simulations/{simulation}/summary").json()["years"]
+    assert [row["year"] for row in years] == [2010, 2011, 2012]
+    first = years[0]
+    assert first["total_biomass_tc"] == 101.0  # SoftwoodMerch at step 1
+    assert first["soil_tc"] == 301.0 and first["npp_tc"] == 5.0
+    assert first["decomposition_releases_tc"] == 2.0 and first["nep_tc"] == 3.0
+    assert client.get(f"/simulations/{simulation}/indicators").json() == {"indicators": ["NPP"]}
+    series = client.get(f"/simulations/{simulation}/indicators/NPP").json()["series"]
+    assert [(s["year"], s["mean"], s["n_pixels"]) for s in series] == \
+        [(2010, 1.0, 3), (2011, 2.0, 3), (2012, 3.0, 3)]
+    assert client.get(f"/simulations/{simulation}/indicators/Nope").status_code == 404
+    assert client.get(f"/simulations/{simulation}").json()["status"] == "successful"
+
+
+def test_gcbm_execute_through_ogc_runs_the_simulation(client, simulation, tmp_path):
+    client.post(f"/simulations/{simulation}/files",
+                files=[("files", ("project.zip", project_zip(tmp_path)))])
+    response = client.post("/processes/gcbm/execution", json={"inputs": {"simulation": simulation}})
+    assert response.status_code == 201  # async-only process
+    assert response.json()["simulation"] == simulation
+    missing = client.post("/processes/gcbm/execution",
+                          json={"inputs": {"simulation": "00000000-0000-4000-8000-000000000000"}})
+    assert missing.status_code == 404
