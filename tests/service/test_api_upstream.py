@@ -13,10 +13,10 @@ import sqlite3
 import zipfile
 
 import pytest
-from tests.conftest import shared_path
 
 from conftest import SMALL_ATTRIBUTES, make_input_db, multipart, small_project_files
 from flintcloud.service import gcbm_engine
+from tests.conftest import shared_path
 
 REFERENCE = "data/flint-examples/reference"
 

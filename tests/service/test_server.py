@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import shared_path
 
 from conftest import SERVICE_TESTS, SMALL_ATTRIBUTES, multipart, small_project_files
 from flintcloud.service.db import Database
 from flintcloud.service.jobs import JobRepository
+from tests.conftest import shared_path
 
 TIMEOUT_S = 60
 
