@@ -1,0 +1,11 @@
+"""Compiled GCBM indicators: GCBM.CompileResults' reporting tables, and annual summaries.
+
+`compile_results(results_db, output_db)` turns a GCBM results database (`gcbm_output.db`) into
+the v_* tables of upstream's `compiled_simulation_output.db`; `annual_summary(db)` sums the main
+indicators per year. The indicator definitions are data (`indicators.json`, `load_indicators`).
+"""
+
+from flintcloud.io.gcbm_compile.compiled_db import compile_results, compile_tables
+from flintcloud.io.gcbm_compile.indicators import IndicatorSet, load_indicators
+
+__all__ = ["IndicatorSet", "compile_results", "compile_tables", "load_indicators"]

@@ -1,0 +1,180 @@
+"""Compiled GCBM results: the v_* reporting tables of GCBM.CompileResults in an SQLite file.
+
+`compile_results(results_db, output_db)` reads a `gcbm_output.db`, computes the tables
+(`views.py`) and writes them, as tables, with upstream's columns: the classifier columns are
+named after the results database's classifiers. The file appears only when complete.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from flintcloud.errors import InputError
+from flintcloud.io.gcbm_compile.indicators import IndicatorSet, load_indicators
+from flintcloud.io.gcbm_compile.results_db import (
+    ResultsTables,
+    connect_read_only,
+    python_values,
+    read_results,
+    table_columns,
+)
+from flintcloud.io.gcbm_compile.views import PREVIOUS, compile_views
+
+CLASSIFIERS = "<classifiers>"  # placeholder: one TEXT column per classifier
+CLASSIFIERS_PREVIOUS = "<classifiers>_previous"  # the same, suffixed `_previous`
+_DISTURBANCE = [CLASSIFIERS, CLASSIFIERS_PREVIOUS, ("unfccc_land_class", "TEXT"),
+                ("unfccc_land_class_previous", "TEXT"), ("year", "INTEGER"),
+                ("disturbance_code", "INTEGER"), ("disturbance_type", "TEXT")]
+_DENSITY = [("indicator", "TEXT"), ("year", "INTEGER"), ("flux_tc", "REAL"),
+            ("flux_tc_per_ha", "REAL")]
+
+# Every output table, its columns and SQLite types, in upstream's order.
+LAYOUTS: dict[str, list] = {
+    "v_flux_indicators": [("flux_indicator_id", "INTEGER"), CLASSIFIERS,
+                          ("unfccc_land_class", "TEXT"), ("indicator", "TEXT"),
+                          ("year", "INTEGER"), ("disturbance_code", "INTEGER"),
+                          ("disturbance_type", "TEXT"), ("age_range", "TEXT"),
+                          ("flux_tc", "REAL")],
+    "v_flux_indicator_aggregates": [("flux_indicator_collection_id", "INTEGER"),
+                                    ("indicator", "TEXT"), ("year", "INTEGER"), CLASSIFIERS,
+                                    ("unfccc_land_class", "TEXT"), ("age_range", "TEXT"),
+                                    ("flux_tc", "REAL")],
+    "v_stock_change_indicators": [("indicator", "TEXT"), CLASSIFIERS,
+                                  ("unfccc_land_class", "TEXT"), ("year", "INTEGER"),
+                                  ("age_range", "TEXT"), ("flux_tc", "REAL")],
+    "v_pool_indicators": [("indicator_id", "INTEGER"), CLASSIFIERS, ("unfccc_land_class", "TEXT"),
+                          ("indicator", "TEXT"), ("year", "INTEGER"), ("age_range", "TEXT"),
+                          ("pool_tc", "REAL")],
+    "v_age_indicators": [("year", "INTEGER"), CLASSIFIERS, ("unfccc_land_class", "TEXT"),
+                         ("age_range", "TEXT"), ("area", "REAL")],
+    "v_error_indicators": [("year", "INTEGER"), CLASSIFIERS, ("module", "TEXT"),
+                           ("error", "TEXT"), ("area", "REAL")],
+    "v_disturbance_indicators": [*_DISTURBANCE, ("pre_dist_age_range", "TEXT"),
+                                 ("post_dist_age_range", "TEXT"), ("dist_area", "REAL"),
+                                 ("dist_carbon", "REAL"), ("dist_carbon_per_ha", "REAL")],
+    "v_total_disturbed_areas": [*_DISTURBANCE, ("dist_area", "REAL")],
+    "v_disturbance_fluxes": [*_DISTURBANCE, ("pre_dist_age_range", "TEXT"),
+                             ("post_dist_age_range", "TEXT"), ("from_pool", "TEXT"),
+                             ("to_pool", "TEXT"), ("flux_tc", "REAL")],
+    "v_flux_indicators_density": _DENSITY,
+    "v_flux_indicator_aggregates_density": _DENSITY,
+    "v_stock_change_indicators_density": _DENSITY,
+}
+def columns(table: str, classifiers: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, SQLite type) of each column of output `table` for these classifiers."""
+    expanded = []
+    for column in LAYOUTS[table]:
+        if column == CLASSIFIERS:
+            expanded += [(name, "TEXT") for name in classifiers]
+        elif column == CLASSIFIERS_PREVIOUS:
+            expanded += [(f"{name}{PREVIOUS}", "TEXT") for name in classifiers]
+        else:
+            expanded.append(column)
+    return expanded
+
+
+def _check_classifier_names(results: ResultsTables) -> None:
+    # SQLite matches column names case-insensitively: a classifier called "Year", or "A" next
+    # to "A_previous", would make two columns of one name.
+    for table in LAYOUTS:
+        names = [name.lower() for name, _ in columns(table, results.classifiers)]
+        for name in results.classifiers:
+            if names.count(name.lower()) > 1 or names.count(f"{name}{PREVIOUS}".lower()) > 1:
+                raise InputError(f"classifier name collides with a column of {table}",
+                                 source=results.source,
+                                 field=f"table ClassifierSetDimension, column {name}",
+                                 hint="rename the classifier")
+
+
+def compile_tables(results_db: str | Path | ResultsTables,
+                   indicators: IndicatorSet | str | Path | None = None
+                   ) -> tuple[dict[str, pd.DataFrame], tuple[str, ...]]:
+    """The compiled tables of a results database, in memory: ({table: frame}, classifiers).
+    Each frame has exactly the columns of `columns(table, classifiers)`."""
+    results = results_db if isinstance(results_db, ResultsTables) else read_results(results_db)
+    if not isinstance(indicators, IndicatorSet):
+        indicators = load_indicators(indicators)
+    _check_classifier_names(results)
+    # Classifiers travel under working names that no other column can have (':' is not allowed
+    # in a classifier name), and get their own names back at the end.
+    working = tuple(f"classifier:{i}" for i in range(len(results.classifiers)))
+    renamed = results.ClassifierSetDimension.rename(columns=dict(zip(results.classifiers,
+                                                                     working, strict=True)))
+    views = compile_views(replace(results, classifiers=working, ClassifierSetDimension=renamed),
+                          indicators)
+    names = {}
+    for work, name in zip(working, results.classifiers, strict=True):
+        names |= {work: name, f"{work}{PREVIOUS}": f"{name}{PREVIOUS}"}
+    return {table: _typed(frame.rename(columns=names), columns(table, results.classifiers))
+            for table, frame in views.items()}, results.classifiers
+
+
+def _typed(frame: pd.DataFrame, layout: list[tuple[str, str]]) -> pd.DataFrame:
+    """The layout's columns, in order; INTEGER columns as nullable integers."""
+    frame = frame[[name for name, _ in layout]].reset_index(drop=True)
+    return frame.astype({name: "Int64" for name, kind in layout if kind == "INTEGER"})
+
+
+def compile_results(results_db: str | Path, output_db: str | Path, *,
+                    indicators: IndicatorSet | str | Path | None = None) -> Path:
+    """Compile a GCBM results database into `output_db` (replaced if it exists); returns its path.
+
+    The tables are GCBM.CompileResults' v_* tables (gcbm-spec.md §6.3); see
+    docs/compiled-indicators.md. Written to a temporary file that is renamed when complete.
+    """
+    tables, classifiers = compile_tables(results_db, indicators)
+    return write_compiled_db(tables, classifiers, output_db)
+
+
+def write_compiled_db(tables: dict[str, pd.DataFrame], classifiers: tuple[str, ...],
+                      output_db: str | Path) -> Path:
+    """Write compiled tables as one SQLite file, atomically."""
+    output_db = Path(output_db)
+    temporary = output_db.with_name(f".{output_db.name}.partial")
+    temporary.unlink(missing_ok=True)
+    try:
+        connection = sqlite3.connect(temporary)
+        try:
+            with connection:
+                for table, frame in tables.items():
+                    _write_table(connection, table, frame, columns(table, classifiers))
+        finally:
+            connection.close()
+        os.replace(temporary, output_db)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return output_db
+
+
+def _write_table(connection: sqlite3.Connection, table: str, frame: pd.DataFrame,
+                 layout: list[tuple[str, str]]) -> None:
+    # Table names come from LAYOUTS and column names from it or from validated classifiers.
+    ddl = ", ".join(f'"{name}" {kind}' for name, kind in layout)
+    connection.execute(f'CREATE TABLE "{table}" ({ddl})')
+    marks = ", ".join("?" for _ in layout)
+    rows = zip(*(python_values(frame[name]) for name, _ in layout), strict=True)
+    connection.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)
+
+
+def read_compiled_tables(path: str | Path, tables: list[str]) -> dict[str, pd.DataFrame]:
+    """Read v_* tables of a compiled database; InputError naming a missing table."""
+    unknown = [table for table in tables if table not in LAYOUTS]
+    if unknown:
+        raise ValueError(f"not a compiled table: {', '.join(unknown)}")
+    connection = connect_read_only(path)
+    try:
+        present = table_columns(connection)
+        for table in tables:
+            if table.lower() not in present:
+                raise InputError("missing table", source=str(path), field=table,
+                                 hint="is this a compiled GCBM results database?")
+        return {table: pd.read_sql_query(f'SELECT * FROM "{table}"', connection)
+                for table in tables}  # table names are checked names from LAYOUTS
+    finally:
+        connection.close()
