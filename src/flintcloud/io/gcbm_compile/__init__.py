@@ -7,5 +7,11 @@ indicators per year. The indicator definitions are data (`indicators.json`, `loa
 
 from flintcloud.io.gcbm_compile.compiled_db import compile_results, compile_tables
 from flintcloud.io.gcbm_compile.indicators import IndicatorSet, load_indicators
+from flintcloud.io.gcbm_compile.summary import (
+    annual_summary,
+    write_summary_csv,
+    write_summary_json,
+)
 
-__all__ = ["IndicatorSet", "compile_results", "compile_tables", "load_indicators"]
+__all__ = ["IndicatorSet", "annual_summary", "compile_results", "compile_tables",
+           "load_indicators", "write_summary_csv", "write_summary_json"]

@@ -26,7 +26,10 @@ SUMMARY_TABLES = {
     "v_flux_indicator_aggregates": "flux_tc",
     "v_flux_indicators": "flux_tc",
     "v_pool_indicators": "pool_tc",
+    "v_age_indicators": "area",  # no indicators: the total area
+    "v_total_disturbed_areas": "dist_area",  # no indicators: by disturbance type
 }
+AREA_TABLE = "v_age_indicators"
 DISTURBED_AREA_TABLE = "v_total_disturbed_areas"
 
 
@@ -217,13 +220,13 @@ class _Checker:
     def summary_column(self, name: str, value: object, known: dict) -> SummaryColumn:
         field = f"annual_summary.{name}"
         value = self.mapping(value, field)
-        table = value.get("table")
+        table = self.name(value.get("table"), f"{field}.table", SUMMARY_TABLES, "table")
         if table == DISTURBED_AREA_TABLE:
             if value.get("by") != "disturbance_type":
-                self.fail(f"{field}.by", f"{DISTURBED_AREA_TABLE} is summarised by "
-                                         "'disturbance_type'")
+                self.fail(f"{field}.by", f"{table} is summarised by 'disturbance_type'")
             return SummaryColumn(name, table, by="disturbance_type")
-        self.name(table, f"{field}.table", [*SUMMARY_TABLES, DISTURBED_AREA_TABLE], "table")
+        if table == AREA_TABLE:
+            return SummaryColumn(name, table)
         indicators = self.names(value.get("indicators"), f"{field}.indicators", known[table],
                                 "indicator")
         return SummaryColumn(name, table, indicators)
