@@ -172,7 +172,7 @@ def read_compiled_tables(path: str | Path, tables: list[str]) -> dict[str, pd.Da
         present = table_columns(connection)
         for table in tables:
             if table.lower() not in present:
-                raise InputError("missing table", source=str(path), field=table,
+                raise InputError("missing table", source=str(path), field=f"table {table}",
                                  hint="is this a compiled GCBM results database?")
         return {table: pd.read_sql_query(f'SELECT * FROM "{table}"', connection)
                 for table in tables}  # table names are checked names from LAYOUTS

@@ -97,6 +97,7 @@ class ResultsTables:
     ErrorDimension: pd.DataFrame
     LocationErrorDimension: pd.DataFrame
     AgeArea: pd.DataFrame
+    ModuleInfoDimension: pd.DataFrame | None = None  # not read: compiling needs only its ids
     source: str = "results database"
 
 
@@ -143,13 +144,14 @@ def read_results(path: str | Path) -> ResultsTables:
 
 def _require(columns: dict, table: str, required, source: str) -> None:
     if table.lower() not in columns:
-        raise InputError("missing table", source=source, field=table,
+        raise InputError("missing table", source=source, field=f"table {table}",
                          hint="is this a GCBM results database (gcbm_output.db)?")
     present = {name.lower() for name in columns[table.lower()]}
     missing = [name for name in required if name.lower() not in present]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", source=source,
-                         field=f"table {table}, column {missing[0]}")
+                         field=f"table {table}, column {missing[0]}",
+                         hint="is this a GCBM results database (gcbm_output.db)?")
 
 
 def _classifiers(columns: dict, source: str) -> tuple[str, ...]:
@@ -186,6 +188,7 @@ def write_results_db(path: str | Path, tables: ResultsTables) -> Path:
     with sqlite3.connect(path) as connection:
         for table, declared in schema.items():
             frame = getattr(tables, table)
+            frame = pd.DataFrame() if frame is None else frame
             ddl = ", ".join(f'"{name}" {kind}' for name, kind in declared.items())
             connection.execute(f'CREATE TABLE "{table}" ({ddl})')
             rows = _rows(frame, list(declared))

@@ -53,7 +53,8 @@ def _source_tables(db: Path, indicators: IndicatorSet) -> dict[str, pd.DataFrame
     if "locationdimension" in present:
         return compile_tables(db, indicators)[0]
     raise InputError("neither a compiled database (v_pool_indicators, ...) nor a GCBM results "
-                     "database (LocationDimension, ...)", source=str(db), field="v_pool_indicators")
+                     "database (LocationDimension, ...)", source=str(db),
+                     field="table v_pool_indicators")
 
 
 def _column_values(column: SummaryColumn, table: pd.DataFrame) -> dict[str, pd.Series]:
