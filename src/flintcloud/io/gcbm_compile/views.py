@@ -41,7 +41,8 @@ def compile_views(results: ResultsTables, indicators: IndicatorSet) -> dict[str,
     """All v_* tables, as DataFrames with the columns of `output_db.LAYOUTS`."""
     locations = reporting_locations(results)
     types = _disturbance_types(results)
-    flux_indicators = flux_indicator_table(results, indicators, locations, types)
+    pool_ids = collection_pool_ids(results, indicators)
+    flux_indicators = flux_indicator_table(results, indicators, locations, types, pool_ids)
     aggregates = flux_aggregate_table(flux_indicators, indicators, locations)
     stock_changes = stock_change_table(aggregates, indicators, locations)
     ages = age_table(results, locations)
@@ -49,7 +50,7 @@ def compile_views(results: ResultsTables, indicators: IndicatorSet) -> dict[str,
         "v_flux_indicators": flux_indicators,
         "v_flux_indicator_aggregates": aggregates,
         "v_stock_change_indicators": stock_changes,
-        "v_pool_indicators": pool_indicator_table(results, indicators, locations),
+        "v_pool_indicators": pool_indicator_table(results, indicators, locations, pool_ids),
         "v_age_indicators": ages,
         "v_error_indicators": error_table(results, locations),
         "v_disturbance_indicators": disturbance_indicator_table(results, locations, types),
@@ -169,19 +170,22 @@ def _disturbance_types(results: ResultsTables) -> _DisturbanceTypes:
 
 # --- flux indicators and their collections -----------------------------------------------------
 
-def _pool_ids(results: ResultsTables, indicators: IndicatorSet, collection: str) -> np.ndarray:
+def collection_pool_ids(results: ResultsTables, indicators: IndicatorSet) -> dict[str, np.ndarray]:
+    """PoolDimension ids of each pool collection's pools (upstream's r_pool_collection_pools:
+    pools the database lacks are left out, pools it names twice are both in)."""
     pools = results.PoolDimension.dropna(subset=["id"])
-    names = indicators.collection_pools(collection, pools["poolName"].tolist())
-    return pools.loc[pools["poolName"].isin(names), "id"].to_numpy()
+    names = pools["poolName"].tolist()
+    return {collection: pools.loc[pools["poolName"].isin(
+                indicators.collection_pools(collection, names)), "id"].to_numpy()
+            for collection in indicators.pool_collections}
 
 
-def _flux_links(results: ResultsTables, indicators: IndicatorSet) -> pd.DataFrame:
+def _flux_links(indicators: IndicatorSet, pool_ids: dict[str, np.ndarray]) -> pd.DataFrame:
     """(indicator_id, src, dst, is_disturbance) for every pool pair and flux category each flux
     indicator counts (upstream's r_pool_collection_pools joins and CASE on the change type)."""
     parts = []
     for indicator_id, flux in enumerate(indicators.fluxes, start=1):
-        src = _pool_ids(results, indicators, flux.source)
-        dst = _pool_ids(results, indicators, flux.sink)
+        src, dst = pool_ids[flux.source], pool_ids[flux.sink]
         categories = [c for c in (False, True) if flux.change_type.counts(c)]
         src_g, dst_g, cat_g = np.meshgrid(src, dst, categories, indexing="ij")
         parts.append(pd.DataFrame({"indicator_id": indicator_id, "src": src_g.ravel(),
@@ -190,7 +194,8 @@ def _flux_links(results: ResultsTables, indicators: IndicatorSet) -> pd.DataFram
 
 
 def flux_indicator_table(results: ResultsTables, indicators: IndicatorSet, locations: Locations,
-                         types: _DisturbanceTypes) -> pd.DataFrame:
+                         types: _DisturbanceTypes, pool_ids: dict[str, np.ndarray]
+                         ) -> pd.DataFrame:
     """v_flux_indicators (07_create_flux_indicator_view.sql): per flux indicator, reporting key
     and disturbance type, the sum of the fluxes it counts; only positive sums are kept."""
     fluxes = results.Fluxes
@@ -204,7 +209,7 @@ def flux_indicator_table(results: ResultsTables, indicators: IndicatorSet, locat
     frame = _reported(frame)
     # Summing equal (key, type, category, pool pair) rows first keeps the expansion below small.
     frame = _sum(frame, ["key", "type", "is_disturbance", "src", "dst"], ["flux_tc"])
-    frame = _join(frame, _flux_links(results, indicators), ["src", "dst", "is_disturbance"],
+    frame = _join(frame, _flux_links(indicators, pool_ids), ["src", "dst", "is_disturbance"],
                   ["src", "dst", "is_disturbance"])
     frame = _sum(frame, ["indicator_id", "key", "type"], ["flux_tc"])
     frame = frame[frame["flux_tc"] > 0]  # HAVING SUM(...) > 0
@@ -264,16 +269,15 @@ def _after_spinup(locations: Locations, location_ids: pd.Series) -> pd.Series:
     return key.where(year > 0)
 
 
-def pool_indicator_table(results: ResultsTables, indicators: IndicatorSet,
-                         locations: Locations) -> pd.DataFrame:
+def pool_indicator_table(results: ResultsTables, indicators: IndicatorSet, locations: Locations,
+                         pool_ids: dict[str, np.ndarray]) -> pd.DataFrame:
     """v_pool_indicators (13_ and 14_...sql): per pool indicator and reporting key, the sum of
     its collection's pools (tC), years after spinup only."""
     pools = results.Pools
     frame = pd.DataFrame({"key": _after_spinup(locations, pools["locationDimId"]),
                           "pool_id": pools["poolId"], "pool_tc": pools["poolValue"]})
     frame = _sum(_reported(frame), ["key", "pool_id"], ["pool_tc"])
-    links = pd.concat([pd.DataFrame({"indicator_id": i, "pool_id": _pool_ids(results, indicators,
-                                                                             collection)})
+    links = pd.concat([pd.DataFrame({"indicator_id": i, "pool_id": pool_ids[collection]})
                        for i, collection in enumerate(indicators.pool_indicators.values(), 1)],
                       ignore_index=True)
     frame = _sum(_join(frame, links, "pool_id", "pool_id"), ["indicator_id", "key"], ["pool_tc"])
