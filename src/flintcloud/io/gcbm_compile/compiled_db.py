@@ -83,12 +83,13 @@ def _check_classifier_names(results: ResultsTables) -> None:
     # to "A_previous", would make two columns of one name.
     for table in LAYOUTS:
         names = [name.lower() for name, _ in columns(table, results.classifiers)]
-        for name in results.classifiers:
-            if names.count(name.lower()) > 1 or names.count(f"{name}{PREVIOUS}".lower()) > 1:
-                raise InputError(f"classifier name collides with a column of {table}",
-                                 source=results.source,
-                                 field=f"table ClassifierSetDimension, column {name}",
-                                 hint="rename the classifier")
+        clashes = [name for suffix in ("", PREVIOUS) for name in results.classifiers
+                   if names.count(f"{name}{suffix}".lower()) > 1]
+        if clashes:
+            raise InputError(f"classifier name collides with a column of {table}",
+                             source=results.source,
+                             field=f"table ClassifierSetDimension, column {clashes[0]}",
+                             hint="rename the classifier")
 
 
 def compile_tables(results_db: str | Path | ResultsTables,
