@@ -140,6 +140,8 @@ def write_compiled_db(tables: dict[str, pd.DataFrame], classifiers: tuple[str, .
     temporary.unlink(missing_ok=True)
     try:
         connection = sqlite3.connect(temporary)
+        # No journal: the file is a private temporary that is discarded if anything fails.
+        connection.execute("PRAGMA journal_mode = OFF")
         try:
             with connection:
                 for table, frame in tables.items():

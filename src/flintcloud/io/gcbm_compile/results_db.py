@@ -214,6 +214,8 @@ def _rows(frame: pd.DataFrame, columns: list[str]):
 
 def python_values(series: pd.Series) -> list:
     """A column as a list of Python scalars with None for missing values (what sqlite3 binds)."""
+    if not series.hasnans:  # the common case, and much faster: tolist() gives Python scalars
+        return series.tolist()
     return series.astype(object).where(series.notna(), None).tolist()
 
 
