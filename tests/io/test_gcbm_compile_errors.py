@@ -69,6 +69,14 @@ def test_missing_classifier_table(tmp_path):
         compile_results(path, tmp_path / "out.db")
 
 
+def test_text_in_a_numeric_column(tmp_path):
+    path = _results_db(tmp_path)
+    _alter(path, "UPDATE Pools SET poolValue = 'lots' WHERE rowid = 1")
+    with pytest.raises(InputError, match=r"gcbm_output\.db: table Pools, column poolValue: "
+                                         "non-numeric value"):
+        compile_results(path, tmp_path / "out.db")
+
+
 def test_classifier_that_is_not_an_identifier(tmp_path):
     path = _results_db(tmp_path, classifiers=("Leading species",))
     with pytest.raises(InputError, match="table ClassifierSetDimension, column Leading species: "

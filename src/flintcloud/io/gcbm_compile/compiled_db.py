@@ -30,6 +30,7 @@ CLASSIFIERS_PREVIOUS = "<classifiers>_previous"  # the same, suffixed `_previous
 _DISTURBANCE = [CLASSIFIERS, CLASSIFIERS_PREVIOUS, ("unfccc_land_class", "TEXT"),
                 ("unfccc_land_class_previous", "TEXT"), ("year", "INTEGER"),
                 ("disturbance_code", "INTEGER"), ("disturbance_type", "TEXT")]
+WRITE_CHUNK_ROWS = 100_000
 _DENSITY = [("indicator", "TEXT"), ("year", "INTEGER"), ("flux_tc", "REAL"),
             ("flux_tc_per_ha", "REAL")]
 
@@ -160,9 +161,12 @@ def _write_table(connection: sqlite3.Connection, table: str, frame: pd.DataFrame
     # Table names come from LAYOUTS and column names from it or from validated classifiers.
     ddl = ", ".join(f'"{name}" {kind}' for name, kind in layout)
     connection.execute(f'CREATE TABLE "{table}" ({ddl})')
-    marks = ", ".join("?" for _ in layout)
-    rows = zip(*(python_values(frame[name]) for name, _ in layout), strict=True)
-    connection.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)
+    insert = f'INSERT INTO "{table}" VALUES ({", ".join("?" for _ in layout)})'
+    # In slices: the Python objects sqlite3 binds take ~10x the memory of the frame's columns.
+    for start in range(0, len(frame), WRITE_CHUNK_ROWS):
+        chunk = frame.iloc[start:start + WRITE_CHUNK_ROWS]
+        rows = zip(*(python_values(chunk[name]) for name, _ in layout), strict=True)
+        connection.executemany(insert, rows)
 
 
 def read_compiled_tables(path: str | Path, tables: list[str]) -> dict[str, pd.DataFrame]:

@@ -21,6 +21,7 @@ CLASSIFIER_TABLE = "ClassifierSetDimension"
 NON_CLASSIFIER_COLUMNS = {"id", "jobid"}
 # Classifier names become output column names; GCBM already replaces '.' and ' ' with '_'.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+READ_CHUNK_ROWS = 250_000
 
 # The columns of GCBM's SQLite results schema, with its declared types, in its order.
 SCHEMA: dict[str, dict[str, str]] = {
@@ -133,8 +134,10 @@ def read_results(path: str | Path) -> ResultsTables:
         classifiers = _classifiers(columns, source)
         for table, required in REQUIRED.items():
             _require(columns, table, required, source)
-        frames = {table: _read(connection, table, required) for table, required in REQUIRED.items()}
-        frames[CLASSIFIER_TABLE] = _read(connection, CLASSIFIER_TABLE, ("id", *classifiers))
+        frames = {table: _read(connection, table, required, source)
+                  for table, required in REQUIRED.items()}
+        frames[CLASSIFIER_TABLE] = _read(connection, CLASSIFIER_TABLE, ("id", *classifiers),
+                                         source)
     except sqlite3.DatabaseError as err:
         raise InputError(f"cannot read the results database ({err})", source=source) from err
     finally:
@@ -170,12 +173,28 @@ def _classifiers(columns: dict, source: str) -> tuple[str, ...]:
     return names
 
 
-def _read(connection: sqlite3.Connection, table: str, columns) -> pd.DataFrame:
+def _read(connection: sqlite3.Connection, table: str, columns, source: str) -> pd.DataFrame:
     # Identifiers are fixed names from REQUIRED or classifier names checked against IDENTIFIER.
     select = ", ".join(f'"{name}"' for name in columns)
-    frame = pd.read_sql_query(f'SELECT {select} FROM "{table}"', connection)
+    # In chunks: fetching millions of rows at once holds them all as Python tuples first.
+    chunks = pd.read_sql_query(f'SELECT {select} FROM "{table}"', connection,
+                               chunksize=READ_CHUNK_ROWS)
+    frame = pd.concat(chunks, ignore_index=True)
     frame.columns = list(columns)  # as declared here, whatever case the database uses
+    for name in columns:
+        if _is_numeric(table, name) and not pd.api.types.is_numeric_dtype(frame[name]):
+            # An all-NULL chunk comes back as None objects; SQLite may also hold text here.
+            try:
+                frame[name] = pd.to_numeric(frame[name])
+            except (ValueError, TypeError) as err:
+                raise InputError(f"non-numeric value(s) ({err})", source=source,
+                                 field=f"table {table}, column {name}") from err
     return frame
+
+
+def _is_numeric(table: str, column: str) -> bool:
+    declared = SCHEMA.get(table, {}).get(column, "VARCHAR")
+    return not declared.startswith("VARCHAR")
 
 
 def write_results_db(path: str | Path, tables: ResultsTables) -> Path:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from flintcloud.io.gcbm_compile.indicators import IndicatorSet
+from flintcloud.io.gcbm_compile.indicators import ChangeType, IndicatorSet
 from flintcloud.io.gcbm_compile.results_db import ResultsTables
 
 PREVIOUS = "_previous"  # suffix of the pre-disturbance columns of the disturbance tables
@@ -38,11 +38,11 @@ class Locations:
 
 
 def compile_views(results: ResultsTables, indicators: IndicatorSet) -> dict[str, pd.DataFrame]:
-    """All v_* tables, as DataFrames with the columns of `output_db.LAYOUTS`."""
+    """All v_* tables, as DataFrames holding (at least) the columns of `compiled_db.LAYOUTS`."""
     locations = reporting_locations(results)
     types = _disturbance_types(results)
-    pool_ids = collection_pool_ids(results, indicators)
-    flux_indicators = flux_indicator_table(results, indicators, locations, types, pool_ids)
+    pools = collection_pools(results, indicators)
+    flux_indicators = flux_indicator_table(results, indicators, locations, types, pools)
     aggregates = flux_aggregate_table(flux_indicators, indicators, locations)
     stock_changes = stock_change_table(aggregates, indicators, locations)
     ages = age_table(results, locations)
@@ -50,7 +50,7 @@ def compile_views(results: ResultsTables, indicators: IndicatorSet) -> dict[str,
         "v_flux_indicators": flux_indicators,
         "v_flux_indicator_aggregates": aggregates,
         "v_stock_change_indicators": stock_changes,
-        "v_pool_indicators": pool_indicator_table(results, indicators, locations, pool_ids),
+        "v_pool_indicators": pool_indicator_table(results, indicators, locations, pools),
         "v_age_indicators": ages,
         "v_error_indicators": error_table(results, locations),
         "v_disturbance_indicators": disturbance_indicator_table(results, locations, types),
@@ -116,7 +116,7 @@ def reporting_locations(results: ResultsTables) -> Locations:
     land = results.LandClassDimension.rename(columns={"id": "land_id",
                                                       "name": "unfccc_land_class"})
     ages = results.AgeClassDimension.rename(columns={"id": "age_id"})
-    frame = results.LocationDimension
+    frame = results.LocationDimension.dropna(subset=["id"])  # a NULL id matches nothing
     frame = _join(frame, sets, "classifierSetDimId", "set_id")
     frame = _join(frame, dates, "dateDimId", "date_id")
     frame = _join(frame, land, "landClassDimId", "land_id")
@@ -170,52 +170,71 @@ def _disturbance_types(results: ResultsTables) -> _DisturbanceTypes:
 
 # --- flux indicators and their collections -----------------------------------------------------
 
-def collection_pool_ids(results: ResultsTables, indicators: IndicatorSet) -> dict[str, np.ndarray]:
-    """PoolDimension ids of each pool collection's pools (upstream's r_pool_collection_pools:
-    pools the database lacks are left out, pools it names twice are both in)."""
+def collection_pools(results: ResultsTables, indicators: IndicatorSet) -> dict[str, np.ndarray]:
+    """For each pool collection, a boolean array indexed by `_pool_index`: is the pool in it?
+    (upstream's r_pool_collection_pools: pools the database lacks are left out, and every id of
+    a pool name the database repeats is in). The last element, False, stands for unknown ids."""
     pools = results.PoolDimension.dropna(subset=["id"])
     names = pools["poolName"].tolist()
-    return {collection: pools.loc[pools["poolName"].isin(
-                indicators.collection_pools(collection, names)), "id"].to_numpy()
-            for collection in indicators.pool_collections}
+    ids = pools["id"].to_numpy(np.int64)
+    size = int(ids.max()) + 2 if ids.size else 1
+    lookups = {}
+    for collection in indicators.pool_collections:
+        is_member = np.zeros(size, dtype=bool)
+        is_member[ids[pools["poolName"].isin(indicators.collection_pools(collection, names))]] = True
+        lookups[collection] = is_member
+    return lookups
 
 
-def _flux_links(indicators: IndicatorSet, pool_ids: dict[str, np.ndarray]) -> pd.DataFrame:
-    """(indicator_id, src, dst, is_disturbance) for every pool pair and flux category each flux
-    indicator counts (upstream's r_pool_collection_pools joins and CASE on the change type)."""
-    parts = []
-    for indicator_id, flux in enumerate(indicators.fluxes, start=1):
-        src, dst = pool_ids[flux.source], pool_ids[flux.sink]
-        categories = [c for c in (False, True) if flux.change_type.counts(c)]
-        src_g, dst_g, cat_g = np.meshgrid(src, dst, categories, indexing="ij")
-        parts.append(pd.DataFrame({"indicator_id": indicator_id, "src": src_g.ravel(),
-                                   "dst": dst_g.ravel(), "is_disturbance": cat_g.ravel()}))
-    return pd.concat(parts, ignore_index=True)
+def _pool_index(pool_ids: pd.Series, lookups: dict[str, np.ndarray]) -> np.ndarray:
+    """Positions of pool ids in the `collection_pools` arrays; ids no pool has (or NULL) point
+    at the final False, so they join nothing, as in SQL."""
+    size = len(next(iter(lookups.values()))) if lookups else 1
+    ids = pool_ids.to_numpy(np.float64, na_value=np.nan)
+    is_known = (ids >= 0) & (ids < size - 1)  # NaN compares False
+    return np.where(is_known, np.nan_to_num(ids), size - 1).astype(np.int64)
+
+
+def _sums_by_group(groups: np.ndarray, n_groups: int, values: np.ndarray,
+                   is_term: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SUM(values) over the rows where is_term, per group id in [0, n_groups): (sums, whether a
+    group has any term, whether it has a non-NULL term). Sums run in row order, as SQLite's do.
+    One bincount per indicator: memory stays that of the input, whatever the indicators."""
+    picked, terms = groups[is_term], values[is_term]
+    is_value = ~np.isnan(terms)
+    sums = np.bincount(picked[is_value], weights=terms[is_value], minlength=n_groups)
+    has_term = np.bincount(picked, minlength=n_groups) > 0
+    has_value = np.bincount(picked[is_value], minlength=n_groups) > 0
+    return sums, has_term, has_value
 
 
 def flux_indicator_table(results: ResultsTables, indicators: IndicatorSet, locations: Locations,
-                         types: _DisturbanceTypes, pool_ids: dict[str, np.ndarray]
-                         ) -> pd.DataFrame:
+                         types: _DisturbanceTypes, pools: dict[str, np.ndarray]) -> pd.DataFrame:
     """v_flux_indicators (07_create_flux_indicator_view.sql): per flux indicator, reporting key
     and disturbance type, the sum of the fluxes it counts; only positive sums are kept."""
     fluxes = results.Fluxes
     key = locations.key_of(fluxes["locationDimId"])
-    is_disturbance = fluxes["disturbanceDimId"].notna()
+    is_reported = key.notna().to_numpy()
+    fluxes, key = fluxes[is_reported], key[is_reported].to_numpy(np.int64)
+    is_disturbance = fluxes["disturbanceDimId"].notna().to_numpy()
     # LEFT JOINs to the event and its type: an event without a known type reports NULL labels.
     dist_type = fluxes["disturbanceDimId"].map(types.events["type"]).fillna(NO_TYPE)
-    frame = pd.DataFrame({"key": key, "type": dist_type.astype(np.int64),
-                          "is_disturbance": is_disturbance, "src": fluxes["poolSrcDimId"],
-                          "dst": fluxes["poolDstDimId"], "flux_tc": fluxes["fluxValue"]})
-    frame = _reported(frame)
-    # Summing equal (key, type, category, pool pair) rows first keeps the expansion below small.
-    frame = _sum(frame, ["key", "type", "is_disturbance", "src", "dst"], ["flux_tc"])
-    frame = _join(frame, _flux_links(indicators, pool_ids), ["src", "dst", "is_disturbance"],
-                  ["src", "dst", "is_disturbance"])
-    frame = _sum(frame, ["indicator_id", "key", "type"], ["flux_tc"])
-    frame = frame[frame["flux_tc"] > 0]  # HAVING SUM(...) > 0
-    names = pd.Series({i: flux.name for i, flux in enumerate(indicators.fluxes, start=1)})
-    frame = frame.assign(indicator=frame["indicator_id"].map(names),
-                         flux_indicator_id=frame["indicator_id"])
+    n_codes = len(types.labels) + 1  # type indices run from NO_TYPE = -1
+    codes, group = np.unique(key * n_codes + dist_type.to_numpy(np.int64) + 1,
+                             return_inverse=True)  # the (key, type) groups
+    src, dst = _pool_index(fluxes["poolSrcDimId"], pools), _pool_index(fluxes["poolDstDimId"], pools)
+    values = fluxes["fluxValue"].to_numpy(np.float64, na_value=np.nan)
+    category = {ChangeType.ANNUAL_PROCESS: ~is_disturbance, ChangeType.DISTURBANCE: is_disturbance,
+                ChangeType.COMBINED: np.ones_like(is_disturbance)}
+    parts = []
+    for indicator_id, flux in enumerate(indicators.fluxes, start=1):
+        is_term = pools[flux.source][src] & pools[flux.sink][dst] & category[flux.change_type]
+        sums, _, _ = _sums_by_group(group, codes.size, values, is_term)
+        kept = np.flatnonzero(sums > 0)  # HAVING SUM(...) > 0 (a NULL sum is not > 0)
+        parts.append(pd.DataFrame({"flux_indicator_id": indicator_id, "indicator": flux.name,
+                                   "key": codes[kept] // n_codes,
+                                   "type": codes[kept] % n_codes - 1, "flux_tc": sums[kept]}))
+    frame = pd.concat(parts, ignore_index=True)
     frame = _with_labels(frame, locations.labels)
     return frame.join(types.labels, on="type")
 
@@ -225,15 +244,16 @@ def _collection_members(indicators: IndicatorSet) -> pd.DataFrame:
     rows = {(collection_id, flux_ids[name])
             for collection_id, members in enumerate(indicators.flux_collections.values(), start=1)
             for name in members}  # a set: upstream's primary key makes membership unique
-    return pd.DataFrame(sorted(rows), columns=["flux_indicator_collection_id", "indicator_id"])
+    return pd.DataFrame(sorted(rows), columns=["flux_indicator_collection_id",
+                                               "flux_indicator_id"])
 
 
 def flux_aggregate_table(flux_indicators: pd.DataFrame, indicators: IndicatorSet,
                          locations: Locations) -> pd.DataFrame:
     """v_flux_indicator_aggregates (11_...sql): flux indicators summed per flux collection and
     reporting key, over disturbance types."""
-    frame = _join(flux_indicators[["indicator_id", "key", "flux_tc"]],
-                  _collection_members(indicators), "indicator_id", "indicator_id")
+    frame = _join(flux_indicators[["flux_indicator_id", "key", "flux_tc"]],
+                  _collection_members(indicators), "flux_indicator_id", "flux_indicator_id")
     frame = _sum(frame, ["flux_indicator_collection_id", "key"], ["flux_tc"])
     names = pd.Series(dict(enumerate(indicators.flux_collections, start=1)))
     frame["indicator"] = frame["flux_indicator_collection_id"].map(names)
@@ -270,20 +290,23 @@ def _after_spinup(locations: Locations, location_ids: pd.Series) -> pd.Series:
 
 
 def pool_indicator_table(results: ResultsTables, indicators: IndicatorSet, locations: Locations,
-                         pool_ids: dict[str, np.ndarray]) -> pd.DataFrame:
+                         pools: dict[str, np.ndarray]) -> pd.DataFrame:
     """v_pool_indicators (13_ and 14_...sql): per pool indicator and reporting key, the sum of
-    its collection's pools (tC), years after spinup only."""
-    pools = results.Pools
-    frame = pd.DataFrame({"key": _after_spinup(locations, pools["locationDimId"]),
-                          "pool_id": pools["poolId"], "pool_tc": pools["poolValue"]})
-    frame = _sum(_reported(frame), ["key", "pool_id"], ["pool_tc"])
-    links = pd.concat([pd.DataFrame({"indicator_id": i, "pool_id": pool_ids[collection]})
-                       for i, collection in enumerate(indicators.pool_indicators.values(), 1)],
-                      ignore_index=True)
-    frame = _sum(_join(frame, links, "pool_id", "pool_id"), ["indicator_id", "key"], ["pool_tc"])
-    names = pd.Series(dict(enumerate(indicators.pool_indicators, start=1)))
-    frame["indicator"] = frame["indicator_id"].map(names)
-    return _with_labels(frame, locations.labels)
+    its collection's pools (tC), years after spinup only. A key has a row when it has a Pools
+    row for any pool of the collection."""
+    key = _after_spinup(locations, results.Pools["locationDimId"])
+    is_reported = key.notna().to_numpy()
+    rows, key = results.Pools[is_reported], key[is_reported].to_numpy(np.int64)
+    values = rows["poolValue"].to_numpy(np.float64, na_value=np.nan)
+    pool = _pool_index(rows["poolId"], pools)
+    parts = []
+    for indicator_id, (name, collection) in enumerate(indicators.pool_indicators.items(), 1):
+        is_term = pools[collection][pool]
+        sums, has_term, has_value = _sums_by_group(key, len(locations.labels), values, is_term)
+        kept = np.flatnonzero(has_term)
+        parts.append(pd.DataFrame({"indicator_id": indicator_id, "indicator": name, "key": kept,
+                                   "pool_tc": np.where(has_value[kept], sums[kept], np.nan)}))
+    return _with_labels(pd.concat(parts, ignore_index=True), locations.labels)
 
 
 def age_table(results: ResultsTables, locations: Locations) -> pd.DataFrame:
