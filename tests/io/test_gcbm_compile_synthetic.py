@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from flintcloud.io.gcbm_compile import annual_summary, compile_results, compile_tables
+from flintcloud.io.gcbm_compile import (
+    annual_summary,
+    compile_results,
+    compile_tables,
+    write_summary_csv,
+    write_summary_json,
+)
 from flintcloud.io.gcbm_compile.results_db import read_results
 from tests.conftest import shared_path
 from tests.io.gcbm_results_factory import FOREST, ResultsBuilder
@@ -259,8 +266,8 @@ def test_compiling_does_not_depend_on_row_order():
         **{name: getattr(results, name).sample(frac=1.0, random_state=rng).reset_index(drop=True)
            for name in ("Fluxes", "Pools", "LocationDimension", "AgeArea",
                         "DisturbanceDimension")}})
-    expected, _ = compile_tables(results)
-    actual, _ = compile_tables(shuffled)
+    expected = compile_tables(results).tables
+    actual = compile_tables(shuffled).tables
     for name, table in expected.items():
         # Same rows; values are the same float64 terms summed in another order, which moves
         # the last bits, and more where a stock change cancels (seen: 2e-12 relative): the
@@ -279,3 +286,13 @@ def test_error_area_is_the_area_of_the_whole_reporting_group(tmp_path_factory):
     b.error("CBMGrowthModule", "no growth curve", first)
     errors = _compile(b, tmp_path_factory)["v_error_indicators"]
     assert _value(errors, "area", Species="BS", year=2010) == 5.0
+
+
+def test_summary_writers_round_trip(tmp_path):
+    summary = annual_summary(_harvest().write(tmp_path / "gcbm_output.db"))
+    csv = pd.read_csv(write_summary_csv(summary, tmp_path / "summary.csv"))
+    pd.testing.assert_frame_equal(csv, summary, check_exact=True)
+    records = json.loads(write_summary_json(summary, tmp_path / "summary.json").read_text())
+    pd.testing.assert_frame_equal(pd.DataFrame(records), summary, check_exact=True)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "gcbm_output.db", "summary.csv", "summary.json"]  # no temporary files left

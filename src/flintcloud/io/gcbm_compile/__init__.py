@@ -5,7 +5,12 @@ the v_* tables of upstream's `compiled_simulation_output.db`; `annual_summary(db
 indicators per year. The indicator definitions are data (`indicators.json`, `load_indicators`).
 """
 
-from flintcloud.io.gcbm_compile.compiled_db import compile_results, compile_tables
+from flintcloud.io.gcbm_compile.compiled_db import (
+    CompiledTables,
+    compile_results,
+    compile_tables,
+    write_compiled_db,
+)
 from flintcloud.io.gcbm_compile.indicators import IndicatorSet, load_indicators
 from flintcloud.io.gcbm_compile.summary import (
     annual_summary,
@@ -13,5 +18,6 @@ from flintcloud.io.gcbm_compile.summary import (
     write_summary_json,
 )
 
-__all__ = ["IndicatorSet", "annual_summary", "compile_results", "compile_tables",
-           "load_indicators", "write_summary_csv", "write_summary_json"]
+__all__ = ["CompiledTables", "IndicatorSet", "annual_summary", "compile_results",
+           "compile_tables", "load_indicators", "write_compiled_db", "write_summary_csv",
+           "write_summary_json"]

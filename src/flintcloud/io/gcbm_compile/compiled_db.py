@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +66,16 @@ LAYOUTS: dict[str, list] = {
     "v_flux_indicator_aggregates_density": _DENSITY,
     "v_stock_change_indicators_density": _DENSITY,
 }
+
+
+@dataclass(frozen=True)
+class CompiledTables:
+    """The compiled tables in memory; each frame has exactly `columns(table, classifiers)`."""
+
+    tables: dict[str, pd.DataFrame]
+    classifiers: tuple[str, ...]
+
+
 def columns(table: str, classifiers: tuple[str, ...]) -> list[tuple[str, str]]:
     """(name, SQLite type) of each column of output `table` for these classifiers."""
     expanded = []
@@ -94,10 +104,8 @@ def _check_classifier_names(results: ResultsTables) -> None:
 
 
 def compile_tables(results_db: str | Path | ResultsTables,
-                   indicators: IndicatorSet | str | Path | None = None
-                   ) -> tuple[dict[str, pd.DataFrame], tuple[str, ...]]:
-    """The compiled tables of a results database, in memory: ({table: frame}, classifiers).
-    Each frame has exactly the columns of `columns(table, classifiers)`."""
+                   indicators: IndicatorSet | str | Path | None = None) -> CompiledTables:
+    """The compiled tables of a results database (a path or tables already read), in memory."""
     results = results_db if isinstance(results_db, ResultsTables) else read_results(results_db)
     if not isinstance(indicators, IndicatorSet):
         indicators = load_indicators(indicators)
@@ -112,8 +120,9 @@ def compile_tables(results_db: str | Path | ResultsTables,
     names = {}
     for work, name in zip(working, results.classifiers, strict=True):
         names |= {work: name, f"{work}{PREVIOUS}": f"{name}{PREVIOUS}"}
-    return {table: _typed(frame.rename(columns=names), columns(table, results.classifiers))
-            for table, frame in views.items()}, results.classifiers
+    return CompiledTables({table: _typed(frame.rename(columns=names),
+                                         columns(table, results.classifiers))
+                           for table, frame in views.items()}, results.classifiers)
 
 
 def _typed(frame: pd.DataFrame, layout: list[tuple[str, str]]) -> pd.DataFrame:
@@ -129,12 +138,10 @@ def compile_results(results_db: str | Path, output_db: str | Path, *,
     The tables are GCBM.CompileResults' v_* tables (gcbm-spec.md §6.3); see
     docs/compiled-indicators.md. Written to a temporary file that is renamed when complete.
     """
-    tables, classifiers = compile_tables(results_db, indicators)
-    return write_compiled_db(tables, classifiers, output_db)
+    return write_compiled_db(compile_tables(results_db, indicators), output_db)
 
 
-def write_compiled_db(tables: dict[str, pd.DataFrame], classifiers: tuple[str, ...],
-                      output_db: str | Path) -> Path:
+def write_compiled_db(compiled: CompiledTables, output_db: str | Path) -> Path:
     """Write compiled tables as one SQLite file, atomically."""
     output_db = Path(output_db)
     temporary = output_db.with_name(f".{output_db.name}.partial")
@@ -145,8 +152,8 @@ def write_compiled_db(tables: dict[str, pd.DataFrame], classifiers: tuple[str, .
         connection.execute("PRAGMA journal_mode = OFF")
         try:
             with connection:
-                for table, frame in tables.items():
-                    _write_table(connection, table, frame, columns(table, classifiers))
+                for table, frame in compiled.tables.items():
+                    _write_table(connection, table, frame, columns(table, compiled.classifiers))
         finally:
             connection.close()
         os.replace(temporary, output_db)

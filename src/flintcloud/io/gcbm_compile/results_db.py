@@ -165,11 +165,6 @@ def _classifiers(columns: dict, source: str) -> tuple[str, ...]:
         if not IDENTIFIER.match(name):
             raise InputError("classifier name is not an identifier (letters, digits, '_')",
                              source=source, field=f"table {CLASSIFIER_TABLE}, column {name}")
-    lowered = [name.lower() for name in names]
-    for name in names:
-        if lowered.count(name.lower()) > 1:
-            raise InputError("two classifier columns differ only in case", source=source,
-                             field=f"table {CLASSIFIER_TABLE}, column {name}")
     return names
 
 
@@ -193,7 +188,7 @@ def _read(connection: sqlite3.Connection, table: str, columns, source: str) -> p
 
 
 def _is_numeric(table: str, column: str) -> bool:
-    declared = SCHEMA.get(table, {}).get(column, "VARCHAR")
+    declared = SCHEMA.get(table, {}).get(column, "INTEGER" if column == "id" else "VARCHAR")
     return not declared.startswith("VARCHAR")
 
 

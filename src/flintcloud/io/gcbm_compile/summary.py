@@ -51,7 +51,7 @@ def _source_tables(db: Path, indicators: IndicatorSet) -> dict[str, pd.DataFrame
     if "v_pool_indicators" in present:
         return read_compiled_tables(db, needed)
     if "locationdimension" in present:
-        return compile_tables(db, indicators)[0]
+        return compile_tables(db, indicators).tables
     raise InputError("neither a compiled database (v_pool_indicators, ...) nor a GCBM results "
                      "database (LocationDimension, ...)", source=str(db),
                      field="table v_pool_indicators")
@@ -68,13 +68,12 @@ def _column_values(column: SummaryColumn, table: pd.DataFrame) -> dict[str, pd.S
 
 def _by_disturbance_type(name: str, table: pd.DataFrame, value: str) -> dict[str, pd.Series]:
     """`<name>[<disturbance type>]` per type, in order of disturbance code."""
-    sums = table.groupby(["disturbance_code", "disturbance_type", "year"], dropna=False,
-                         sort=True)[value].sum().reset_index()
-    label = sums["disturbance_type"].where(sums["disturbance_type"].notna(),
-                                           "code " + sums["disturbance_code"].astype(str))
-    sums = sums.assign(column=f"{name}[" + label + "]")
-    return {column: rows.set_index("year")[value]
-            for column, rows in sums.groupby("column", sort=False)}
+    table = table.sort_values(["disturbance_code", "disturbance_type"], kind="stable")
+    label = table["disturbance_type"].where(table["disturbance_type"].notna(),
+                                            "code " + table["disturbance_code"].astype(str))
+    table = table.assign(column=f"{name}[" + label + "]")
+    sums = table.groupby(["column", "year"])[value].sum()
+    return {column: sums[column] for column in table["column"].unique()}
 
 
 def write_summary_csv(summary: pd.DataFrame, path: str | Path) -> Path:
