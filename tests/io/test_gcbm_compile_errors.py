@@ -108,6 +108,21 @@ def test_summary_of_an_unrelated_database(tmp_path):
         annual_summary(path)
 
 
+def test_summary_of_a_compiled_database_without_a_table(tmp_path):
+    path = tmp_path / "compiled.db"
+    _alter(path, "CREATE TABLE v_pool_indicators (x)")
+    with pytest.raises(InputError, match=r"compiled\.db: table v_age_indicators: missing table"):
+        annual_summary(path)
+
+
+def test_summary_of_a_compiled_database_without_a_column(tmp_path):
+    compiled = compile_results(_results_db(tmp_path), tmp_path / "compiled.db")
+    _alter(compiled, "ALTER TABLE v_pool_indicators DROP COLUMN pool_tc")
+    with pytest.raises(InputError, match=r"compiled\.db: table v_pool_indicators, column pool_tc: "
+                                         "missing column"):
+        annual_summary(compiled)
+
+
 # --- the command line --------------------------------------------------------------------------
 
 def _cli(*args) -> subprocess.CompletedProcess:

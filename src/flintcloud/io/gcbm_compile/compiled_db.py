@@ -176,19 +176,33 @@ def _write_table(connection: sqlite3.Connection, table: str, frame: pd.DataFrame
         connection.executemany(insert, rows)
 
 
-def read_compiled_tables(path: str | Path, tables: list[str]) -> dict[str, pd.DataFrame]:
-    """Read v_* tables of a compiled database; InputError naming a missing table."""
-    unknown = [table for table in tables if table not in LAYOUTS]
+def read_compiled_table(path: str | Path, table: str, names: list[str],
+                        indicators: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Some columns of a compiled table, only the rows of `indicators` if given.
+
+    `names` must be non-classifier columns of the table's layout. InputError names a missing
+    table or column.
+    """
+    layout = {name for name, _ in columns(table, ())}  # KeyError for an unknown table
+    unknown = [name for name in names if name not in layout]
     if unknown:
-        raise ValueError(f"not a compiled table: {', '.join(unknown)}")
+        raise ValueError(f"{table} has no column(s) {', '.join(unknown)}")
     connection = connect_read_only(path)
     try:
         present = table_columns(connection)
-        for table in tables:
-            if table.lower() not in present:
-                raise InputError("missing table", source=str(path), field=f"table {table}",
-                                 hint="is this a compiled GCBM results database?")
-        return {table: pd.read_sql_query(f'SELECT * FROM "{table}"', connection)
-                for table in tables}  # table names are checked names from LAYOUTS
+        if table.lower() not in present:
+            raise InputError("missing table", source=str(path), field=f"table {table}",
+                             hint="is this a compiled GCBM results database?")
+        lowered = {name.lower() for name in present[table.lower()]}
+        for name in names:
+            if name.lower() not in lowered:
+                raise InputError("missing column", source=str(path),
+                                 field=f"table {table}, column {name}")
+        # Table and column names are fixed names from LAYOUTS; the indicators are parameters.
+        select = ", ".join(f'"{name}"' for name in names)
+        sql = f'SELECT {select} FROM "{table}"'
+        if indicators is not None:
+            sql += f' WHERE "indicator" IN ({", ".join("?" for _ in indicators)})'
+        return pd.read_sql_query(sql, connection, params=list(indicators or ()))
     finally:
         connection.close()

@@ -13,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from flintcloud.errors import InputError
-from flintcloud.io.gcbm_compile.compiled_db import compile_tables, read_compiled_tables
+from flintcloud.io.gcbm_compile.compiled_db import compile_tables, read_compiled_table
 from flintcloud.io.gcbm_compile.indicators import (
+    AREA_TABLE,
+    DISTURBED_AREA_TABLE,
     SUMMARY_TABLES,
     IndicatorSet,
     SummaryColumn,
@@ -42,19 +44,32 @@ def annual_summary(db: str | Path, *,
 
 
 def _source_tables(db: Path, indicators: IndicatorSet) -> dict[str, pd.DataFrame]:
-    needed = sorted({column.table for column in indicators.annual_summary})
+    """The rows the summary needs, from a compiled database, or compiled from a results one."""
     connection = connect_read_only(db)
     try:
         present = table_columns(connection)
     finally:
         connection.close()
-    if "v_pool_indicators" in present:
-        return read_compiled_tables(db, needed)
-    if "locationdimension" in present:
+    if "locationdimension" in present and "v_pool_indicators" not in present:
         return compile_tables(db, indicators).tables
-    raise InputError("neither a compiled database (v_pool_indicators, ...) nor a GCBM results "
-                     "database (LocationDimension, ...)", source=str(db),
-                     field="table v_pool_indicators")
+    if "v_pool_indicators" not in present:
+        raise InputError("neither a compiled database (v_pool_indicators, ...) nor a GCBM "
+                         "results database (LocationDimension, ...)", source=str(db),
+                         field="table v_pool_indicators")
+    wanted: dict[str, set[str]] = {}
+    for column in indicators.annual_summary:
+        wanted.setdefault(column.table, set()).update(column.indicators)
+    return {table: _read_rows(db, table, names) for table, names in wanted.items()}
+
+
+def _read_rows(db: Path, table: str, names: set[str]) -> pd.DataFrame:
+    value = SUMMARY_TABLES[table]
+    if table == DISTURBED_AREA_TABLE:
+        return read_compiled_table(db, table, ["disturbance_code", "disturbance_type", "year",
+                                               value])
+    if table == AREA_TABLE:
+        return read_compiled_table(db, table, ["year", value])
+    return read_compiled_table(db, table, ["indicator", "year", value], tuple(sorted(names)))
 
 
 def _column_values(column: SummaryColumn, table: pd.DataFrame) -> dict[str, pd.Series]:
