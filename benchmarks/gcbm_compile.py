@@ -2,11 +2,12 @@
 
     python benchmarks/gcbm_compile.py [--locations N] [--repeat R] [--keep DIR]
 
-Times `compile_results` (read, compute, write) on the reference run's `gcbm_output.db` (if
-../shared is present) and on a synthetic results database with N locations (default 1e5: a
-GCBM-like landscape of N/12 classifier sets over a spinup year and 11 annual steps, 30 pools,
-about 29 annual fluxes per location and 3 % of stands disturbed each year). Each compile runs in
-a fresh process, so peak memory is the compile's own. Figures go to docs/benchmarks.md.
+Times `compile_results` (read, compute, write), then `annual_summary` of its output, on the
+reference run's `gcbm_output.db` (if ../shared is present) and on a synthetic results database
+with N locations (default 1e5: a GCBM-like landscape of N/12 classifier sets over a spinup year
+and 11 annual steps, 30 pools, about 29 annual fluxes per location and 3 % of stands disturbed
+each year). Each compile runs in a fresh process, so peak memory is the compile's own. Figures
+go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -129,16 +130,20 @@ def measure(results_db: Path, output_db: Path) -> dict:
     """In a fresh process: compile once, return seconds, peak memory and output rows."""
     import sqlite3
 
-    from flintcloud.io.gcbm_compile import compile_results
+    from flintcloud.io.gcbm_compile import annual_summary, compile_results
 
     started = time.perf_counter()
     compile_results(results_db, output_db)
     seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    annual_summary(output_db)
+    summary_seconds = time.perf_counter() - started
     with sqlite3.connect(output_db) as connection:
         rows = sum(connection.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
                    for (name,) in connection.execute("SELECT name FROM sqlite_master").fetchall())
     connection.close()
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "output_rows": rows}
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "output_rows": rows,
+            "summary_seconds": summary_seconds}
 
 
 def _peak_mb() -> float:
@@ -169,7 +174,8 @@ def _report(name: str, results_db: Path, work: Path, repeat: int) -> None:
     best = min(runs, key=lambda run: run["seconds"])
     print(f"{name:10} {counts['LocationDimension']:>10,} {counts['Pools']:>11,} "
           f"{counts['Fluxes']:>11,} {best['seconds']:>8.2f} {best['peak_mb']:>8.0f} "
-          f"{best['output_rows']:>12,} {results_db.stat().st_size / 2**20:>8.1f}")
+          f"{best['output_rows']:>12,} {results_db.stat().st_size / 2**20:>8.1f} "
+          f"{best['summary_seconds']:>9.2f}")
 
 
 def main() -> None:
@@ -192,12 +198,13 @@ def main() -> None:
                                      synthetic_results(args.locations))
         print(f"built the synthetic results database in {time.perf_counter() - started:.1f} s")
         print(f"{'database':10} {'locations':>10} {'pool rows':>11} {'flux rows':>11} "
-              f"{'time s':>8} {'peak MB':>8} {'output rows':>12} {'input MB':>8}")
+              f"{'time s':>8} {'peak MB':>8} {'output rows':>12} {'input MB':>8} "
+              f"{'summary s':>9}")
         if REFERENCE.exists():
             _report("reference", REFERENCE, work, args.repeat)
         _report("synthetic", synthetic, work, args.repeat)
-    print(f"time: best of {args.repeat} compile_results runs (read, compute, write), "
-          "each in a fresh process")
+    print(f"time: best of {args.repeat} compile_results runs (read, compute, write), each in a "
+          "fresh process; summary: annual_summary of the compiled database")
 
 
 if __name__ == "__main__":
