@@ -40,7 +40,7 @@ class ResultsBuilder:
             "Fluxes", "ErrorDimension", "LocationErrorDimension", "AgeArea")}
 
     def _id(self, table: str, row: dict) -> int:
-        """The id of an identical existing row (dimension tables are keyed by value), or a new one."""
+        """The id of an equal existing row (dimension tables are keyed by value), or a new one."""
         for existing in self.rows[table]:
             if {k: v for k, v in existing.items() if k != "id"} == row:
                 return existing["id"]

@@ -118,7 +118,7 @@ def test_annual_summary_equals_reference_indicator(compiled, column, view, indic
 
 
 def test_annual_summary_stocks_equal_reference_pool_totals(compiled):
-    """Stocks against the pool totals of the raw output (an extract independent of CompileResults)."""
+    """Stocks against the raw output's pool totals (an extract independent of CompileResults)."""
     summary = annual_summary(compiled).set_index("year")
     pools = pd.read_csv(_reference("pool_totals_by_year_wide.csv")).set_index("year")
     pools = pools.loc[summary.index]

@@ -39,7 +39,7 @@ def summary_command(
         "--format", help="csv or json (default: from the --output suffix, else csv).")] = None,
     indicators: IndicatorsOption = None,
 ) -> None:
-    """Annual summary: per year NPP, Rh, NEP, NBP, carbon stocks, emissions by gas, disturbed area."""
+    """Annual summary: per year NPP, Rh, NEP, NBP, C stocks, emissions by gas, disturbed area."""
     from flintcloud.io.gcbm_compile import annual_summary, write_summary_csv, write_summary_json
     from flintcloud.io.gcbm_compile.summary import summary_records
 

@@ -102,7 +102,8 @@ def load_indicators(path: str | Path | None = None) -> IndicatorSet:
     """Read and cross-check an indicator definitions file (default: the packaged one)."""
     if path is None:
         source = DEFAULT_INDICATORS
-        text = resources.files("flintcloud.io.gcbm_compile").joinpath(DEFAULT_INDICATORS).read_text("utf-8")
+        packaged = resources.files("flintcloud.io.gcbm_compile").joinpath(DEFAULT_INDICATORS)
+        text = packaged.read_text("utf-8")
     else:
         source = str(path)
         try:
@@ -201,9 +202,9 @@ class _Checker:
         except ValueError:
             choices = ", ".join(repr(c.value) for c in ChangeType)
             self.fail(f"{field}.change_type", f"expected one of {choices}")
-        return FluxIndicator(name, change_type,
-                             self.name(value.get("from"), f"{field}.from", pools, "pool collection"),
-                             self.name(value.get("to"), f"{field}.to", pools, "pool collection"))
+        source, sink = (self.name(value.get(key), f"{field}.{key}", pools, "pool collection")
+                        for key in ("from", "to"))
+        return FluxIndicator(name, change_type, source, sink)
 
     def stock_change(self, name: str, value: object, collections: dict) -> StockChange:
         field = f"stock_changes.{name}"

@@ -1,4 +1,5 @@
-"""GCBM results databases (`gcbm_output.db`, CBMAggregatorSQLiteWriter's star schema, gcbm-spec.md §6.2).
+"""GCBM results databases: `gcbm_output.db`, CBMAggregatorSQLiteWriter's star schema (gcbm-spec.md
+§6.2).
 
 `read_results` loads the tables that compiling needs, after checking that the file is SQLite and
 has every table and column; `write_results_db` writes the same schema (tests and benchmarks build
@@ -40,7 +41,8 @@ SCHEMA: dict[str, dict[str, str]] = {
                           "landClassDimId": "UNSIGNED BIG INT", "ageClassDimId": "UNSIGNED INT",
                           "area": "FLOAT"},
     "DisturbanceTypeDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY",
-                                 "disturbanceType": "INTEGER", "disturbanceTypeName": "VARCHAR(255)"},
+                                 "disturbanceType": "INTEGER",
+                                 "disturbanceTypeName": "VARCHAR(255)"},
     "DisturbanceDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY",
                              "locationDimId": "UNSIGNED BIG INT",
                              "disturbanceTypeDimId": "UNSIGNED BIG INT",

@@ -170,7 +170,8 @@ def _disturbance_types(results: ResultsTables) -> _DisturbanceTypes:
 
 # --- flux indicators and their collections -----------------------------------------------------
 
-def collection_pools(results: ResultsTables, indicators: IndicatorSet) -> dict[str, np.ndarray]:
+def collection_pools(results: ResultsTables,
+                     indicators: IndicatorSet) -> dict[str, np.ndarray]:
     """For each pool collection, a boolean array indexed by `_pool_index`: is the pool in it?
     (upstream's r_pool_collection_pools: pools the database lacks are left out, and every id of
     a pool name the database repeats is in). The last element, False, stands for unknown ids."""
@@ -180,8 +181,9 @@ def collection_pools(results: ResultsTables, indicators: IndicatorSet) -> dict[s
     size = int(ids.max()) + 2 if ids.size else 1
     lookups = {}
     for collection in indicators.pool_collections:
+        members = indicators.collection_pools(collection, names)
         is_member = np.zeros(size, dtype=bool)
-        is_member[ids[pools["poolName"].isin(indicators.collection_pools(collection, names))]] = True
+        is_member[ids[pools["poolName"].isin(members).to_numpy()]] = True
         lookups[collection] = is_member
     return lookups
 
@@ -219,10 +221,12 @@ def flux_indicator_table(results: ResultsTables, indicators: IndicatorSet, locat
     is_disturbance = fluxes["disturbanceDimId"].notna().to_numpy()
     # LEFT JOINs to the event and its type: an event without a known type reports NULL labels.
     dist_type = fluxes["disturbanceDimId"].map(types.events["type"]).fillna(NO_TYPE)
-    n_codes = len(types.labels) + 1  # type indices run from NO_TYPE = -1
-    codes, group = np.unique(key * n_codes + dist_type.to_numpy(np.int64) + 1,
-                             return_inverse=True)  # the (key, type) groups
-    src, dst = _pool_index(fluxes["poolSrcDimId"], pools), _pool_index(fluxes["poolDstDimId"], pools)
+    dist_type = dist_type.to_numpy(np.int64)
+    n_codes = int(dist_type.max(initial=NO_TYPE)) + 2  # type indices run from NO_TYPE = -1
+    codes, group = np.unique(key * n_codes + dist_type + 1, return_inverse=True)
+    group = group.ravel()  # rows' (key, type) group; codes[g] // n_codes is its key
+    src = _pool_index(fluxes["poolSrcDimId"], pools)
+    dst = _pool_index(fluxes["poolDstDimId"], pools)
     values = fluxes["fluxValue"].to_numpy(np.float64, na_value=np.nan)
     category = {ChangeType.ANNUAL_PROCESS: ~is_disturbance, ChangeType.DISTURBANCE: is_disturbance,
                 ChangeType.COMBINED: np.ones_like(is_disturbance)}
