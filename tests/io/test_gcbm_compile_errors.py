@@ -101,6 +101,11 @@ def test_failed_compile_keeps_the_previous_output(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.db", "out.db"]
 
 
+def test_output_in_a_missing_directory(tmp_path):
+    with pytest.raises(InputError, match=r"out\.db: directory .*absent does not exist"):
+        compile_results(_results_db(tmp_path), tmp_path / "absent" / "out.db")
+
+
 def test_summary_of_an_unrelated_database(tmp_path):
     path = tmp_path / "other.db"
     _alter(path, "CREATE TABLE t (x)")

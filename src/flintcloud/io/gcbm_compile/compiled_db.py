@@ -143,7 +143,7 @@ def compile_results(results_db: str | Path, output_db: str | Path, *,
 
 def write_compiled_db(compiled: CompiledTables, output_db: str | Path) -> Path:
     """Write compiled tables as one SQLite file, atomically."""
-    output_db = Path(output_db)
+    output_db = check_output_path(output_db)
     temporary = output_db.with_name(f".{output_db.name}.partial")
     temporary.unlink(missing_ok=True)
     try:
@@ -161,6 +161,16 @@ def write_compiled_db(compiled: CompiledTables, output_db: str | Path) -> Path:
         temporary.unlink(missing_ok=True)
         raise
     return output_db
+
+
+def check_output_path(path: str | Path) -> Path:
+    """An output file's path, if its directory exists and it is not a directory itself."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"directory {path.parent} does not exist", source=str(path))
+    if path.is_dir():
+        raise InputError("is a directory, not a file", source=str(path))
+    return path
 
 
 def _write_table(connection: sqlite3.Connection, table: str, frame: pd.DataFrame,

@@ -13,7 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from flintcloud.errors import InputError
-from flintcloud.io.gcbm_compile.compiled_db import compile_tables, read_compiled_table
+from flintcloud.io.gcbm_compile.compiled_db import (
+    check_output_path,
+    compile_tables,
+    read_compiled_table,
+)
 from flintcloud.io.gcbm_compile.indicators import (
     AREA_TABLE,
     DISTURBED_AREA_TABLE,
@@ -110,6 +114,7 @@ def summary_records(summary: pd.DataFrame) -> list[dict]:
 
 
 def _write_atomically(path: Path, write) -> Path:
+    path = check_output_path(path)
     temporary = path.with_name(f".{path.name}.partial")
     try:
         write(temporary)
