@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from flintcloud.cli.gcbm_compile import compile_command, summary_command
 from flintcloud.cli.gcbm_db import build_db
 
 gcbm_app = typer.Typer(no_args_is_help=True, help="Run and prepare GCBM projects.")
@@ -67,3 +68,5 @@ def _summary_table(name: str, outputs):
 
 
 gcbm_app.command("build-db")(build_db)
+gcbm_app.command("compile")(compile_command)
+gcbm_app.command("summary")(summary_command)
