@@ -48,7 +48,7 @@ def synthetic_results(n_locations: int, seed: int = 42):
     import numpy as np
     import pandas as pd
 
-    from flintcloud.io.gcbm_compile.results_db import ResultsTables
+    from flintcloud.io.gcbm.results_db import ResultsTables
 
     rng = np.random.default_rng(seed)
     years = np.array([0, *YEARS])
@@ -188,7 +188,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(*args.child)))
         return
-    from flintcloud.io.gcbm_compile.results_db import write_results_db
+    from flintcloud.io.gcbm.results_db import write_results_db
 
     with tempfile.TemporaryDirectory() as scratch:
         work = args.keep or Path(scratch)

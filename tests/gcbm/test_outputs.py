@@ -8,14 +8,17 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 
+from flintcloud.io.gcbm_compile.compiled_db import LAYOUTS
 from flintcloud.io.manifest import sha256_of
 from flintcloud.runner import gcbm_outputs
 from flintcloud.runner.gcbm_outputs import run_gcbm
 from tests.conftest import shared_path
 from tests.gcbm.conftest import REFERENCE, demo_zip
+from tests.io.test_gcbm_compile_reference import assert_compiled_table_equals_reference
 
 # GeoTIFFs hold float32 (or Int16) copies of per-hectare values the engine matches to 1e-6 tC/ha;
 # a float32 cast adds at most half an ulp on top
@@ -68,6 +71,25 @@ def test_per_pool_rasters_match_gcbm(perpool_outputs):
     reference = shared_path(*REFERENCE, "perpool", "output_block51")
     # 30 pools x 11 steps, 30 post-spinup pools, the initial age and each pixel's area
     assert _compare_rasters(reference, perpool_outputs, "*/-106_055/*.tif") == 30 * 11 + 30 + 2
+
+
+@pytest.mark.parametrize("table", sorted(LAYOUTS))
+def test_compiled_indicators_of_our_run_equal_gcbm_compile_results(demo_outputs, table):
+    # Issue 5's criterion for compiled indicators is 1e-6 relative: our pools and fluxes equal
+    # GCBM's to ~1e-14, but a stock change subtracting nearly equal sums (e.g. 1.9e-4 tC from
+    # terms of ~100 tC) keeps only the absolute error, 3e-13 tC, i.e. 1.5e-9 of itself.
+    assert_compiled_table_equals_reference(demo_outputs / "compiled_simulation_output.db", table,
+                                           rtol=1e-6)
+
+
+def test_annual_summary_is_written_as_csv_and_json(demo_outputs):
+    table = pd.read_csv(demo_outputs / "annual_summary.csv")
+    records = json.loads((demo_outputs / "annual_summary.json").read_text())
+    assert list(table["year"]) == list(range(2010, 2021)) == [r["year"] for r in records]
+    reference = pd.read_csv(shared_path(*REFERENCE, "indicators_by_year.csv"))
+    npp = reference[(reference.view == "v_stock_change_indicators") & (reference.indicator == "NPP")]
+    npp_column = next(c for c in table.columns if c.startswith("npp"))
+    np.testing.assert_allclose(table[npp_column], npp.sort_values("year")["value_tC"], rtol=1e-6)
 
 
 def test_mosaics_are_cloud_optimized_and_equal_the_blocks(demo_outputs):

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from flintcloud.io.gcbm.results_db import write_results_db
+from flintcloud.io.gcbm.results_tables import results_tables
 from tests.conftest import shared_path
 from tests.gcbm.conftest import REFERENCE
 
@@ -80,8 +81,8 @@ def _facts(t: dict[str, pd.DataFrame]) -> dict[str, tuple[pd.DataFrame, list[str
 @pytest.fixture(scope="module")
 def databases(demo_run, tmp_path_factory):
     path = tmp_path_factory.mktemp("db") / "gcbm_output.db"
-    write_results_db(demo_run.results, path, module_ids=demo_run.module_ids,
-                     disturbance_codes=demo_run.disturbance_codes)
+    write_results_db(path, results_tables(demo_run.results, module_ids=demo_run.module_ids,
+                                          disturbance_codes=demo_run.disturbance_codes))
     reference = shared_path(*REFERENCE, "run", "output", "gcbm_output.db")
     return _read(path), _read(reference)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flintcloud.io.gcbm_compile.results_db import ResultsTables, write_results_db
+from flintcloud.io.gcbm.results_db import ResultsTables, write_results_db
 
 # GCBM's 30 pools (PoolDimension ids 1..30, in the reference run's order).
 POOLS = [

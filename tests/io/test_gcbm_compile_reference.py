@@ -54,6 +54,11 @@ def _table(path, table: str) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
 
 @pytest.mark.parametrize("table", sorted(LAYOUTS))
 def test_compiled_table_equals_compile_results_reference(compiled, table):
+    assert_compiled_table_equals_reference(compiled, table)
+
+
+def assert_compiled_table_equals_reference(compiled, table: str, rtol: float = DB_RTOL) -> None:
+    """Same columns and types; rows matched by their key columns; values within `rtol`."""
     expected, expected_columns = _table(_reference("run", "compiled_simulation_output.db"), table)
     actual, actual_columns = _table(compiled, table)
     assert actual_columns == expected_columns
@@ -66,7 +71,7 @@ def test_compiled_table_equals_compile_results_reference(compiled, table):
     assert unmatched.empty, f"rows only on one side:\n{unmatched.head(10)}"
     for name in expected.columns.intersection(VALUE_COLUMNS):
         np.testing.assert_allclose(matched[f"{name}_ours"].astype(float),
-                                   matched[name].astype(float), rtol=DB_RTOL, atol=0,
+                                   matched[name].astype(float), rtol=rtol, atol=0,
                                    err_msg=f"{table}.{name}")
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from flintcloud.io.gcbm.results_db import read_results
 from flintcloud.io.gcbm_compile import (
     annual_summary,
     compile_results,
@@ -16,7 +17,6 @@ from flintcloud.io.gcbm_compile import (
     write_summary_csv,
     write_summary_json,
 )
-from flintcloud.io.gcbm_compile.results_db import read_results
 from tests.conftest import shared_path
 from tests.io.gcbm_results_factory import FOREST, ResultsBuilder
 

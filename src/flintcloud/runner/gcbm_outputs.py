@@ -1,5 +1,6 @@
-"""A GCBM run with all its outputs: GCBM's files (block GeoTIFFs, results database), the summary
-CSVs, whole-area COGs and a manifest, staged and moved into place only when complete.
+"""A GCBM run with all its outputs: GCBM's files (block GeoTIFFs, results database), the compiled
+indicators (GCBM.CompileResults' tables), annual summaries, the summary CSVs, whole-area COGs and
+a manifest, staged and moved into place only when complete.
 
 Outputs go to one directory whatever paths the project configures (`output_path`,
 `databasename`): item folders and file names stay GCBM's, so GCBM's tools read them unchanged.
@@ -17,12 +18,21 @@ from pathlib import Path
 from flintcloud.io.gcbm.outputs import write_summary_csvs
 from flintcloud.io.gcbm.project import GcbmProject, open_project, remove_project_copy
 from flintcloud.io.gcbm.results_db import write_results_db
+from flintcloud.io.gcbm.results_tables import results_tables
 from flintcloud.io.gcbm.spatial_output import BlockGeotiffWriter, read_output_items, write_mosaics
+from flintcloud.io.gcbm_compile import (
+    annual_summary,
+    compile_tables,
+    write_compiled_db,
+    write_summary_csv,
+    write_summary_json,
+)
 from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
 from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, run_project
 
 COG_FOLDER = "cog"
 DEFAULT_DB_NAME = "gcbm_output.db"
+COMPILED_DB_NAME = "compiled_simulation_output.db"  # GCBM.CompileResults' default name
 
 
 @dataclass
@@ -84,9 +94,14 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         writer = BlockGeotiffWriter(items, project.grid)
         run = run_project(project, on_progress=on_progress, on_block=writer if items else None)
         write_summary_csvs(run.results, staging)
+        tables = results_tables(run.results, module_ids=run.module_ids,
+                                disturbance_codes=run.disturbance_codes)
         if db_name is not None:
-            write_results_db(run.results, staging / db_name, module_ids=run.module_ids,
-                             disturbance_codes=run.disturbance_codes)
+            write_results_db(staging / db_name, tables)
+        compiled = write_compiled_db(compile_tables(tables), staging / COMPILED_DB_NAME)
+        summary = annual_summary(compiled)
+        write_summary_csv(summary, staging / "annual_summary.csv")
+        write_summary_json(summary, staging / "annual_summary.json")
         if items and mosaics:
             write_mosaics(writer.written, items, project.grid, staging / COG_FOLDER,
                           project.start_year)

@@ -1,104 +1,222 @@
-"""GCBM's results database: the star schema of CBMAggregatorSQLiteWriter (gcbm-spec §6.2).
+"""GCBM results databases: `gcbm_output.db`, CBMAggregatorSQLiteWriter's star schema (gcbm-spec.md
+§6.2).
 
-Dimension ids are assigned here, from the value-keyed tables of GcbmResults, in sorted key
-order; tools that read GCBM's output (GCBM.CompileResults, our compiler) join on them.
+`read_results` loads the tables that compiling needs, after checking that the file is SQLite and
+has every table and column; `write_results_db` writes the schema (a run's results, from
+`results_tables.results_tables`; tests and benchmarks also build synthetic results with it).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
-from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from flintcloud.models.gcbm.pools import POOL_NAMES
-from flintcloud.models.gcbm.results import GcbmResults
+from flintcloud.errors import InputError
 
-SCHEMA = """
-CREATE TABLE ClassifierSetDimension (id UNSIGNED BIG INT PRIMARY KEY{classifier_columns});
-CREATE TABLE DateDimension (id UNSIGNED BIG INT PRIMARY KEY, step INTEGER, year INTEGER,
-    month INTEGER, day INTEGER, fracOfStep FLOAT, lengthOfStepInYears FLOAT);
-CREATE TABLE PoolDimension (id UNSIGNED BIG INT PRIMARY KEY, poolName VARCHAR(255));
-CREATE TABLE LandClassDimension (id UNSIGNED BIG INT PRIMARY KEY, name VARCHAR(255));
-CREATE TABLE ModuleInfoDimension (id UNSIGNED BIG INT PRIMARY KEY, libraryType INTEGER,
-    libraryInfoId INTEGER, moduleType INTEGER, moduleId INTEGER, moduleName VARCHAR(255));
-CREATE TABLE AgeClassDimension (id UNSIGNED INT PRIMARY KEY, startAge UNSIGNED INT,
-    endAge UNSIGNED INT);
-CREATE TABLE LocationDimension (id UNSIGNED BIG INT PRIMARY KEY,
-    classifierSetDimId UNSIGNED BIG INT, dateDimId UNSIGNED BIG INT,
-    landClassDimId UNSIGNED BIG INT, ageClassDimId UNSIGNED INT, area FLOAT,
-    FOREIGN KEY(classifierSetDimId) REFERENCES ClassifierSetDimension(id),
-    FOREIGN KEY(dateDimId) REFERENCES DateDimension(id),
-    FOREIGN KEY(landClassDimId) REFERENCES LandClassDimension(id),
-    FOREIGN KEY(ageClassDimId) REFERENCES AgeClassDimension(id));
-CREATE TABLE DisturbanceTypeDimension (id UNSIGNED BIG INT PRIMARY KEY, disturbanceType INTEGER,
-    disturbanceTypeName VARCHAR(255));
-CREATE TABLE DisturbanceDimension (id UNSIGNED BIG INT PRIMARY KEY,
-    locationDimId UNSIGNED BIG INT, disturbanceTypeDimId UNSIGNED BIG INT,
-    previousLocationDimId UNSIGNED INT, area FLOAT,
-    FOREIGN KEY(locationDimId) REFERENCES LocationDimension(id),
-    FOREIGN KEY(disturbanceTypeDimId) REFERENCES DisturbanceTypeDimension(id),
-    FOREIGN KEY(previousLocationDimId) REFERENCES LocationDimension(id));
-CREATE TABLE Pools (id UNSIGNED BIG INT PRIMARY KEY, locationDimId UNSIGNED BIG INT,
-    poolId UNSIGNED BIG INT, poolValue FLOAT,
-    FOREIGN KEY(locationDimId) REFERENCES LocationDimension(id),
-    FOREIGN KEY(poolId) REFERENCES PoolDimension(id));
-CREATE TABLE Fluxes (id UNSIGNED BIG INT PRIMARY KEY, locationDimId UNSIGNED BIG INT,
-    moduleInfoDimId UNSIGNED BIG INT, disturbanceDimId UNSIGNED BIG INT,
-    poolSrcDimId UNSIGNED BIG INT, poolDstDimId UNSIGNED BIG INT, fluxValue FLOAT,
-    FOREIGN KEY(locationDimId) REFERENCES LocationDimension(id),
-    FOREIGN KEY(moduleInfoDimId) REFERENCES ModuleInfoDimension(id),
-    FOREIGN KEY(disturbanceDimId) REFERENCES DisturbanceDimension(id),
-    FOREIGN KEY(poolSrcDimId) REFERENCES PoolDimension(id),
-    FOREIGN KEY(poolDstDimId) REFERENCES PoolDimension(id));
-CREATE TABLE ErrorDimension (id UNSIGNED BIG INT PRIMARY KEY, module VARCHAR, error VARCHAR);
-CREATE TABLE LocationErrorDimension (id UNSIGNED BIG INT, locationDimId UNSIGNED BIG INT,
-    errorDimId UNSIGNED BIG INT, FOREIGN KEY(locationDimId) REFERENCES LocationDimension(id),
-    FOREIGN KEY(errorDimId) REFERENCES ErrorDimension(id));
-CREATE TABLE AgeArea (id UNSIGNED BIG INT PRIMARY KEY, locationDimId UNSIGNED BIG INT,
-    ageClassDimId UNSIGNED INT, area FLOAT,
-    FOREIGN KEY(locationDimId) REFERENCES LocationDimension(id),
-    FOREIGN KEY(ageClassDimId) REFERENCES AgeClassDimension(id));
-"""
+CLASSIFIER_TABLE = "ClassifierSetDimension"
+# Columns of ClassifierSetDimension that are not classifiers (jobid: upstream's distributed runs).
+NON_CLASSIFIER_COLUMNS = {"id", "jobid"}
+# Classifier names become output column names; GCBM already replaces '.' and ' ' with '_'.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+READ_CHUNK_ROWS = 250_000
 
-# FLINT module metadata as moja.cli records it for GCBM's modules: library type 3 (external),
-# load order 5 of moja.modules.cbm; module type Model 0, DisturbanceEvent 1, Other 5.
-LIBRARY_TYPE_EXTERNAL = 3
-CBM_LIBRARY_LOAD_ORDER = 5
-MODULE_TYPES = {"CBMGrowthModule": 0, "CBMDisturbanceEventModule": 1, "CBMDecayModule": 5}
+# The columns of GCBM's SQLite results schema, with its declared types, in its order.
+SCHEMA: dict[str, dict[str, str]] = {
+    "DateDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY", "step": "INTEGER", "year": "INTEGER",
+                      "month": "INTEGER", "day": "INTEGER", "fracOfStep": "FLOAT",
+                      "lengthOfStepInYears": "FLOAT"},
+    "PoolDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY", "poolName": "VARCHAR(255)"},
+    "LandClassDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY", "name": "VARCHAR(255)"},
+    "ModuleInfoDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY", "libraryType": "INTEGER",
+                            "libraryInfoId": "INTEGER", "moduleType": "INTEGER",
+                            "moduleId": "INTEGER", "moduleName": "VARCHAR(255)"},
+    "AgeClassDimension": {"id": "UNSIGNED INT PRIMARY KEY", "startAge": "UNSIGNED INT",
+                          "endAge": "UNSIGNED INT"},
+    "LocationDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY",
+                          "classifierSetDimId": "UNSIGNED BIG INT", "dateDimId": "UNSIGNED BIG INT",
+                          "landClassDimId": "UNSIGNED BIG INT", "ageClassDimId": "UNSIGNED INT",
+                          "area": "FLOAT"},
+    "DisturbanceTypeDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY",
+                                 "disturbanceType": "INTEGER",
+                                 "disturbanceTypeName": "VARCHAR(255)"},
+    "DisturbanceDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY",
+                             "locationDimId": "UNSIGNED BIG INT",
+                             "disturbanceTypeDimId": "UNSIGNED BIG INT",
+                             "previousLocationDimId": "UNSIGNED INT", "area": "FLOAT"},
+    "Pools": {"id": "UNSIGNED BIG INT PRIMARY KEY", "locationDimId": "UNSIGNED BIG INT",
+              "poolId": "UNSIGNED BIG INT", "poolValue": "FLOAT"},
+    "Fluxes": {"id": "UNSIGNED BIG INT PRIMARY KEY", "locationDimId": "UNSIGNED BIG INT",
+               "moduleInfoDimId": "UNSIGNED BIG INT", "disturbanceDimId": "UNSIGNED BIG INT",
+               "poolSrcDimId": "UNSIGNED BIG INT", "poolDstDimId": "UNSIGNED BIG INT",
+               "fluxValue": "FLOAT"},
+    "ErrorDimension": {"id": "UNSIGNED BIG INT PRIMARY KEY", "module": "VARCHAR",
+                       "error": "VARCHAR"},
+    "LocationErrorDimension": {"id": "UNSIGNED BIG INT", "locationDimId": "UNSIGNED BIG INT",
+                               "errorDimId": "UNSIGNED BIG INT"},
+    "AgeArea": {"id": "UNSIGNED BIG INT PRIMARY KEY", "locationDimId": "UNSIGNED BIG INT",
+                "ageClassDimId": "UNSIGNED INT", "area": "FLOAT"},
+}
 
-
-def column_name(classifier: str) -> str:
-    """GCBM's classifier column name: '.' and ' ' become '_'."""
-    return classifier.replace(".", "_").replace(" ", "_")
-
-
-def _ids(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Distinct rows of `columns`, sorted, with ids from 1."""
-    distinct = frame[columns].drop_duplicates().sort_values(columns, na_position="first")
-    distinct = distinct.reset_index(drop=True)
-    distinct.insert(0, "id", np.arange(1, len(distinct) + 1, dtype=np.int64))
-    return distinct
+# What compiling reads: table -> columns (ModuleInfoDimension and the row ids of fact tables
+# are not needed). Checked before reading, so a missing one is named.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "DateDimension": ("id", "year"),
+    "PoolDimension": ("id", "poolName"),
+    "LandClassDimension": ("id", "name"),
+    "AgeClassDimension": ("id", "startAge", "endAge"),
+    "LocationDimension": ("id", "classifierSetDimId", "dateDimId", "landClassDimId",
+                          "ageClassDimId", "area"),
+    "DisturbanceTypeDimension": ("id", "disturbanceType", "disturbanceTypeName"),
+    "DisturbanceDimension": ("id", "locationDimId", "disturbanceTypeDimId",
+                             "previousLocationDimId", "area"),
+    "Pools": ("locationDimId", "poolId", "poolValue"),
+    "Fluxes": ("locationDimId", "moduleInfoDimId", "disturbanceDimId", "poolSrcDimId",
+               "poolDstDimId", "fluxValue"),
+    "ErrorDimension": ("id", "module", "error"),
+    "LocationErrorDimension": ("locationDimId", "errorDimId"),
+    "AgeArea": ("locationDimId", "ageClassDimId", "area"),
+}
 
 
-def write_results_db(results: GcbmResults, path: str | Path, *, module_ids: dict[str, int],
-                     disturbance_codes: dict[str, int]) -> Path:
-    """Write `results` as GCBM's gcbm_output.db (atomically).
+@dataclass(frozen=True)
+class ResultsTables:
+    """A results database in memory: one DataFrame per table, columns named as in SCHEMA."""
 
-    `module_ids`: each flux-producing module's FLINT module id (its creation index among the
-    project's moja.modules.cbm modules); `disturbance_codes`: disturbance type name -> code.
-    """
+    classifiers: tuple[str, ...]
+    ClassifierSetDimension: pd.DataFrame  # id, one column per classifier
+    DateDimension: pd.DataFrame
+    PoolDimension: pd.DataFrame
+    LandClassDimension: pd.DataFrame
+    AgeClassDimension: pd.DataFrame
+    LocationDimension: pd.DataFrame
+    DisturbanceTypeDimension: pd.DataFrame
+    DisturbanceDimension: pd.DataFrame
+    Pools: pd.DataFrame
+    Fluxes: pd.DataFrame
+    ErrorDimension: pd.DataFrame
+    LocationErrorDimension: pd.DataFrame
+    AgeArea: pd.DataFrame
+    ModuleInfoDimension: pd.DataFrame | None = None  # not read: compiling needs only its ids
+    source: str = "results database"
+
+
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """Open an existing SQLite file read-only; InputError if it is missing or not SQLite."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file():
+        raise InputError("file not found", source=str(path))
+    # mode=ro: sqlite3.connect would otherwise create a missing file, and never write to inputs.
+    connection = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        connection.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.DatabaseError as err:
+        connection.close()
+        raise InputError(f"not an SQLite database ({err})", source=str(path)) from err
+    return connection
+
+
+def table_columns(connection: sqlite3.Connection) -> dict[str, list[str]]:
+    """Lower-cased table name -> column names as declared (SQLite names are case-insensitive)."""
+    names = [row[0] for row in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")]
+    return {name.lower(): [row[0] for row in connection.execute(
+        "SELECT name FROM pragma_table_info(?)", (name,))] for name in names}
+
+
+def read_results(path: str | Path) -> ResultsTables:
+    """Load the tables of a GCBM results database that compiling needs, checked first."""
+    source = str(path)
+    connection = connect_read_only(path)
+    try:
+        columns = table_columns(connection)
+        classifiers = _classifiers(columns, source)
+        for table, required in REQUIRED.items():
+            _require(columns, table, required, source)
+        frames = {table: _read(connection, table, required, source)
+                  for table, required in REQUIRED.items()}
+        frames[CLASSIFIER_TABLE] = _read(connection, CLASSIFIER_TABLE, ("id", *classifiers),
+                                         source)
+    except sqlite3.DatabaseError as err:
+        raise InputError(f"cannot read the results database ({err})", source=source) from err
+    finally:
+        connection.close()
+    return ResultsTables(classifiers=classifiers, source=source, **frames)
+
+
+def _require(columns: dict, table: str, required, source: str) -> None:
+    if table.lower() not in columns:
+        raise InputError("missing table", source=source, field=f"table {table}",
+                         hint="is this a GCBM results database (gcbm_output.db)?")
+    present = {name.lower() for name in columns[table.lower()]}
+    missing = [name for name in required if name.lower() not in present]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", source=source,
+                         field=f"table {table}, column {missing[0]}",
+                         hint="is this a GCBM results database (gcbm_output.db)?")
+
+
+def _classifiers(columns: dict, source: str) -> tuple[str, ...]:
+    _require(columns, CLASSIFIER_TABLE, ("id",), source)
+    names = tuple(name for name in columns[CLASSIFIER_TABLE.lower()]
+                  if name.lower() not in NON_CLASSIFIER_COLUMNS)
+    for name in names:
+        if not IDENTIFIER.match(name):
+            raise InputError("classifier name is not an identifier (letters, digits, '_')",
+                             source=source, field=f"table {CLASSIFIER_TABLE}, column {name}")
+    return names
+
+
+def _read(connection: sqlite3.Connection, table: str, columns, source: str) -> pd.DataFrame:
+    # Identifiers are fixed names from REQUIRED or classifier names checked against IDENTIFIER.
+    select = ", ".join(f'"{name}"' for name in columns)
+    # In chunks: fetching millions of rows at once holds them all as Python tuples first.
+    chunks = pd.read_sql_query(f'SELECT {select} FROM "{table}"', connection,
+                               chunksize=READ_CHUNK_ROWS)
+    frame = pd.concat(chunks, ignore_index=True)
+    frame.columns = list(columns)  # as declared here, whatever case the database uses
+    for name in columns:
+        if _is_numeric(table, name) and not pd.api.types.is_numeric_dtype(frame[name]):
+            # An all-NULL chunk comes back as None objects; SQLite may also hold text here.
+            try:
+                frame[name] = pd.to_numeric(frame[name])
+            except (ValueError, TypeError) as err:
+                raise InputError(f"non-numeric value(s) ({err})", source=source,
+                                 field=f"table {table}, column {name}") from err
+    return frame
+
+
+def _is_numeric(table: str, column: str) -> bool:
+    declared = SCHEMA.get(table, {}).get(column, "INTEGER" if column == "id" else "VARCHAR")
+    return not declared.startswith("VARCHAR")
+
+
+def write_results_db(path: str | Path, tables: ResultsTables) -> Path:
+    """Write `tables` in GCBM's results schema, replacing `path` atomically. A frame's missing
+    `id` column is numbered 1..n; other missing columns are NULL."""
+    path = Path(path)
+    schema = {CLASSIFIER_TABLE: {"id": "UNSIGNED BIG INT PRIMARY KEY",
+                                 **{name: "VARCHAR" for name in tables.classifiers}}, **SCHEMA}
     temporary = path.with_name(f".{path.name}.partial")
     temporary.unlink(missing_ok=True)
     try:
-        with closing(sqlite3.connect(temporary)) as db:
-            _write(db, results, module_ids, disturbance_codes)
-            db.commit()
+        connection = sqlite3.connect(temporary)
+        try:
+            with connection:
+                for table, declared in schema.items():
+                    frame = getattr(tables, table)
+                    frame = pd.DataFrame() if frame is None else frame
+                    ddl = ", ".join(f'"{name}" {kind}' for name, kind in declared.items())
+                    connection.execute(f'CREATE TABLE "{table}" ({ddl})')
+                    marks = ", ".join("?" for _ in declared)
+                    connection.executemany(f'INSERT INTO "{table}" VALUES ({marks})',
+                                           _rows(frame, list(declared)))
+        finally:
+            connection.close()
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -106,138 +224,24 @@ def write_results_db(results: GcbmResults, path: str | Path, *, module_ids: dict
     return path
 
 
-def _write(db: sqlite3.Connection, results: GcbmResults, module_ids, disturbance_codes) -> None:
-    names = sorted(results.classifier_names)  # GCBM iterates the classifier struct by name
-    columns = [column_name(name) for name in names]
-    db.executescript(SCHEMA.format(classifier_columns="".join(
-        f', "{column}" VARCHAR' for column in columns)))
-    locations = results.locations
-    classifier_sets = _ids(locations, names)
-    dates = _ids(locations, ["step", "year"])
-    land_classes = _ids(locations, ["land_class"])
-    age_classes = pd.DataFrame(results.age_class_bounds, columns=["startAge", "endAge"])
-    age_classes.insert(0, "id", np.arange(1, len(age_classes) + 1))
-
-    keyed = _location_ids(locations, classifier_sets, dates, land_classes, names)
-    insert = _inserter(db)
-    insert("ClassifierSetDimension", ["id", *columns], classifier_sets[["id", *names]])
-    is_spinup = dates["step"] == 0
-    insert("DateDimension", ["id", "step", "year", "month", "day", "fracOfStep",
-                             "lengthOfStepInYears"],
-           pd.DataFrame({"id": dates["id"], "step": dates["step"], "year": dates["year"],
-                         "month": np.where(is_spinup, 0, 1), "day": np.where(is_spinup, 0, 1),
-                         "fracOfStep": np.where(is_spinup, 0.0, 1.0), "length": 1.0}))
-    insert("PoolDimension", ["id", "poolName"],
-           pd.DataFrame({"id": np.arange(1, len(POOL_NAMES) + 1), "name": POOL_NAMES}))
-    insert("LandClassDimension", ["id", "name"], land_classes)
-    insert("AgeClassDimension", ["id", "startAge", "endAge"], age_classes)
-    insert("LocationDimension", ["id", "classifierSetDimId", "dateDimId", "landClassDimId",
-                                 "ageClassDimId", "area"],
-           keyed[["location_id", "cset_id", "date_id", "land_id", "age_id", "area_ha"]])
-    insert("AgeArea", ["id", "locationDimId", "ageClassDimId", "area"],
-           keyed[["location_id", "location_id", "age_id", "area_ha"]])
-    location_keys = ["step", "year", *names, "age_class", "land_class"]
-    pool_index = {name: index + 1 for index, name in enumerate(POOL_NAMES)}
-    pools = results.pools.merge(keyed[[*location_keys, "location_id"]], on=location_keys)
-    pools = pools.sort_values(["location_id", "pool"], key=_pool_order(pool_index))
-    insert("Pools", ["id", "locationDimId", "poolId", "poolValue"],
-           pd.DataFrame({"id": np.arange(1, len(pools) + 1), "location": pools["location_id"],
-                         "pool": pools["pool"].map(pool_index), "value": pools["value_tc"]}))
-    disturbance_ids = _write_disturbances(insert, results, keyed, location_keys, names,
-                                          disturbance_codes)
-    _write_fluxes(insert, results, keyed, location_keys, names, pool_index, module_ids,
-                  disturbance_ids)
+def _rows(frame: pd.DataFrame, columns: list[str]):
+    """The frame's values as Python objects (NULL for NaN/NA), in `columns` order."""
+    n = len(frame)
+    values = []
+    for name in columns:
+        if name in frame:
+            values.append(python_values(frame[name]))
+        elif name == "id":
+            values.append(range(1, n + 1))
+        else:
+            values.append([None] * n)
+    return zip(*values, strict=True)
 
 
-def _pool_order(pool_index):
-    def key(column: pd.Series) -> pd.Series:
-        return column.map(pool_index) if column.name == "pool" else column
-    return key
+def python_values(series: pd.Series) -> list:
+    """A column as a list of Python scalars with None for missing values (what sqlite3 binds)."""
+    if not series.hasnans:  # the common case, and much faster: tolist() gives Python scalars
+        return series.tolist()
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
-def _inserter(db: sqlite3.Connection):
-    def insert(table: str, columns: list[str], frame: pd.DataFrame) -> None:
-        quoted = ", ".join(f'"{column}"' for column in columns)
-        marks = ", ".join("?" for _ in columns)
-        rows = [tuple(_plain(value) for value in row) for row in frame.itertuples(index=False)]
-        db.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)
-    return insert
-
-
-def _plain(value):
-    """NumPy scalars as the Python values sqlite3 stores natively."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _location_ids(locations, classifier_sets, dates, land_classes, names) -> pd.DataFrame:
-    keyed = locations.merge(classifier_sets.rename(columns={"id": "cset_id"}), on=names)
-    keyed = keyed.merge(dates.rename(columns={"id": "date_id"}), on=["step", "year"])
-    keyed = keyed.merge(land_classes.rename(columns={"id": "land_id"}), on="land_class")
-    keyed["age_id"] = keyed["age_class"].astype(np.int64) + 1
-    keyed = keyed.sort_values(["step", "cset_id", "age_id", "land_id"]).reset_index(drop=True)
-    keyed["location_id"] = np.arange(1, len(keyed) + 1, dtype=np.int64)
-    return keyed
-
-
-def _previous_ids(frame, keyed, location_keys, names) -> pd.Series:
-    """The id of each row's previous location (the stand's location one step earlier)."""
-    previous = {f"prev_{c}": c for c in (*names, "age_class", "land_class")}
-    lookup = keyed[[*location_keys, "location_id"]].rename(
-        columns={"location_id": "previous_id", **{v: k for k, v in previous.items()}})
-    lookup["step"] = lookup["step"] + 1  # the location one step before
-    frame = frame.assign(prev_age_class=frame["prev_age_class"].astype(np.int64))
-    merged = frame.merge(lookup.drop(columns="year"), on=["step", *previous], how="left")
-    return merged["previous_id"]
-
-
-def _write_disturbances(insert, results, keyed, location_keys, names, codes) -> pd.DataFrame:
-    disturbances = results.disturbances
-    types = sorted(disturbances["disturbance_type"].unique())
-    type_ids = {name: index + 1 for index, name in enumerate(types)}
-    insert("DisturbanceTypeDimension", ["id", "disturbanceType", "disturbanceTypeName"],
-           pd.DataFrame({"id": [type_ids[t] for t in types], "code": [codes[t] for t in types],
-                         "name": types}))
-    frame = disturbances.merge(keyed[[*location_keys, "location_id"]], on=location_keys)
-    frame["previous_id"] = _previous_ids(frame, keyed, location_keys, names).to_numpy()
-    frame["type_id"] = frame["disturbance_type"].map(type_ids)
-    frame = frame.sort_values(["location_id", "type_id", "previous_id"]).reset_index(drop=True)
-    frame["disturbance_id"] = np.arange(1, len(frame) + 1, dtype=np.int64)
-    insert("DisturbanceDimension", ["id", "locationDimId", "disturbanceTypeDimId",
-                                    "previousLocationDimId", "area"],
-           frame[["disturbance_id", "location_id", "type_id", "previous_id", "area_ha"]])
-    return frame[["location_id", "disturbance_type", "previous_id", "disturbance_id"]]
-
-
-def _write_fluxes(insert, results, keyed, location_keys, names, pool_index, module_ids,
-                  disturbance_ids) -> None:
-    fluxes = results.fluxes.merge(keyed[[*location_keys, "location_id"]], on=location_keys)
-    modules = sorted(fluxes["module"].unique(), key=lambda name: module_ids.get(name, 0))
-    module_dim = {name: index + 1 for index, name in enumerate(modules)}
-    insert("ModuleInfoDimension", ["id", "libraryType", "libraryInfoId", "moduleType",
-                                   "moduleId", "moduleName"],
-           pd.DataFrame({"id": [module_dim[m] for m in modules],
-                         "type": LIBRARY_TYPE_EXTERNAL, "library": CBM_LIBRARY_LOAD_ORDER,
-                         "module_type": [MODULE_TYPES.get(m, 5) for m in modules],
-                         "module_id": [module_ids.get(m, -1) for m in modules],
-                         "name": modules}))
-    disturbed = fluxes["disturbance_type"] != ""
-    annual = fluxes[~disturbed].assign(disturbance_id=pd.NA)
-    linked = fluxes[disturbed].copy()
-    linked["previous_id"] = _previous_ids(linked, keyed, location_keys, names).to_numpy()
-    linked = linked.merge(disturbance_ids, how="left",
-                          on=["location_id", "disturbance_type", "previous_id"])
-    fluxes = pd.concat([annual, linked], ignore_index=True)
-    fluxes = fluxes.sort_values(["location_id", "module", "disturbance_id", "source_pool",
-                                 "sink_pool"], na_position="first").reset_index(drop=True)
-    insert("Fluxes", ["id", "locationDimId", "moduleInfoDimId", "disturbanceDimId",
-                      "poolSrcDimId", "poolDstDimId", "fluxValue"],
-           pd.DataFrame({"id": np.arange(1, len(fluxes) + 1),
-                         "location": fluxes["location_id"],
-                         "module": fluxes["module"].map(module_dim),
-                         "disturbance": fluxes["disturbance_id"].astype(object).where(
-                             fluxes["disturbance_id"].notna(), None),
-                         "source": fluxes["source_pool"].map(pool_index),
-                         "sink": fluxes["sink_pool"].map(pool_index),
-                         "value": fluxes["value_tc"]}))

@@ -15,14 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 from flintcloud.errors import InputError
-from flintcloud.io.gcbm_compile.indicators import IndicatorSet, load_indicators
-from flintcloud.io.gcbm_compile.results_db import (
+from flintcloud.io.gcbm.results_db import (
     ResultsTables,
     connect_read_only,
     python_values,
     read_results,
     table_columns,
 )
+from flintcloud.io.gcbm_compile.indicators import IndicatorSet, load_indicators
 from flintcloud.io.gcbm_compile.views import PREVIOUS, compile_views
 
 CLASSIFIERS = "<classifiers>"  # placeholder: one TEXT column per classifier

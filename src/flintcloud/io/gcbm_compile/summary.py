@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from flintcloud.errors import InputError
+from flintcloud.io.gcbm.results_db import connect_read_only, table_columns
 from flintcloud.io.gcbm_compile.compiled_db import (
     check_output_path,
     compile_tables,
@@ -26,7 +27,6 @@ from flintcloud.io.gcbm_compile.indicators import (
     SummaryColumn,
     load_indicators,
 )
-from flintcloud.io.gcbm_compile.results_db import connect_read_only, table_columns
 
 
 def annual_summary(db: str | Path, *,

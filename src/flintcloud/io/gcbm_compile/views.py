@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from flintcloud.io.gcbm.results_db import ResultsTables
 from flintcloud.io.gcbm_compile.indicators import ChangeType, IndicatorSet
-from flintcloud.io.gcbm_compile.results_db import ResultsTables
 
 PREVIOUS = "_previous"  # suffix of the pre-disturbance columns of the disturbance tables
 NO_TYPE = -1  # disturbance-type index of annual-process fluxes (NULL code and name)
