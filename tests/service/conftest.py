@@ -154,3 +154,31 @@ def zip_bytes(members: dict[str, bytes], *, symlinks: dict[str, str] | None = No
 
 def multipart(files: dict[str, list[Path]]) -> list[tuple[str, tuple[str, bytes]]]:
     return [(field, (path.name, path.read_bytes())) for field, paths in files.items() for path in paths]
+
+
+def demo_upload(folder: Path) -> dict[str, list[Path]]:
+    """The files of upstream's raw GCBM upload demo, by upload category."""
+    import zipfile
+
+    from tests.conftest import shared_path
+
+    with zipfile.ZipFile(shared_path("data/gcbm-demo/gcbm-upload-demo.zip")) as archive:
+        archive.extractall(folder / "demo")
+    root = folder / "demo" / "GCBM_New_Demo_Run"
+    return {category: sorted((root / category).iterdir())
+            for category in ("disturbances", "classifiers", "miscellaneous", "db")}
+
+
+def demo_attributes() -> dict[str, dict]:
+    """Each demo layer's attribute table, taken from the complete demo project's layer JSONs
+    (raw rasters cannot say which value is which classifier value or disturbance)."""
+    import json
+    import zipfile
+
+    from tests.conftest import shared_path
+
+    with zipfile.ZipFile(shared_path("data/gcbm-demo/gcbm-project-demo.zip")) as archive:
+        documents = {name: json.loads(archive.read(name)) for name in archive.namelist()
+                     if name.startswith("layers/tiled/") and name.endswith(".json")}
+    return {name.split("/")[-1][:-5]: document["attributes"]
+            for name, document in documents.items() if "attributes" in document}

@@ -47,6 +47,11 @@ def run_fake_gcbm(project_dir: Path, output_dir: Path, progress) -> None:
                            "poolDstDimId, fluxValue) VALUES (?, NULL, 2, 5, 2.0)", (step + 1,))
     connection.commit()
     connection.close()
+    # the annual summary every real run writes (column names of flintcloud.io.gcbm_compile)
+    summary = [{"year": year, "area_ha": 10.0, "total_biomass_tc": 100.0 + step,
+                "soil_tc": 300.0 + step, "npp_tc_per_yr": 5.0, "rh_tc_per_yr": 2.0,
+                "nep_tc_per_yr": 3.0} for step, year in enumerate(years, start=1)]
+    (output_dir / "annual_summary.json").write_text(json.dumps(summary))
     folder = output_dir / "NPP" / "-106_055"
     folder.mkdir(parents=True)
     for step in range(1, len(years) + 1):

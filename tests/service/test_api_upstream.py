@@ -12,6 +12,8 @@ import json
 import sqlite3
 import zipfile
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import SMALL_ATTRIBUTES, make_input_db, multipart, small_project_files
@@ -122,10 +124,10 @@ def test_status_and_download_tell_the_truth(client, worker, tmp_path, monkeypatc
     assert client.post("/gcbm/dynamic", data={"title": "small"}).status_code == 409  # one at a time
     assert client.post("/gcbm/status", data={"title": "small"}).json()["finished"] == "In Progress"
     assert client.post("/gcbm/download", data={"title": "small"}).status_code == 409
-    worker.run_once()  # no engine on this branch yet: the run fails, and status says so
+    worker.run_once()  # the small test database is not a GCBM database: the run fails, truthfully
     status = client.post("/gcbm/status", data={"title": "small"}).json()
-    assert status["status"] == "failed" and status["finished"].startswith("Failed: GCBM engine")
-    assert status["error"]["code"] == "engine_unavailable"
+    assert status["status"] == "failed" and status["finished"].startswith("Failed: gcbm_input.db")
+    assert status["error"]["code"] == "invalid_parameters"
     assert client.post("/gcbm/download", data={"title": "small"}).status_code == 409
 
     from fake_gcbm import run_fake_gcbm
@@ -198,9 +200,6 @@ def test_upstream_gcbm_demo_flow(client, worker, tmp_path, monkeypatch):
     assert sorted(modules["Modules"]["CBMDisturbanceListener"]["settings"]["vars"]) == \
         sorted(reference["config/modules_cbm.json"]["Modules"]["CBMDisturbanceListener"]["settings"]["vars"])
 
-    from fake_gcbm import run_fake_gcbm  # after the merge: the real engine, and reference outputs
-
-    monkeypatch.setattr(gcbm_engine, "run_gcbm_project", run_fake_gcbm)
     started = client.post("/gcbm/dynamic", data={"title": "run4"})
     assert started.status_code == 200
     job = worker.run_once()
@@ -209,7 +208,28 @@ def test_upstream_gcbm_demo_flow(client, worker, tmp_path, monkeypatch):
     assert (project / "input_database" / "gcbm_input.db").is_file()
     assert (project / "layers" / "tiled" / "Classifier1.tiff").is_file()
     assert client.post("/gcbm/status", data={"title": "run4"}).json()["status"] == "successful"
-    assert client.post("/gcbm/download", data={"title": "run4"}).status_code == 200
+    download = client.post("/gcbm/download", data={"title": "run4"})
+    assert download.status_code == 200
+    assert_reference_results(zipfile.ZipFile(io.BytesIO(download.content)))
+
+
+def assert_reference_results(archive: zipfile.ZipFile) -> None:
+    """A downloaded run's landscape totals and fluxes equal real GCBM's reference run (the CSVs
+    keep 10 significant digits)."""
+    names = archive.namelist()
+    for name, keys, value in (("pool_totals_by_year.csv", ["year", "step", "pool"], "total_tC"),
+                              ("fluxes_by_year.csv", ["year", "module", "disturbance_type",
+                                                      "source_pool", "sink_pool"], "flux_tC")):
+        member = next(n for n in names if n.split("/")[-1] == name)
+        ours = pd.read_csv(io.BytesIO(archive.read(member))).fillna({"disturbance_type": ""})
+        reference = pd.read_csv(shared_path("data/gcbm-reference", name)).fillna(
+            {"disturbance_type": ""})
+        merged = reference.merge(ours, on=keys, how="outer", suffixes=("_gcbm", "_ours"),
+                                 indicator=True)
+        assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
+        np.testing.assert_allclose(merged[f"{value}_ours"], merged[f"{value}_gcbm"], rtol=1e-6)
+    assert any(n.split("/")[-1] == "gcbm_output.db" for n in names)
+    assert any(n.endswith("NPP_-106_055_51_1.tif") for n in names)
 
 
 def test_column_rename_checks_every_name_before_changing_anything(client, tmp_path):

@@ -3,6 +3,7 @@ kill -9 of a worker in the middle of a run. Tests poll with timeouts; nothing sl
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -10,15 +11,17 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import SERVICE_TESTS, SMALL_ATTRIBUTES, multipart, small_project_files
+from conftest import SERVICE_TESTS, demo_attributes, demo_upload, multipart
 from flintcloud.service.db import Database
 from flintcloud.service.jobs import JobRepository
 from tests.conftest import shared_path
+from tests.service.test_api_upstream import assert_reference_results
 
 TIMEOUT_S = 60
 
@@ -149,27 +152,57 @@ def test_ogc_flow_execute_async_poll_results(server):
     assert stock.text.startswith("OutputerStream")
 
 
-def test_upstream_gcbm_flow_until_the_engine(server, tmp_path):
-    client = server.client
-    assert client.post("/gcbm/new", data={"title": "served"}).status_code == 200
-    upload = client.post("/gcbm/upload", data={"title": "served"},
-                         files=multipart(small_project_files(tmp_path)))
+def _upload_demo_with_attributes(client, title: str, tmp_path) -> None:
+    """new -> upload the raw demo (422 on dynamic) -> the layers' attributes as a form field."""
+    assert client.post("/gcbm/new", data={"title": title}).status_code == 200
+    upload = client.post("/gcbm/upload", data={"title": title},
+                         files=multipart(demo_upload(tmp_path)))
     assert upload.status_code == 200, upload.text
-    refused = client.post("/gcbm/dynamic", data={"title": "served"})
-    assert refused.status_code == 422
-    assert "Classifier1" in refused.json()["detail"] and "disturbances_2012" in refused.json()["detail"]
-    [simulation] = [s for s in client.get("/simulations").json() if s["title"] == "served"]
-    tables = {"Classifier1": SMALL_ATTRIBUTES["Classifier1_moja.tiff"],
-              "disturbances_2012": SMALL_ATTRIBUTES["disturbances_2012"]}
-    assert client.patch(f"/simulations/{simulation['id']}/config",
-                        json={"attributes": tables}).status_code == 200
+    refused = client.post("/gcbm/dynamic", data={"title": title})
+    assert refused.status_code == 422 and "disturbances_2013" in refused.json()["detail"]
+    [simulation] = [s for s in client.get("/simulations").json() if s["title"] == title]
+    patched = client.patch(f"/simulations/{simulation['id']}/config",
+                           json={"attributes": demo_attributes()})
+    assert patched.status_code == 200, patched.text
+
+
+def test_upstream_gcbm_demo_flow_gives_the_reference_results(server, tmp_path):
+    client = server.client
+    _upload_demo_with_attributes(client, "served", tmp_path)
     started = client.post("/gcbm/dynamic", data={"title": "served"})
     assert started.status_code == 200 and started.json()["status"] == "Run started"
     status = poll(lambda: client.post("/gcbm/status", data={"title": "served"}).json(),
                   lambda s: s["status"] in ("failed", "successful"), "the GCBM run")
-    # Until the engine is merged the run fails, and the status says so (upstream said "In Progress").
-    assert status["status"] == "failed" and status["error"]["code"] == "engine_unavailable"
-    assert client.post("/gcbm/download", data={"title": "served"}).status_code == 409
+    assert status["status"] == "successful", status
+    download = client.post("/gcbm/download", data={"title": "served"})
+    assert download.status_code == 200
+    assert_reference_results(zipfile.ZipFile(io.BytesIO(download.content)))
+
+
+def test_worker_killed_mid_gcbm_run_reruns_it_with_identical_outputs(server, tmp_path):
+    client = server.client
+    _upload_demo_with_attributes(client, "crash", tmp_path)
+    [simulation] = [s for s in client.get("/simulations").json() if s["title"] == "crash"]
+    first = client.post(f"/simulations/{simulation['id']}/run")
+    assert first.status_code in (200, 201, 202), first.text
+    job_id = first.json()["jobID"] if "jobID" in first.json() else first.json()["id"]
+    poll_job(server, job_id, lambda s: s["status"] == "running", "the GCBM run to start")
+    running = server.repository().get(job_id)
+    os.kill(int(running.worker_id.split("/")[1]), signal.SIGKILL)
+    wait_until(lambda: not pid_alive(running.pid), "the job process to die with its worker", 10)
+    status = poll_job(server, job_id, lambda s: s["status"] in ("successful", "failed"), "re-run")
+    assert status["status"] == "successful" and status["attempts"] == 2, status
+    rerun = _outputs(server, job_id)
+    second = client.post(f"/simulations/{simulation['id']}/run").json()
+    second_id = second["jobID"] if "jobID" in second else second["id"]
+    poll_job(server, second_id, lambda s: s["status"] == "successful", "an uninterrupted run")
+    assert rerun == _outputs(server, second_id)
+
+
+def _outputs(server, job_id: str) -> dict[str, str]:
+    """sha256 of every output of a job but its manifest (which records times)."""
+    manifest = json.loads(next(server.data_dir.rglob(f"*{job_id}*/**/manifest.json")).read_text())
+    return {entry["path"]: entry["sha256"] for entry in manifest["outputs"]}
 
 
 def test_worker_killed_mid_run_job_is_rerun_with_identical_outputs(server):

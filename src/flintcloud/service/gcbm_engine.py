@@ -1,18 +1,14 @@
 """The single seam between the service and the GCBM engine.
 
-`run_gcbm_project` is the only function the service calls to run GCBM. Until the engine
-(`flintcloud.runner.gcbm`) is merged it raises GcbmEngineUnavailableError, so a GCBM job fails
-with a clear message instead of pretending. Wiring the engine means replacing its body only:
-the project layout it receives and the output layout it must produce are fixed below and in
-`gcbm_outputs.py`.
+`run_gcbm_project` is the only function the service calls to run GCBM: it runs the project with
+every output (`flintcloud.runner.gcbm_outputs.run_gcbm`) and turns the engine's progress events
+into the job's percentage and message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-
-from flintcloud.service.errors import GcbmEngineUnavailableError
 
 # progress(percent 0..100, message such as "block 3/25, year 2014")
 GcbmProgress = Callable[[float, str], None]
@@ -26,14 +22,18 @@ def run_gcbm_project(project_dir: Path, output_dir: Path, progress: GcbmProgress
     variables.json, internal_variables.json), `layers/tiled/<layer>.tiff` + `<layer>.json` and
     `input_database/gcbm_input.db`. It is read-only: write nothing there.
 
-    `output_dir` must receive what `gcbm_outputs.py` reads: `gcbm_output.db` (the aggregator's
-    SQLite tables, gcbm-spec §6.2) and `<indicator>/<lon>_<lat>/<indicator>_..._<block>_<step>.tif`
-    (gcbm-spec §6.1). Report progress through `progress` (use `block_progress`); raise a
-    FlintError subclass for anything the user can fix.
+    `output_dir` receives what `gcbm_outputs.py` reads: `gcbm_output.db` (gcbm-spec §6.2), the
+    compiled indicators, `annual_summary.json`, `<indicator>/<lon>_<lat>/<indicator>_..._<block>_
+    <step>.tif` (gcbm-spec §6.1), `cog/` mosaics and `manifest.json`. Errors the user can fix
+    are FlintError subclasses (the job fails with their code and message).
     """
-    raise GcbmEngineUnavailableError(
-        "GCBM engine not available: this build of flintcloud has no GCBM engine yet",
-        hint="point and rothc runs work; GCBM runs need flintcloud.runner.gcbm")
+    from flintcloud.runner.gcbm_outputs import run_gcbm
+
+    def on_progress(event) -> None:
+        year = event.year if event.kind == "year" else None
+        progress(*block_progress(event.blocks_done, event.blocks_total, year))
+
+    run_gcbm(project_dir, output_dir, on_progress=on_progress)
 
 
 def block_progress(blocks_done: int, blocks_total: int, year: int | None = None) -> tuple[float, str]:

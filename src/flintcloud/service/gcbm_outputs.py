@@ -3,14 +3,15 @@
 The layout is upstream GCBM's (gcbm-spec.md §6), declared here once:
 - `gcbm_output.db`: CBMAggregatorSQLiteWriter tables (DateDimension, PoolDimension,
   LocationDimension, Pools, Fluxes, …), values in tonnes of carbon (already × pixel area);
+- `annual_summary.json`: the main indicators per year (written by every run);
 - `<indicator>/<lon>_<lat>/<indicator>_<lon>_<lat>_<block>_<step>.tif`: WriteVariableGeotiff
   blocks, values per hectare, step 1 = the first simulated year.
 """
 
 from __future__ import annotations
 
+import json
 import re
-import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,81 +23,19 @@ RESULTS_DB = "gcbm_output.db"
 _BLOCK_TIFF = re.compile(r"^(?P<indicator>.+)_(?P<lon>[-+]?\d{3})_(?P<lat>[-+]?\d{3})_"
                          r"(?P<block>\d+)_(?P<step>\d+)\.tiff?$")
 
-# Pool sets (gcbm-spec §1.8, §6.1). To be replaced by the engine's own constants after the merge.
-BIOMASS = ("SoftwoodMerch", "SoftwoodFoliage", "SoftwoodOther", "SoftwoodCoarseRoots",
-           "SoftwoodFineRoots", "HardwoodMerch", "HardwoodFoliage", "HardwoodOther",
-           "HardwoodCoarseRoots", "HardwoodFineRoots")
-DEAD_ORGANIC_MATTER = ("AboveGroundVeryFastSoil", "BelowGroundVeryFastSoil", "AboveGroundFastSoil",
-                       "BelowGroundFastSoil", "MediumSoil", "AboveGroundSlowSoil",
-                       "BelowGroundSlowSoil", "SoftwoodStemSnag", "SoftwoodBranchSnag",
-                       "HardwoodStemSnag", "HardwoodBranchSnag")
-ECOSYSTEM = BIOMASS + DEAD_ORGANIC_MATTER
-SOIL = ("BelowGroundVeryFastSoil", "BelowGroundSlowSoil")
-GASES = ("CO2", "CH4", "CO")
-
-POOL_INDICATORS = {
-    "total_ecosystem_tc": ECOSYSTEM,
-    "total_biomass_tc": BIOMASS,
-    "dead_organic_matter_tc": DEAD_ORGANIC_MATTER,
-    "soil_tc": SOIL,
-}
-# name -> (source pools, sink pools, annual processes only?)
-FLUX_INDICATORS = {
-    "npp_tc": (("Atmosphere",), BIOMASS, False),
-    "decomposition_releases_tc": (DEAD_ORGANIC_MATTER, GASES, True),
-    "total_emissions_tc": (ECOSYSTEM, GASES, False),
-}
-
-
-def _connect(results_db: Path) -> sqlite3.Connection:
-    if not results_db.is_file():
-        raise NotFoundError("the run wrote no results database", source=RESULTS_DB)
-    return sqlite3.connect(f"file:{results_db}?mode=ro", uri=True)
+ANNUAL_SUMMARY = "annual_summary.json"  # written by every run (runner.gcbm_outputs)
 
 
 def annual_summary(output_dir: Path) -> list[dict]:
-    """Per simulated year: area, pool indicators and flux indicators in tonnes C (NEP = NPP - Rh).
-
-    Year 0 (the post-spinup state) is left out, as GCBM.CompileResults does."""
-    connection = _connect(output_dir / RESULTS_DB)
+    """Per simulated year: area, stocks, NPP, Rh, NEP, NBP, emissions by gas and disturbed area
+    by type, in tonnes C (flintcloud.io.gcbm_compile.summary); year 0 (spinup) left out."""
+    path = output_dir / ANNUAL_SUMMARY
+    if not path.is_file():
+        raise NotFoundError("the run wrote no annual summary", source=ANNUAL_SUMMARY)
     try:
-        area = dict(connection.execute(
-            "SELECT d.year, SUM(l.area) FROM LocationDimension l "
-            "JOIN DateDimension d ON l.dateDimId = d.id WHERE d.year > 0 GROUP BY d.year"))
-        pools: dict[int, dict[str, float]] = defaultdict(dict)
-        for year, pool, value in connection.execute(
-                "SELECT d.year, p.poolName, SUM(v.poolValue) FROM Pools v "
-                "JOIN LocationDimension l ON v.locationDimId = l.id "
-                "JOIN DateDimension d ON l.dateDimId = d.id "
-                "JOIN PoolDimension p ON v.poolId = p.id "
-                "WHERE d.year > 0 GROUP BY d.year, p.poolName"):
-            pools[year][pool] = value
-        fluxes = connection.execute(
-            "SELECT d.year, s.poolName, t.poolName, f.disturbanceDimId IS NULL, SUM(f.fluxValue) "
-            "FROM Fluxes f JOIN LocationDimension l ON f.locationDimId = l.id "
-            "JOIN DateDimension d ON l.dateDimId = d.id "
-            "JOIN PoolDimension s ON f.poolSrcDimId = s.id "
-            "JOIN PoolDimension t ON f.poolDstDimId = t.id "
-            "WHERE d.year > 0 GROUP BY d.year, s.poolName, t.poolName, "
-            "f.disturbanceDimId IS NULL").fetchall()
-    except sqlite3.DatabaseError as err:
-        raise InputError(f"unreadable results database: {err}", source=RESULTS_DB) from err
-    finally:
-        connection.close()
-    years = sorted(set(area) | set(pools))
-    summary = {year: {"year": year, "area_ha": area.get(year, 0.0)} for year in years}
-    for year in years:
-        for name, members in POOL_INDICATORS.items():
-            summary[year][name] = sum(pools[year].get(pool, 0.0) for pool in members)
-        for name in FLUX_INDICATORS:
-            summary[year][name] = 0.0
-    for year, source, sink, is_annual_process, value in fluxes:
-        for name, (sources, sinks, annual_only) in FLUX_INDICATORS.items():
-            if source in sources and sink in sinks and (is_annual_process or not annual_only):
-                summary[year][name] += value
-    for row in summary.values():
-        row["nep_tc"] = row["npp_tc"] - row["decomposition_releases_tc"]
-    return [summary[year] for year in years]
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(f"unreadable annual summary: {err}", source=ANNUAL_SUMMARY) from err
 
 
 def indicator_names(output_dir: Path) -> list[str]:

@@ -192,7 +192,7 @@ def _read(config_dir: Path) -> GcbmProject:
     landscape = domain.child("landscape")
     if landscape.string("iteration_type", "TileIndex") != "TileIndex":
         raise landscape.error("only TileIndex iteration is supported", "iteration_type")
-    tiles = [Tile(tile.integer("x"), tile.integer("y"), tile.integer("index"))
+    tiles = [Tile(_whole(tile, "x"), _whole(tile, "y"), _whole(tile, "index"))
              for tile in landscape.child("tiles").elements()]
     provider_name = landscape.string("provider")
 
@@ -241,6 +241,14 @@ def _read(config_dir: Path) -> GcbmProject:
             raise listener.child("settings").error(
                 f"disturbance variable {name!r} is not a raster layer lookup", "vars")
     return project
+
+
+def _whole(view: ConfigView, key: str) -> int:
+    """An integer setting that may be written as a whole float (-106.0), as FLINT accepts it."""
+    value = view.number(key)
+    if not value.is_integer():
+        raise view.error(f"expected a whole number, got {value}", key)
+    return int(value)
 
 
 def _providers(providers: FlintConfig, name: str) -> tuple[ConfigView, ConfigView]:
