@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from flintcloud.cli.gcbm_compile import compile_command, summary_command
 from flintcloud.cli.gcbm_db import build_db
+from flintcloud.errors import InputError
 
 gcbm_app = typer.Typer(no_args_is_help=True, help="Run and prepare GCBM projects.")
 
@@ -18,9 +20,15 @@ def run(
     project: Annotated[Path, typer.Argument(help="GCBM project folder or zip.")],
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o",
                                              help="Where outputs go.")] = Path("output"),
+    dask_workers: Annotated[int, typer.Option(
+        "--dask-workers", min=0, help="Run blocks on a local Dask cluster of N processes.")] = 0,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Run blocks on the Dask cluster at this address (workers must see "
+                            "the project folder).")] = None,
 ) -> None:
     """Simulate a GCBM project and write its outputs: GCBM's results database and GeoTIFFs,
-    pool_totals_by_year.csv, fluxes_by_year.csv, Cloud-Optimized GeoTIFFs and manifest.json."""
+    compiled indicators, annual summaries, pool_totals_by_year.csv, fluxes_by_year.csv,
+    Cloud-Optimized GeoTIFFs and manifest.json."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -40,8 +48,29 @@ def run(
             else:
                 progress.update(task, completed=event.blocks_done)
 
-        outputs = run_gcbm(project, output_dir, on_progress=on_progress)
+        with _dask_client(dask_workers, scheduler) as client:
+            outputs = run_gcbm(project, output_dir, on_progress=on_progress, executor=client)
     Console().print(_summary_table(project.name, outputs))
+
+
+@contextmanager
+def _dask_client(workers: int, scheduler: str | None):
+    """None (run here), or a client of a local or remote Dask cluster."""
+    if not workers and scheduler is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as err:
+        raise InputError("dask is required to run blocks on a cluster",
+                         hint="install flintcloud[dask]") from err
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
 
 
 def _summary_table(name: str, outputs):

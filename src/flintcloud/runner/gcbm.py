@@ -1,8 +1,9 @@
 """Run a GCBM project: enumerate blocks, skip empty ones cheaply, simulate each block as one
 land-unit batch, merge the block results deterministically, report progress as events.
 
-A block's result is a pure function of (project, block): blocks could run anywhere (processes,
-Dask); the spinup cache only memoises values that are themselves pure functions of their keys.
+A block's result is a pure function of (project, block): blocks run here or as Dask tasks with
+the same results; the spinup cache only memoises values that are themselves pure functions of
+their keys.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,7 +21,7 @@ from flintcloud.io.gcbm.blocks import BlockData, BlockReader
 from flintcloud.io.gcbm.parameters import ParameterLibrary, load_parameters
 from flintcloud.io.gcbm.project import GcbmProject, open_project, remove_project_copy
 from flintcloud.io.gcbm.rasters import BlockWindow, block_windows
-from flintcloud.models.gcbm.results import GcbmResults, aggregate, merge
+from flintcloud.models.gcbm.results import BlockSums, GcbmResults, aggregate, merge
 from flintcloud.models.gcbm.simulation import SpinupCache, Trajectory, distinct_stands, simulate
 
 
@@ -133,48 +135,143 @@ def simulate_block(project: GcbmProject, library: ParameterLibrary, reader: Bloc
     return BlockResult(data, trajectory, stand_of_pixel)
 
 
+class BlockSink(Protocol):
+    """Receives each simulated block where it was simulated (in a worker, under Dask) and
+    returns a small picklable receipt, which `collect` gets back in the driving process."""
+
+    def __call__(self, block: BlockResult) -> Any: ...
+
+    def collect(self, receipt: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class BlockOutcome:
+    """What the driver keeps of one block: its sums and counts, and the sink's receipt."""
+
+    number: int  # position in the project's block order
+    block: tuple[int, int]  # (tile index, block index)
+    sums: BlockSums | None  # None: no simulated pixel
+    n_pixels: int = 0
+    area_ha: float = 0.0
+    receipt: Any = None
+
+
+@dataclass
+class _Session:
+    """A project opened for simulating its blocks: once per process, reused by its blocks."""
+
+    project: GcbmProject
+    library: ParameterLibrary
+    reader: BlockReader
+    windows: list[BlockWindow]
+    cache: SpinupCache = field(default_factory=SpinupCache)
+
+    @classmethod
+    def open(cls, project: GcbmProject) -> _Session:
+        library = load_parameters(project)
+        windows = [w for tile in project.tiles for w in block_windows(tile, project.grid)]
+        return cls(project, library, BlockReader(project, library), windows)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.library.db.close()
+
+
+_SESSIONS: dict[str, _Session] = {}  # this process's open projects, by config directory
+
+
+def _session(config_dir: str) -> _Session:
+    if config_dir not in _SESSIONS:
+        for stale in list(_SESSIONS):  # a worker keeps one project open at a time
+            _SESSIONS.pop(stale).close()
+        _SESSIONS[config_dir] = _Session.open(open_project(Path(config_dir)))
+    return _SESSIONS[config_dir]
+
+
+def run_block(config_dir: str, number: int, *, deduplicate: bool = True,
+              sink: BlockSink | None = None,
+              on_year: Callable[[int], None] | None = None) -> BlockOutcome:
+    """Simulate the project's `number`-th block: a pure function of (project, block), so it may
+    run in any process that can read the project's folder (a Dask task, for instance)."""
+    session = _session(config_dir)
+    window = session.windows[number]
+    block = (window.tile.index, window.block_idx)
+    result = simulate_block(session.project, session.library, session.reader, window,
+                            session.cache, on_year=on_year, deduplicate=deduplicate)
+    if result is None:
+        return BlockOutcome(number, block, None)
+    params = result.data.parameters
+    sums = aggregate(result.trajectory, result.stand_area_ha, params.params,
+                     params.classifier_sets)
+    receipt = sink(result) if sink is not None else None
+    return BlockOutcome(number, block, sums, int(result.data.cell_index.size),
+                        float(np.sum(result.data.area_ha)), receipt)
+
+
 def run_project(source: str | Path | GcbmProject, *,
                 on_progress: Callable[[ProgressEvent], None] | None = None,
-                on_block: Callable[[BlockResult], None] | None = None,
-                deduplicate: bool = True) -> GcbmRun:
+                on_block: BlockSink | Callable[[BlockResult], Any] | None = None,
+                deduplicate: bool = True, executor: Any = None) -> GcbmRun:
     """Run a whole project (folder, zip or opened project) and return its landscape results.
 
     `on_block` receives each simulated block's per-pixel results (then they are dropped, so
-    memory stays bounded by one block).
+    memory stays bounded by one block). `executor`: None runs the blocks here, one after the
+    other; a `dask.distributed.Client` runs them as tasks on its workers, which must see the
+    project folder (a zip is extracted here first). The results are the same either way.
     """
     started = time.perf_counter()
     project = source if isinstance(source, GcbmProject) else open_project(source)
+    config_dir = str(project.config_dir)
+    notify = on_progress or (lambda event: None)
     try:
-        library = load_parameters(project)
-        reader = BlockReader(project, library)
-        windows = [w for tile in project.tiles for w in block_windows(tile, project.grid)]
-        notify = on_progress or (lambda event: None)
-        notify(ProgressEvent("start", 0, len(windows)))
-        cache = SpinupCache()
-        parts, simulated = [], []
-        n_pixels, area = 0, 0.0
-        for done, window in enumerate(windows, start=1):
-            result = simulate_block(
-                project, library, reader, window, cache, deduplicate=deduplicate,
-                on_year=lambda year, d=done: notify(ProgressEvent("year", d - 1, len(windows), year)))
-            if result is not None:
-                params = result.data.parameters
-                parts.append(aggregate(result.trajectory, result.stand_area_ha, params.params,
-                                       params.classifier_sets))
-                simulated.append((window.tile.index, window.block_idx))
-                n_pixels += result.data.cell_index.size
-                area += float(np.sum(result.data.area_ha))
-                if on_block is not None:
-                    on_block(result)
-            notify(ProgressEvent("block", done, len(windows)))
-        reader.close()
-        results = merge(parts, library.base, library.classifier_names, project.start_year)
-        library.db.close()
+        _SESSIONS.pop(config_dir, None)
+        session = _SESSIONS[config_dir] = _Session.open(project)
+        n_blocks = len(session.windows)
+        notify(ProgressEvent("start", 0, n_blocks))
+        if executor is None:
+            outcomes = _run_here(config_dir, n_blocks, on_block, deduplicate, notify)
+        else:
+            outcomes = _run_on(executor, config_dir, n_blocks, on_block, deduplicate, notify)
+        outcomes.sort(key=lambda outcome: outcome.number)
+        simulated = [outcome for outcome in outcomes if outcome.sums is not None]
+        if hasattr(on_block, "collect"):
+            for outcome in simulated:
+                on_block.collect(outcome.receipt)
+        library = session.library
+        results = merge([outcome.sums for outcome in simulated], library.base,
+                        library.classifier_names, project.start_year)
     finally:
+        session = _SESSIONS.pop(config_dir, None)
+        if session is not None:
+            session.close()
         if not isinstance(source, GcbmProject):
             remove_project_copy(project)
     dist = library.base.disturbances
-    return GcbmRun(results, project.start_year, project.n_steps, len(windows), len(simulated),
-                   n_pixels, area, time.perf_counter() - started, simulated, module_ids(project),
+    return GcbmRun(results, project.start_year, project.n_steps, n_blocks, len(simulated),
+                   sum(o.n_pixels for o in simulated), sum(o.area_ha for o in simulated),
+                   time.perf_counter() - started, [o.block for o in simulated],
+                   module_ids(project),
                    {name: int(code) for name, code in zip(dist.type_names, dist.type_codes,
                                                           strict=True)})
+
+
+def _run_here(config_dir, n_blocks, on_block, deduplicate, notify) -> list[BlockOutcome]:
+    outcomes = []
+    for number in range(n_blocks):
+        outcomes.append(run_block(
+            config_dir, number, deduplicate=deduplicate, sink=on_block,
+            on_year=lambda year, n=number: notify(ProgressEvent("year", n, n_blocks, year))))
+        notify(ProgressEvent("block", number + 1, n_blocks))
+    return outcomes
+
+
+def _run_on(client, config_dir, n_blocks, on_block, deduplicate, notify) -> list[BlockOutcome]:
+    from dask.distributed import as_completed
+
+    futures = client.map(run_block, [config_dir] * n_blocks, range(n_blocks),
+                         deduplicate=deduplicate, sink=on_block, pure=False)
+    outcomes = []
+    for done, future in enumerate(as_completed(futures), start=1):
+        outcomes.append(future.result())
+        notify(ProgressEvent("block", done, n_blocks))
+    return outcomes

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flintcloud.io.gcbm.outputs import write_summary_csvs
 from flintcloud.io.gcbm.project import GcbmProject, open_project, remove_project_copy
@@ -74,8 +75,9 @@ def _check_aggregator(project: GcbmProject) -> None:
 
 def run_gcbm(source: str | Path, output_dir: str | Path, *,
              on_progress: Callable[[ProgressEvent], None] | None = None,
-             mosaics: bool = True) -> GcbmOutputs:
-    """Run a GCBM project (folder or zip) and write every output into `output_dir`."""
+             mosaics: bool = True, executor: Any = None) -> GcbmOutputs:
+    """Run a GCBM project (folder or zip) and write every output into `output_dir`.
+    `executor`: None (here) or a dask.distributed Client (see `run_project`)."""
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = output_dir / f".staging-{uuid.uuid4().hex}"
@@ -92,7 +94,8 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         if "WriteVariableGeotiff" in project.modules:
             items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
         writer = BlockGeotiffWriter(items, project.grid)
-        run = run_project(project, on_progress=on_progress, on_block=writer if items else None)
+        run = run_project(project, on_progress=on_progress, on_block=writer if items else None,
+                          executor=executor)
         write_summary_csvs(run.results, staging)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)

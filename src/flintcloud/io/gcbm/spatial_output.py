@@ -179,14 +179,21 @@ def tile_label(x: int, y: int) -> str:
 
 
 class BlockGeotiffWriter:
-    """Writes every item's GeoTIFFs for each simulated block it is given (an `on_block` sink)."""
+    """Writes every item's GeoTIFFs for each simulated block it is given (an `on_block` sink,
+    picklable: under Dask each worker writes its blocks and returns what it wrote)."""
 
     def __init__(self, items: list[OutputItem], grid) -> None:
         self.items = items
         self.grid = grid
         self.written: dict[tuple[str, int], list[tuple[Path, object]]] = defaultdict(list)
 
-    def __call__(self, block) -> None:
+    def collect(self, receipt: list[tuple[tuple[str, int], Path, object]]) -> None:
+        """Record files a (possibly remote) call wrote."""
+        for key, path, window in receipt:
+            self.written[key].append((path, window))
+
+    def __call__(self, block) -> list[tuple[tuple[str, int], Path, object]]:
+        written = []
         window = block.window
         n_steps = block.trajectory.age.shape[0] - 1
         label = tile_label(window.tile.x, window.tile.y)
@@ -209,7 +216,8 @@ class BlockGeotiffWriter:
                 path = item.folder / label / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
                 write_geotiff(path, raster.reshape(window.n_rows, window.n_cols), transform,
                               item.nodata)
-                self.written[(item.name, step)].append((path, window))
+                written.append(((item.name, step), path, window))
+        return written
 
     @staticmethod
     def _flux_signs(item: OutputItem, keys, type_names) -> list[tuple[int, float]]:
