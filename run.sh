@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: set up .venv if needed, then run the FLINT examples.
+# The main job on embedded defaults: set up .venv if needed, then start the FLINT Cloud service
+# (http://127.0.0.1:8080: API, /docs, /ui) with a SQLite job store, local storage in
+# ./flintcloud-data and in-process workers. Other commands: ./run.sh demo, ./run.sh gcbm run ...
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/venv.sh
-exec flintcloud demo "$@"
+source scripts/venv.sh "dask"
+if [ "$#" -eq 0 ]; then
+  set -- serve
+fi
+exec flintcloud "$@"
