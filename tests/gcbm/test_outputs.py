@@ -104,6 +104,8 @@ def test_mosaics_are_cloud_optimized_and_equal_the_blocks(demo_outputs):
         window = mosaic.window(*tile.bounds)
         np.testing.assert_array_equal(mosaic.read(1, window=window), tile.read(1))
         assert mosaic.nodata == tile.nodata
+    header = cog.read_bytes()[:8]
+    assert header[:4] == b"II*\x00" and int.from_bytes(header[4:], "little") == 8  # IFD first
 
 
 def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):

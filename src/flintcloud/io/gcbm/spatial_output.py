@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import rasterio
 import rasterio.shutil
+import tifffile
 from affine import Affine
 
 from flintcloud.flint.config import ConfigView
@@ -300,27 +301,39 @@ def _vrt(blocks: list[tuple[Path, object]], item: OutputItem, grid) -> tuple[str
 
 
 def _mosaic(blocks: list[tuple[Path, object]], item: OutputItem, grid, path: Path) -> Path:
-    """The blocks as one COG (through a VRT, which GDAL streams), renamed into place."""
+    """The blocks as one Cloud-Optimized GeoTIFF, renamed into place.
+
+    Up to MIN_OVERVIEW_SIZE pixels a side the mosaic is assembled in memory and written like
+    the blocks (tiled, IFD before the data: a COG that needs no overviews); larger ones go
+    through a VRT, which GDAL's COG driver streams and gives overviews.
+    """
+    xml, width, height = _vrt(blocks, item, grid)
+    if max(width, height) <= MIN_OVERVIEW_SIZE:
+        return _small_mosaic(blocks, item, grid, path, width, height)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.partial")
-    xml, width, height = _vrt(blocks, item, grid)
-    source = blocks[0][0]  # one block: nothing to assemble
-    vrt_path = None
-    if len(blocks) > 1:
-        vrt_path = path.with_name(f".{path.stem}.vrt")
-        vrt_path.write_text(xml)
-        source = vrt_path
+    vrt_path = path.with_name(f".{path.stem}.vrt")
+    vrt_path.write_text(xml)
     predictor = 3 if np.issubdtype(item.dtype, np.floating) else 2
-    # overviews only where a map client gains from them: a small area is read whole anyway
-    overviews = "AUTO" if max(width, height) > MIN_OVERVIEW_SIZE else "NONE"
     try:
         with rasterio.Env(GDAL_PAM_ENABLED="NO"):
-            rasterio.shutil.copy(source, temporary, driver="COG", COMPRESS="DEFLATE",
-                                 PREDICTOR=str(predictor), BLOCKSIZE="256", OVERVIEWS=overviews,
+            rasterio.shutil.copy(vrt_path, temporary, driver="COG", COMPRESS="DEFLATE",
+                                 PREDICTOR=str(predictor), BLOCKSIZE="256",
                                  OVERVIEW_RESAMPLING="NEAREST")
         os.replace(temporary, path)
     finally:
-        if vrt_path is not None:
-            vrt_path.unlink(missing_ok=True)
+        vrt_path.unlink(missing_ok=True)
         temporary.unlink(missing_ok=True)
     return path
+
+
+def _small_mosaic(blocks, item: OutputItem, grid, path: Path, width: int, height: int) -> Path:
+    west = min(window.west for _, window in blocks)
+    north = max(window.north for _, window in blocks)
+    mosaic = np.full((height, width), item.nodata, dtype=item.dtype)
+    for block_path, window in blocks:
+        row = round((north - window.north) / grid.cell_lat)
+        col = round((window.west - west) / grid.cell_lon)
+        mosaic[row:row + window.n_rows, col:col + window.n_cols] = tifffile.imread(block_path)
+    transform = Affine(grid.cell_lon, 0.0, west, 0.0, -grid.cell_lat, north)
+    return write_geotiff(path, mosaic, transform, item.nodata)
