@@ -7,7 +7,6 @@ it several times faster than a GDAL dataset round trip (the GeoTIFF keys are a f
 
 from __future__ import annotations
 
-import os
 import zlib
 from functools import lru_cache
 from pathlib import Path
@@ -18,22 +17,17 @@ import tifffile
 from affine import Affine
 from rasterio.crs import CRS
 
+from flintcloud.io.files import atomic_path
+
 WGS84 = CRS.from_epsg(4326)
 
 
-def _atomic_write(path: Path, array: np.ndarray, profile: dict) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        # no .aux.xml side files: everything a reader needs is inside the GeoTIFF
-        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.open(temporary, "w", **profile) as dataset:
-            dataset.write(array, 1)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+def _write_with_gdal(path: Path, array: np.ndarray, profile: dict) -> Path:
+    # no .aux.xml side files: everything a reader needs is inside the GeoTIFF
+    with atomic_path(path) as temporary, rasterio.Env(GDAL_PAM_ENABLED="NO"), \
+            rasterio.open(temporary, "w", **profile) as dataset:
+        dataset.write(array, 1)
+    return Path(path)
 
 
 # GeoKeyDirectory for EPSG:4326: version 1.1.0, 3 keys: model type geographic (1024 = 2),
@@ -71,24 +65,17 @@ def write_geotiff(path: str | Path, array: np.ndarray, transform: Affine, nodata
     """One band in EPSG:4326 as GCBM writes it: tiled 256x256, deflate, GDAL nodata tag."""
     if transform.b or transform.d:
         raise ValueError("rotated geotransforms are not supported")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     nodata = array.dtype.type(nodata)
     tags = [(33550, "d", 3, (transform.a, -transform.e, 0.0), True),  # ModelPixelScale
             (33922, "d", 6, (0.0, 0.0, 0.0, transform.c, transform.f, 0.0), True),  # tie point
             (34735, "H", len(_WGS84_GEOKEYS), _WGS84_GEOKEYS, True),
             (42113, "s", 0, repr(float(nodata)) if array.dtype.kind == "f" else str(int(nodata)),
              True)]  # GDAL_NODATA
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
+    with atomic_path(path) as temporary:
         tifffile.imwrite(temporary, _encoded_tiles(array, nodata), shape=array.shape,
                          dtype=array.dtype, tile=(TILE, TILE), compression="zlib",
                          photometric="minisblack", extratags=tags, metadata=None)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def write_cog(path: str | Path, array: np.ndarray, transform: Affine, nodata: float, *,
@@ -100,4 +87,4 @@ def write_cog(path: str | Path, array: np.ndarray, transform: Affine, nodata: fl
                "count": 1, "crs": crs, "transform": transform, "nodata": nodata,
                "blocksize": 256, "compress": "DEFLATE", "predictor": predictor,
                "overview_resampling": "nearest"}
-    return _atomic_write(Path(path), array, profile)
+    return _write_with_gdal(Path(path), array, profile)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flintcloud import __version__
+from flintcloud.io.files import atomic_path
 
 KEY_LIBRARIES = ("numpy", "pandas", "pyarrow", "rasterio", "tifffile", "SQLAlchemy")
 MANIFEST_NAME = "manifest.json"
@@ -74,7 +75,6 @@ def write_manifest(output_dir: Path, *, kind: str, source: str, inputs: list[dic
         "summary": summary or {},
     }
     path = Path(output_dir) / MANIFEST_NAME
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
     return path

@@ -8,15 +8,16 @@ has every table and column; `write_results_db` writes the schema (a run's result
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from flintcloud.errors import InputError
+from flintcloud.io.files import atomic_path
 
 CLASSIFIER_TABLE = "ClassifierSetDimension"
 # Columns of ClassifierSetDimension that are not classifiers (jobid: upstream's distributed runs).
@@ -201,26 +202,16 @@ def write_results_db(path: str | Path, tables: ResultsTables) -> Path:
     path = Path(path)
     schema = {CLASSIFIER_TABLE: {"id": "UNSIGNED BIG INT PRIMARY KEY",
                                  **{name: "VARCHAR" for name in tables.classifiers}}, **SCHEMA}
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.unlink(missing_ok=True)
-    try:
-        connection = sqlite3.connect(temporary)
-        try:
-            with connection:
-                for table, declared in schema.items():
-                    frame = getattr(tables, table)
-                    frame = pd.DataFrame() if frame is None else frame
-                    ddl = ", ".join(f'"{name}" {kind}' for name, kind in declared.items())
-                    connection.execute(f'CREATE TABLE "{table}" ({ddl})')
-                    marks = ", ".join("?" for _ in declared)
-                    connection.executemany(f'INSERT INTO "{table}" VALUES ({marks})',
-                                           _rows(frame, list(declared)))
-        finally:
-            connection.close()
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary, closing(sqlite3.connect(temporary)) as connection:
+        with connection:
+            for table, declared in schema.items():
+                frame = getattr(tables, table)
+                frame = pd.DataFrame() if frame is None else frame
+                ddl = ", ".join(f'"{name}" {kind}' for name, kind in declared.items())
+                connection.execute(f'CREATE TABLE "{table}" ({ddl})')
+                marks = ", ".join("?" for _ in declared)
+                connection.executemany(f'INSERT INTO "{table}" VALUES ({marks})',
+                                       _rows(frame, list(declared)))
     return path
 
 

@@ -9,7 +9,6 @@ whole study area (`cog/<item>_<year>.tif`), which web maps and QGIS read directl
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import tifffile
 from affine import Affine
 
 from flintcloud.flint.config import ConfigView
+from flintcloud.io.files import atomic_path
 from flintcloud.io.geotiff import WGS84, write_geotiff
 from flintcloud.models.gcbm.pools import POOL_BY_NAME
 
@@ -310,20 +310,17 @@ def _mosaic(blocks: list[tuple[Path, object]], item: OutputItem, grid, path: Pat
     xml, width, height = _vrt(blocks, item, grid)
     if max(width, height) <= MIN_OVERVIEW_SIZE:
         return _small_mosaic(blocks, item, grid, path, width, height)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    vrt_path = path.with_name(f".{path.stem}.vrt")
-    vrt_path.write_text(xml)
     predictor = 3 if np.issubdtype(item.dtype, np.floating) else 2
-    try:
-        with rasterio.Env(GDAL_PAM_ENABLED="NO"):
-            rasterio.shutil.copy(vrt_path, temporary, driver="COG", COMPRESS="DEFLATE",
-                                 PREDICTOR=str(predictor), BLOCKSIZE="256",
-                                 OVERVIEW_RESAMPLING="NEAREST")
-        os.replace(temporary, path)
-    finally:
-        vrt_path.unlink(missing_ok=True)
-        temporary.unlink(missing_ok=True)
+    with atomic_path(path) as temporary:
+        vrt_path = temporary.with_suffix(".vrt")
+        vrt_path.write_text(xml)
+        try:
+            with rasterio.Env(GDAL_PAM_ENABLED="NO"):
+                rasterio.shutil.copy(vrt_path, temporary, driver="COG", COMPRESS="DEFLATE",
+                                     PREDICTOR=str(predictor), BLOCKSIZE="256",
+                                     OVERVIEW_RESAMPLING="NEAREST")
+        finally:
+            vrt_path.unlink(missing_ok=True)
     return path
 
 

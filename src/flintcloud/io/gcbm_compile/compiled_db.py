@@ -7,14 +7,15 @@ named after the results database's classifiers. The file appears only when compl
 
 from __future__ import annotations
 
-import os
 import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from flintcloud.errors import InputError
+from flintcloud.io.files import atomic_path
 from flintcloud.io.gcbm.results_db import (
     ResultsTables,
     connect_read_only,
@@ -144,22 +145,12 @@ def compile_results(results_db: str | Path, output_db: str | Path, *,
 def write_compiled_db(compiled: CompiledTables, output_db: str | Path) -> Path:
     """Write compiled tables as one SQLite file, atomically."""
     output_db = check_output_path(output_db)
-    temporary = output_db.with_name(f".{output_db.name}.partial")
-    temporary.unlink(missing_ok=True)
-    try:
-        connection = sqlite3.connect(temporary)
+    with atomic_path(output_db) as temporary, closing(sqlite3.connect(temporary)) as connection:
         # No journal: the file is a private temporary that is discarded if anything fails.
         connection.execute("PRAGMA journal_mode = OFF")
-        try:
-            with connection:
-                for table, frame in compiled.tables.items():
-                    _write_table(connection, table, frame, columns(table, compiled.classifiers))
-        finally:
-            connection.close()
-        os.replace(temporary, output_db)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        with connection:
+            for table, frame in compiled.tables.items():
+                _write_table(connection, table, frame, columns(table, compiled.classifiers))
     return output_db
 
 

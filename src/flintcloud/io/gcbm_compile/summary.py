@@ -7,12 +7,12 @@ names carry their unit (`_tc`: tC, `_tc_per_yr`: tC/yr, `_ha`: ha).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from flintcloud.errors import InputError
+from flintcloud.io.files import atomic_path
 from flintcloud.io.gcbm.results_db import connect_read_only, table_columns
 from flintcloud.io.gcbm_compile.compiled_db import (
     check_output_path,
@@ -115,11 +115,6 @@ def summary_records(summary: pd.DataFrame) -> list[dict]:
 
 def _write_atomically(path: Path, write) -> Path:
     path = check_output_path(path)
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
+    with atomic_path(path) as temporary:
         write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return path

@@ -8,7 +8,6 @@ caller names another); `sql/defaults.sql` maps it table by table onto GCBM's sch
 from __future__ import annotations
 
 import difflib
-import os
 import sqlite3
 import warnings
 from contextlib import closing
@@ -17,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from flintcloud.errors import InputError, ParameterDbError
+from flintcloud.io.files import atomic_path
 from flintcloud.io.input_db.yield_tables import WILDCARD, YieldTables, read_yield_tables
 
 # The cbm_defaults tables that defaults.sql reads.
@@ -70,9 +70,7 @@ def build_input_db(
                                      species_column=species_column))
     defaults = Path(cbm_defaults_path) if cbm_defaults_path else default_cbm_defaults_path()
     output = Path(output_path)
-    partial = output.with_name(f".{output.name}.partial")
-    partial.unlink(missing_ok=True)
-    try:
+    with atomic_path(output) as partial:
         with closing(sqlite3.connect(partial, isolation_level=None)) as db:
             db.execute("PRAGMA foreign_keys = ON")
             db.executescript(_sql("schema.sql"))
@@ -89,10 +87,6 @@ def build_input_db(
             _insert_default_transition(db)
             db.execute("COMMIT")
             db.execute("DETACH DATABASE cbm")
-        os.replace(partial, output)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     return BuildSummary(
         path=output, cbm_defaults_path=defaults, spatial_unit_id=spatial_unit_id,
         n_growth_curves=len(tables.curves),
