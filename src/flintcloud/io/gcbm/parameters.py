@@ -51,7 +51,7 @@ _TURNOVER_COLUMNS = {
 _RESET_TYPES = {"absolute": AgeReset.ABSOLUTE, "relative": AgeReset.RELATIVE, "yield": AgeReset.YIELD}
 
 
-def _match_score(rule_values: dict[str, str], classifier_set: dict[str, str]) -> int:
+def match_score(rule_values: dict[str, str], classifier_set: dict[str, str]) -> int:
     """GCBM's classifier match score (§5.3): +4 equal (case-insensitive), +1 '?', -1000 else."""
     score = 0
     for name, value in rule_values.items():
@@ -111,7 +111,7 @@ class ParameterLibrary:
         values = dict(zip(self.classifier_names, classifier_set, strict=True))
         best, best_score = -1, 0
         for curve_id in sorted(self.curves_by_classifiers):
-            score = _match_score(self.curves_by_classifiers[curve_id], values)
+            score = match_score(self.curves_by_classifiers[curve_id], values)
             if score > best_score:
                 best, best_score = curve_id, score
         self._curve_of_set[classifier_set] = best
@@ -163,7 +163,7 @@ class ParameterLibrary:
         values = dict(zip(self.classifier_names, classifier_set, strict=True))
         best: dict[int, tuple[int, int]] = {}
         for transition_id, type_idx, rule_values in self.rules:
-            score = _match_score(rule_values, values)
+            score = match_score(rule_values, values)
             if score > 0 and (type_idx not in best or score > best[type_idx][0]):
                 best[type_idx] = (score, transition_id)
         return {type_idx: transition_id for type_idx, (_, transition_id) in best.items()}

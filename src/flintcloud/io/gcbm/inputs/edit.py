@@ -1,0 +1,95 @@
+"""Read and edit a prepared project's settings: `get_config` and `update_config`, the
+functions the REST service exposes. An update is validated in full (types, then the database
+and the rasters) before any file changes; errors name each field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from flintcloud.errors import ConfigError
+from flintcloud.io.gcbm.inputs.config import ConfigDocuments, ProjectSettings
+from flintcloud.io.gcbm.inputs.model import Problems
+from flintcloud.io.gcbm.inputs.validation import check_project
+
+# Replaced as a whole by an update, not merged key by key: an attribute table or a list
+# given in full is the new value.
+_REPLACED = {"attributes"}
+
+
+def find_config_dir(project: str | Path) -> Path:
+    """The config folder of a project given as its root or its config folder."""
+    path = Path(project)
+    for candidate in (path, path / "config"):
+        if (candidate / "gcbm_config.cfg").is_file():
+            return candidate
+    raise ConfigError("gcbm_config.cfg not found", source=str(path),
+                      hint="give a prepared project's folder or its config/ folder")
+
+
+def get_config(project: str | Path) -> ProjectSettings:
+    """The project's editable settings (dates, spatial unit, spinup, growth, outputs, layer
+    attributes)."""
+    return ConfigDocuments.load(find_config_dir(project)).settings()
+
+
+def config_schema() -> dict:
+    """JSON Schema of the settings, for API documentation and clients."""
+    return ProjectSettings.model_json_schema()
+
+
+def update_config(project: str | Path, changes: Mapping[str, Any]) -> ProjectSettings:
+    """Apply `changes` (a partial settings object, e.g. `{"end_year": 2030, "spinup":
+    {"minimum_rotation": 20}}`) and return the new settings, or raise InputProblems with every
+    problem, each naming its field (`spinup.minimum_rotation`, `layers.X.attributes['3']`)."""
+    config_dir = find_config_dir(project)
+    documents = ConfigDocuments.load(config_dir)
+    current = documents.settings()
+    problems = Problems()
+    merged = _merged(current.model_dump(mode="json"), dict(changes), "", problems)
+    settings = None
+    try:
+        settings = ProjectSettings.model_validate(merged)
+    except ValidationError as err:
+        for error in err.errors():
+            problems.add(error["msg"], source="settings",
+                         field=".".join(str(part) for part in error["loc"]) or None)
+    if settings is not None:
+        _check_edits(current, settings, documents, problems)
+    problems.raise_if_any(config_dir.parent.name)
+    checked = check_project(config_dir, settings)
+    for layer in checked.inputs.layers:  # normalised: string keys, integer years
+        settings.layers[layer.name].attributes = layer.attributes
+    documents.apply(settings)
+    documents.save()
+    return documents.settings()
+
+
+def _merged(current: Any, change: Any, path: str, problems: Problems) -> Any:
+    if not (isinstance(current, dict) and isinstance(change, Mapping)) or \
+            path.rsplit(".", 1)[-1] in _REPLACED:
+        return change
+    out = dict(current)
+    for key, value in change.items():
+        out[key] = _merged(current.get(key), value, f"{path}.{key}".lstrip("."), problems) \
+            if key in current else value
+    return out
+
+
+def _check_edits(current: ProjectSettings, new: ProjectSettings, documents: ConfigDocuments,
+                 problems: Problems) -> None:
+    for name, layer in new.layers.items():
+        if name not in current.layers:
+            problems.add(f"no layer {name!r} in this project", source="settings",
+                         field=f"layers.{name}", hint="layers are added by preparing again")
+        elif layer.role is not current.layers[name].role:
+            problems.add("a layer's role cannot be changed", source="settings",
+                         field=f"layers.{name}.role")
+    known = documents.indicator_names()
+    for name in new.outputs.geotiff_indicators:
+        if name not in known:
+            problems.add(f"unknown indicator {name!r}; known: {', '.join(known)}",
+                         source="settings", field="outputs.geotiff_indicators")
