@@ -221,9 +221,8 @@ def _layer(name: str, role: Role, path: Path, entry: LayerEntry | None, root: Pa
     if raw is None:
         problems.add(f"{role} layer {name!r} has no attribute table", source=path.name,
                      field="attributes",
-                     hint="give one in the attributes file, a GCBM layer JSON next to the "
-                          "raster or a GDAL raster attribute table (docs/gcbm-inputs.md); "
-                          "attributes are never guessed")
+                     hint="give it in the attributes file, a layer JSON or a raster "
+                          "attribute table (docs/gcbm-inputs.md); it is never guessed")
         return layer
     field = f"layers.{name}.attributes" if origin == source else "attributes"
     layer.attributes = normalise(raw, role, source=origin, field=field,
