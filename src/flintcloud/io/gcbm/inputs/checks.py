@@ -385,7 +385,7 @@ def check_growth_curves(inputs: ProjectInputs, db: InputDatabase, found: Scan,
     layers = inputs.by_role(Role.CLASSIFIER)
     if any(layer.attributes is None for layer in layers):
         return
-    curves = db.growth_curves()
+    curves, known = db.growth_curves(), db.classifier_values()
     unmatched = set()
     for raw in found.classifier_sets:
         keys = [str(value) for value in raw]
@@ -393,6 +393,8 @@ def check_growth_curves(inputs: ProjectInputs, db: InputDatabase, found: Scan,
             continue  # reported by check_values
         values = {layer.name: layer.attributes[key] for key, layer in
                   zip(keys, layers, strict=True)}
+        if any(str(value).lower() not in known.get(name, {}) for name, value in values.items()):
+            continue  # reported by check_classifiers
         if all(match_score(curve, values) <= 0 for curve in curves.values()):
             unmatched.add(", ".join(f"{name}={value}" for name, value in values.items()))
     if unmatched:

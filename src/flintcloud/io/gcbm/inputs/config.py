@@ -5,6 +5,7 @@ edited settings. Only the keys a setting maps to are touched; everything else is
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -93,6 +94,7 @@ class ConfigDocuments:
         self.files = files  # gcbm_config.cfg order: the first file defining a key wins
         self.documents = documents  # file name -> document, provider_config.json included
         self.layer_documents: dict[str, dict] = {}  # layer name -> its GCBM layer JSON
+        self._on_disk: dict[tuple[str, str], dict] = {}  # what `save` need not rewrite
 
     @classmethod
     def from_templates(cls, config_dir: Path) -> ConfigDocuments:
@@ -108,7 +110,12 @@ class ConfigDocuments:
         for name in loaded.layer_names():
             path = loaded.layer_path(name).with_suffix(".json")
             loaded.layer_documents[name] = _read_json(path) if path.is_file() else {}
+        loaded._on_disk = copy.deepcopy(loaded._all())
         return loaded
+
+    def _all(self) -> dict[tuple[str, str], dict]:
+        return {**{("config", name): doc for name, doc in self.documents.items()},
+                **{("layer", name): doc for name, doc in self.layer_documents.items()}}
 
     # -- lookups ---------------------------------------------------------------------------
     def section(self, section: str, key: str | None = None) -> dict:
@@ -276,18 +283,20 @@ class ConfigDocuments:
 
     # -- writing ---------------------------------------------------------------------------
     def save(self, *, text_templates: bool = False) -> None:
-        """Write every document (atomically each); with `text_templates`, also
-        gcbm_config.cfg and logging.conf from the templates."""
+        """Write every document that changed (each atomically), keeping the others' bytes;
+        with `text_templates`, also gcbm_config.cfg and logging.conf from the templates."""
         self.config_dir.mkdir(parents=True, exist_ok=True)
-        for name, document in self.documents.items():
-            _write_json(self.config_dir / name, document)
-        for name, document in self.layer_documents.items():
-            path = self.layer_path(name).with_suffix(".json")
+        for (kind, name), document in self._all().items():
+            if self._on_disk.get((kind, name)) == document:
+                continue
+            path = self.config_dir / name if kind == "config" else \
+                self.layer_path(name).with_suffix(".json")
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_json(path, document)
         if text_templates:
             for name in TEXT_TEMPLATES:
                 _write_text(self.config_dir / name, template_text(name))
+        self._on_disk = copy.deepcopy(self._all())
 
 
 def _put(target: dict, key: str, value: Any, default: Any = None) -> None:

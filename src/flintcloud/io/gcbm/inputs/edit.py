@@ -50,6 +50,7 @@ def update_config(project: str | Path, changes: Mapping[str, Any]) -> ProjectSet
     current = documents.settings()
     problems = Problems()
     merged = _merged(current.model_dump(mode="json"), dict(changes), "", problems)
+    _check_edits(current, merged, documents, problems)
     settings = None
     try:
         settings = ProjectSettings.model_validate(merged)
@@ -57,8 +58,6 @@ def update_config(project: str | Path, changes: Mapping[str, Any]) -> ProjectSet
         for error in err.errors():
             problems.add(error["msg"], source="settings",
                          field=".".join(str(part) for part in error["loc"]) or None)
-    if settings is not None:
-        _check_edits(current, settings, documents, problems)
     problems.raise_if_any(config_dir.parent.name)
     checked = check_project(config_dir, settings)
     for layer in checked.inputs.layers:  # normalised: string keys, integer years
@@ -79,17 +78,21 @@ def _merged(current: Any, change: Any, path: str, problems: Problems) -> Any:
     return out
 
 
-def _check_edits(current: ProjectSettings, new: ProjectSettings, documents: ConfigDocuments,
+def _check_edits(current: ProjectSettings, merged: dict, documents: ConfigDocuments,
                  problems: Problems) -> None:
-    for name, layer in new.layers.items():
+    """What the settings' types cannot say: layers exist and keep their roles, indicators
+    are the project's."""
+    layers = merged.get("layers")
+    for name, layer in (layers.items() if isinstance(layers, dict) else ()):
         if name not in current.layers:
             problems.add(f"no layer {name!r} in this project", source="settings",
                          field=f"layers.{name}", hint="layers are added by preparing again")
-        elif layer.role is not current.layers[name].role:
+        elif isinstance(layer, dict) and layer.get("role") != current.layers[name].role:
             problems.add("a layer's role cannot be changed", source="settings",
                          field=f"layers.{name}.role")
     known = documents.indicator_names()
-    for name in new.outputs.geotiff_indicators:
+    indicators = merged.get("outputs", {}).get("geotiff_indicators", [])
+    for name in indicators if isinstance(indicators, list) else ():
         if name not in known:
             problems.add(f"unknown indicator {name!r}; known: {', '.join(known)}",
                          source="settings", field="outputs.geotiff_indicators")
