@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from flintcloud.cli.gcbm_db import build_db
+from flintcloud.cli.gcbm_inputs import demo, prepare, validate
 
 gcbm_app = typer.Typer(no_args_is_help=True, help="Run and prepare GCBM projects.")
 
@@ -67,3 +68,6 @@ def _summary_table(name: str, outputs):
 
 
 gcbm_app.command("build-db")(build_db)
+gcbm_app.command("prepare")(prepare)
+gcbm_app.command("validate")(validate)
+gcbm_app.command("demo")(demo)

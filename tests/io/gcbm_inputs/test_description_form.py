@@ -15,7 +15,7 @@ from flintcloud.errors import InputProblems
 from flintcloud.io.gcbm.inputs import prepare_project, validate_inputs
 from flintcloud.io.gcbm.inputs.attributes import year_from_name
 from flintcloud.runner.gcbm import run_project
-from tests.io.gcbm_inputs.conftest import DEMO_UNIT, write_raster
+from tests.io.gcbm_inputs.fixtures import DEMO_UNIT, write_raster
 
 CELL = 0.001  # 1000 cells per tile, 100 per block
 WEST, NORTH = -106.05, 54.52  # 100 x 40 cells straddling the tiles x = -107 and x = -106

@@ -15,7 +15,7 @@ import rasterio
 from flintcloud.errors import InputProblems
 from flintcloud.io.gcbm.inputs import prepare_project, validate_inputs
 from flintcloud.runner.gcbm import run_project
-from tests.io.gcbm_inputs.conftest import (
+from tests.io.gcbm_inputs.fixtures import (
     CELL,
     NORTH,
     SIZE,

@@ -17,7 +17,7 @@ from flintcloud.io.gcbm.inputs import (
     validate_inputs,
 )
 from flintcloud.runner.gcbm import run_project
-from tests.io.gcbm_inputs.conftest import project_zip
+from tests.io.gcbm_inputs.fixtures import project_zip
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import yaml
 from flintcloud.errors import InputProblems
 from flintcloud.io.gcbm.inputs import prepare_project, validate_inputs
 from flintcloud.runner.gcbm_outputs import run_gcbm
-from tests.io.gcbm_inputs.conftest import (
+from tests.io.gcbm_inputs.fixtures import (
     DEMO_UNIT,
     demo_layer_attributes,
     project_zip,

@@ -1,4 +1,4 @@
-"""Fixtures for GCBM input preparation: the demo's upload zip and database (shared data, read in
+"""Fixtures for GCBM input preparation (a plugin of tests/conftest.py): the demo's upload zip and database (shared data, read in
 place), attribute tables derived from the demo project's layer JSONs, and small synthetic
 uploads on the demo's grid that tests break one way at a time."""
 
