@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -111,3 +112,16 @@ def test_upload_without_attributes_lists_every_layer_without_a_table(tmp_path):
     assert sorted(missing) == sorted(
         f"{name}_moja.tiff" for name in demo_layer_attributes())
     assert caught.value.exit_code == 2 and caught.value.http_status == 422
+
+
+def test_upload_zip_may_carry_its_attributes_file(tmp_path):
+    document = {**DEMO_UNIT, "layers": {name: {"attributes": table} for name, table in
+                                        demo_layer_attributes().items()}}
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(upload_zip()) as original, zipfile.ZipFile(archive, "w") as copy:
+        for member in original.infolist():
+            copy.writestr(member, original.read(member))
+        copy.writestr("GCBM_New_Demo_Run/attributes.yaml",
+                      yaml.safe_dump(document, allow_unicode=True))
+    report = validate_inputs(archive)
+    assert report.n_pixels == 11347 and (report.start_year, report.end_year) == (2011, 2018)

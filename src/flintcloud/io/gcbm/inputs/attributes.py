@@ -208,14 +208,15 @@ def _classifier_value(value: Any, source: str, where: str, problems: Problems) -
 
 def _events(value: Any, source: str, where: str, default_year: int | None,
             problems: Problems) -> Any:
-    items = value if isinstance(value, list) else [value]
-    events = [_event(item, source, f"{where}[{i}]" if isinstance(value, list) else where,
-                     default_year, problems) for i, item in enumerate(items)]
-    if not items or any(event is None for event in events):
-        if not items:
-            problems.add("no disturbance event", source=source, field=where)
+    """One event, or a list of events (several for one pixel value, as GCBM allows)."""
+    if not isinstance(value, list):
+        return _event(value, source, where, default_year, problems)
+    if not value:
+        problems.add("no disturbance event", source=source, field=where)
         return None
-    return events if isinstance(value, list) else events[0]
+    events = [_event(item, source, f"{where}[{i}]", default_year, problems)
+              for i, item in enumerate(value)]
+    return None if None in events else events
 
 
 def _event(item: Any, source: str, where: str, default_year: int | None,

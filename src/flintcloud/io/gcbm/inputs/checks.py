@@ -151,8 +151,8 @@ class RasterPlan:
                           resampling=resampling, aligned=self.aligned)
 
 
-def plan_rasters(inputs: ProjectInputs, problems: Problems, *, grid: TargetGrid | None = None,
-                 ) -> tuple[TargetGrid | None, dict[str, RasterPlan]]:
+def plan_rasters(inputs: ProjectInputs, problems: Problems, *,
+                 grid: TargetGrid | None = None) -> tuple[TargetGrid | None, dict[str, RasterPlan]]:
     """Inspect every raster; the grid is `grid` or the first classifier's. Rasters off the grid
     are planned for reprojection or reported, as `inputs.align` says."""
     infos: dict[str, RasterInfo] = {}
@@ -197,7 +197,7 @@ def _plan(layer: LayerInput, info: RasterInfo, grid: TargetGrid, align: Align,
         return None
     difference = grid_difference(info, grid)
     if difference == "has no CRS" or (difference and align is Align.REJECT):
-        problems.add(f"{difference}", source=info.name, field="grid", kind=RasterError,
+        problems.add(difference, source=info.name, field="grid", kind=RasterError,
                      hint=None if difference == "has no CRS" else
                      "put it on the first classifier's grid (e.g. gdalwarp -t_srs EPSG:4326 "
                      f"-tr {grid.cell} {grid.cell} -tap), or prepare with align=reproject")

@@ -107,9 +107,12 @@ class ConfigDocuments:
         files = _config_files((config_dir / CONFIG_LIST).read_text(encoding="utf-8"))
         documents = {name: _read_json(config_dir / name) for name in [*files, PROVIDER_FILE]}
         loaded = cls(config_dir, files, documents)
+        root = config_dir.parent.resolve()
         for name in loaded.layer_names():
             path = loaded.layer_path(name).with_suffix(".json")
-            loaded.layer_documents[name] = _read_json(path) if path.is_file() else {}
+            # A layer outside the project is reported by the checks; never read its files.
+            inside = path.is_relative_to(root) and path.is_file()
+            loaded.layer_documents[name] = _read_json(path) if inside else {}
         loaded._on_disk = copy.deepcopy(loaded._all())
         return loaded
 

@@ -39,6 +39,8 @@ from flintcloud.io.gcbm.inputs.model import (
 RASTER_SUFFIXES = (".tif", ".tiff")
 UPLOAD_FOLDERS = {"classifiers": Role.CLASSIFIER, "disturbances": Role.DISTURBANCE,
                   "miscellaneous": None}
+# An upload may carry its attributes file at its top level, under one of these names.
+ATTRIBUTES_NAMES = ("attributes.yaml", "attributes.yml", "attributes.json", "attributes.csv")
 _AGE_NAMES = ("initial_age", "age")
 _TEMPERATURE_NAMES = ("mean_annual_temperature", "temperature", "mat")
 
@@ -67,6 +69,9 @@ def read_inputs(root: Path, form: str, attributes: Path | None,
                 problems: Problems) -> ProjectInputs:
     """The inputs of an upload or description form; `attributes` is the user's attributes
     (or extra description) file."""
+    if attributes is None and form == "upload":
+        attributes = next((root / name for name in ATTRIBUTES_NAMES if (root / name).is_file()),
+                          None)
     extra = read_description(attributes, problems) if attributes is not None else None
     if form == "description":
         path = next(root / name for name in DESCRIPTION_NAMES if (root / name).is_file())
