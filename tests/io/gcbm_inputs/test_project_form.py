@@ -118,3 +118,8 @@ def test_pass_through_with_new_dates(tmp_path):
 def test_get_config_of_a_folder_without_project(tmp_path):
     with pytest.raises(ConfigError, match="gcbm_config.cfg not found"):
         get_config(tmp_path)
+
+
+def test_validating_a_project_with_bad_settings_lists_them(tmp_path):
+    with pytest.raises(InputProblems, match="end_year 2005 is before start_year 2010"):
+        validate_inputs(project_zip(), end_year=2005)

@@ -47,18 +47,7 @@ def update_config(project: str | Path, changes: Mapping[str, Any]) -> ProjectSet
     problem, each naming its field (`spinup.minimum_rotation`, `layers.X.attributes['3']`)."""
     config_dir = find_config_dir(project)
     documents = ConfigDocuments.load(config_dir)
-    current = documents.settings()
-    problems = Problems()
-    merged = _merged(current.model_dump(mode="json"), dict(changes), "", problems)
-    _check_edits(current, merged, documents, problems)
-    settings = None
-    try:
-        settings = ProjectSettings.model_validate(merged)
-    except ValidationError as err:
-        for error in err.errors():
-            problems.add(error["msg"], source="settings",
-                         field=".".join(str(part) for part in error["loc"]) or None)
-    problems.raise_if_any(config_dir.parent.name)
+    settings = merge_settings(documents, changes, config_dir.parent.name)
     checked = check_project(config_dir, settings)
     for layer in checked.inputs.layers:  # normalised: string keys, integer years
         settings.layers[layer.name].attributes = layer.attributes
@@ -67,13 +56,32 @@ def update_config(project: str | Path, changes: Mapping[str, Any]) -> ProjectSet
     return documents.settings()
 
 
-def _merged(current: Any, change: Any, path: str, problems: Problems) -> Any:
+def merge_settings(documents: ConfigDocuments, changes: Mapping[str, Any],
+                   source: str) -> ProjectSettings:
+    """The documents' settings with `changes` merged in, checked for types, ranges, layers and
+    indicators (not yet against the database and rasters: see `check_project`)."""
+    current = documents.settings()
+    problems = Problems()
+    merged = _merged(current.model_dump(mode="json"), dict(changes), "")
+    _check_edits(current, merged, documents, problems)
+    settings = None
+    try:
+        settings = ProjectSettings.model_validate(merged)
+    except ValidationError as err:
+        for error in err.errors():
+            problems.add(error["msg"], source="settings",
+                         field=".".join(str(part) for part in error["loc"]) or None)
+    problems.raise_if_any(source)
+    return settings
+
+
+def _merged(current: Any, change: Any, path: str) -> Any:
     if not (isinstance(current, dict) and isinstance(change, Mapping)) or \
             path.rsplit(".", 1)[-1] in _REPLACED:
         return change
     out = dict(current)
     for key, value in change.items():
-        out[key] = _merged(current.get(key), value, f"{path}.{key}".lstrip("."), problems) \
+        out[key] = _merged(current.get(key), value, f"{path}.{key}".lstrip(".")) \
             if key in current else value
     return out
 

@@ -23,7 +23,7 @@ from flintcloud.io.gcbm.inputs.config import (
     ProjectSettings,
 )
 from flintcloud.io.gcbm.inputs.description import Description, read_description
-from flintcloud.io.gcbm.inputs.edit import find_config_dir, update_config
+from flintcloud.io.gcbm.inputs.edit import find_config_dir, merge_settings, update_config
 from flintcloud.io.gcbm.inputs.forms import detect_form, find_root, read_inputs, resolve_inside
 from flintcloud.io.gcbm.inputs.grid import write_layer
 from flintcloud.io.gcbm.inputs.model import Align, Problems, ProjectInputs, Role
@@ -90,12 +90,7 @@ def validate_inputs(source: str | Path, *, attributes: str | Path | None = None,
         config_dir = _project_config(root)
         documents = ConfigDocuments.load(config_dir)
         changes = _project_changes(root, documents, attributes, overrides)
-        settings = documents.settings()
-        if changes:
-            settings = ProjectSettings.model_validate(
-                {**settings.model_dump(mode="json"), **changes,
-                 "layers": {**settings.model_dump(mode="json")["layers"],
-                            **changes.get("layers", {})}})
+        settings = merge_settings(documents, changes, config_dir.parent.name)
         return check_project(config_dir, settings).report
 
 
