@@ -69,7 +69,7 @@ def test_prepare_rejects_a_bad_align_option(small_upload, tmp_path):
 
 def test_demo_writes_and_runs_a_mass_balanced_project(tmp_path):
     cbm_defaults()  # libcbm is needed to build the database (skips, or fails in CI)
-    done = _flintcloud("gcbm", "demo", "--blocks", 2, "-o", tmp_path / "demo")
+    done = _flintcloud("gcbm", "demo", "--blocks", 1, "-o", tmp_path / "demo")
     assert done.returncode == 0, done.stderr
     totals = pd.read_csv(tmp_path / "demo" / "output" / "pool_totals_by_year.csv")
     assert (totals.area_ha > 0).all()

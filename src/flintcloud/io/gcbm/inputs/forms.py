@@ -109,7 +109,8 @@ def _from_upload(root: Path, description: Description, source: str,
         problems.add(f"layer {key!r} matches no raster in classifiers/, disturbances/ or "
                      "miscellaneous/", source=source, field=f"layers.{key}",
                      hint="keys are layer names: file names without the extension and '_moja'")
-    databases = sorted(p for p in (root / "db").glob("*") if p.is_file()) \
+    databases = sorted(p for p in (root / "db").glob("*")
+                       if p.is_file() and not p.name.startswith(".")) \
         if (root / "db").is_dir() else []
     if description.database is not None:
         inputs.database = resolve_inside(root, description.database, source, "database", problems)
