@@ -123,3 +123,41 @@ def test_get_config_of_a_folder_without_project(tmp_path):
 def test_validating_a_project_with_bad_settings_lists_them(tmp_path):
     with pytest.raises(InputProblems, match="end_year 2005 is before start_year 2010"):
         validate_inputs(project_zip(), end_year=2005)
+
+
+def test_spinup_parameters_can_be_given_and_given_back(project):
+    assert get_config(project).spinup.parameters is None  # from the database
+    before = run_project(project.parent).results.pool_totals_by_year()
+    fixed = {"return_interval": 125, "max_rotations": 30, "historic_disturbance_type":
+             "Wildfire", "last_pass_disturbance_type": "Wildfire", "delay": 0}
+    update_config(project, {"spinup": {"parameters": fixed}})  # the database's own values
+    assert get_config(project).spinup.parameters.model_dump() == fixed
+    same = run_project(project.parent).results.pool_totals_by_year()
+    assert same.equals(before)
+    update_config(project, {"spinup": {"parameters": {**fixed, "return_interval": 60}}})
+    shorter = run_project(project.parent).results.pool_totals_by_year()
+    assert not shorter.total_tC.equals(before.total_tC)
+    update_config(project, {"spinup": {"parameters": None}})
+    assert get_config(project).spinup.parameters is None
+    with zipfile.ZipFile(project_zip()) as archive:
+        assert (project / "spinup.json").read_bytes() != b"" and json.loads(
+            (project / "spinup.json").read_text())["Variables"] == json.loads(
+            archive.read("config/spinup.json"))["Variables"]
+
+
+def test_spinup_parameters_are_checked(project):
+    with pytest.raises(InputProblems) as caught:
+        update_config(project, {"spinup": {"parameters": {
+            "return_interval": 0, "max_rotations": 30, "historic_disturbance_type": "Wildfire",
+            "last_pass_disturbance_type": "Wildfire"}}})
+    assert [p.field for p in caught.value.problems] == ["spinup.parameters.return_interval"]
+    with pytest.raises(InputProblems) as caught:
+        update_config(project, {"spinup": {"parameters": {
+            "return_interval": 100, "max_rotations": 30, "historic_disturbance_type": "Fire!",
+            "last_pass_disturbance_type": "WJPBW — Year 1 of outbreak"}}})
+    messages = [p.message for p in caught.value.problems]
+    assert messages == [
+        "settings: spinup.parameters.historic_disturbance_type: unknown disturbance type "
+        "'Fire!': not in gcbm_input.db's disturbance_type table",
+        "settings: spinup.parameters.last_pass_disturbance_type: disturbance type 'WJPBW — "
+        "Year 1 of outbreak' has no disturbance matrix for spatial unit 33 in gcbm_input.db"]

@@ -441,9 +441,25 @@ def _transition_rules(library: ParameterLibrary, disturbances: Disturbances):
     return out
 
 
+SPINUP_KEYS = ("return_interval", "max_rotations", "historic_disturbance_type",
+               "last_pass_disturbance_type")
+
+
+def _spinup_row(library: ParameterLibrary) -> Any:
+    """spinup_parameters: its SQL query's row, or the object the variable holds (a FLINT
+    variable may be a constant object; GCBM reads the same keys from either)."""
+    view = library.project.variable("spinup_parameters")
+    if not (isinstance(view.value, dict) and "transform" not in view.value):
+        return library.evaluate("spinup_parameters")
+    missing = [key for key in SPINUP_KEYS if key not in view.value]
+    if missing:
+        raise view.error(f"missing {', '.join(missing)}")
+    return view.value
+
+
 def _spinup(library: ParameterLibrary, disturbances: Disturbances) -> SpinupParameters:
     n = len(library.spu_ids)
-    row = library.evaluate("spinup_parameters") if library.project.spinup_enabled else None
+    row = _spinup_row(library) if library.project.spinup_enabled else None
     if isinstance(row, list):
         row = row[0]
     minimum = library.project.spinup_variables.get("minimum_rotation", 10)

@@ -365,6 +365,25 @@ def check_disturbances(inputs: ProjectInputs, db: InputDatabase, unit: int | Non
                              source=layer.attributes_source, field=f"{where}.transition")
 
 
+def check_spinup(inputs: ProjectInputs, db: InputDatabase, unit: int | None,
+                 problems: Problems) -> None:
+    """A project's own spinup parameters name disturbance types with a matrix in its unit."""
+    if not inputs.spinup_parameters:
+        return
+    types = db.disturbance_types()
+    with_matrix = db.types_with_matrix(unit) if unit is not None else None
+    for key in ("historic_disturbance_type", "last_pass_disturbance_type"):
+        name = inputs.spinup_parameters[key]
+        if name not in types:
+            problems.add(f"unknown disturbance type {name!r}: not in {db.name}'s "
+                         "disturbance_type table", source="settings",
+                         field=f"spinup.parameters.{key}")
+        elif with_matrix is not None and name not in with_matrix:
+            problems.add(f"disturbance type {name!r} has no disturbance matrix for spatial "
+                         f"unit {unit} in {db.name}", source="settings",
+                         field=f"spinup.parameters.{key}")
+
+
 def check_values(inputs: ProjectInputs, found: Scan, problems: Problems) -> None:
     """Every classifier and disturbance value in the rasters is in its attribute table."""
     for layer in inputs.layers:

@@ -46,9 +46,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SpinupParameters(_Strict):
+    """Spinup parameters given in the project instead of read from gcbm_input.db."""
+
+    return_interval: int = Field(ge=1, le=10_000)
+    max_rotations: int = Field(ge=1, le=10_000)
+    historic_disturbance_type: str
+    last_pass_disturbance_type: str
+    delay: int = Field(0, ge=0, le=10_000)
+
+
 class SpinupSettings(_Strict):
     enabled: bool = True
     minimum_rotation: int = Field(10, ge=1, le=1000)
+    parameters: SpinupParameters | None = None  # None: the spatial unit's, from the database
 
 
 class GrowthSettings(_Strict):
@@ -200,7 +211,8 @@ class ConfigDocuments:
             "admin_boundary": self.variable("admin_boundary"),
             "eco_boundary": self.variable("eco_boundary"),
             "spinup": {"enabled": bool(spinup.get("enabled", False)),
-                       "minimum_rotation": spinup_variables.get("minimum_rotation", 10)},
+                       "minimum_rotation": spinup_variables.get("minimum_rotation", 10),
+                       "parameters": self._spinup_parameters()},
             "growth": {"smoother_enabled": growth.get("smoother_enabled", True)},
             "outputs": {"geotiff_indicators": [item["data_name"] for item in items
                                                if item.get("enabled", True)],
@@ -209,6 +221,12 @@ class ConfigDocuments:
                               "attributes": self.layer_documents.get(name, {}).get("attributes")}
                        for name, role in self.roles().items()},
         })
+
+    def _spinup_parameters(self) -> dict | None:
+        value = self.variable("spinup_parameters")
+        if not isinstance(value, dict) or "transform" in value:
+            return None  # GCBM's SQL query: the database's values for the spatial unit
+        return {key: value[key] for key in SpinupParameters.model_fields if key in value}
 
     def _optional_section(self, section: str) -> dict:
         try:
@@ -230,6 +248,14 @@ class ConfigDocuments:
             _put(self.section("Variables", key), key, getattr(settings, key))
         _put(self.section("Spinup"), "enabled", settings.spinup.enabled, False)
         self._spinup_variables()["minimum_rotation"] = settings.spinup.minimum_rotation
+        parameters = settings.spinup.parameters
+        if parameters is None and self._spinup_parameters() is not None:
+            template = json.loads(template_text("spinup.json"))["Variables"]
+            self.section("Variables", "spinup_parameters")["spinup_parameters"] = \
+                template["spinup_parameters"]
+        elif parameters is not None and self._spinup_parameters() != parameters.model_dump():
+            self.section("Variables", "spinup_parameters")["spinup_parameters"] = \
+                parameters.model_dump()
         growth = self.module("CBMGrowthModule")
         if growth is not None and settings.growth.smoother_enabled != \
                 growth.get("settings", {}).get("smoother_enabled", True):

@@ -83,6 +83,7 @@ class ProjectInputs:
     admin_boundary: str | None = None
     eco_boundary: str | None = None
     align: Align = Align.REJECT
+    spinup_parameters: dict[str, Any] | None = None  # a project's own, instead of the db's
 
     def by_role(self, role: Role) -> list[LayerInput]:
         return [layer for layer in self.layers if layer.role is role]

@@ -115,6 +115,7 @@ def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = 
             checks.check_classifiers(inputs, db, problems)
             _order_classifiers(inputs, list(db.classifier_values()))
             checks.check_disturbances(inputs, db, unit, problems)
+            checks.check_spinup(inputs, db, unit, problems)
         years = checks.simulation_years(inputs, problems, warnings)
         found = checks.scan(inputs, grid, plans, problems, candidates) if grid else None
         if found is not None:
@@ -146,7 +147,9 @@ def project_inputs(documents: ConfigDocuments, settings: ProjectSettings,
     inputs = ProjectInputs(source=documents.config_dir.parent.name,
                            start_year=settings.start_year, end_year=settings.end_year,
                            admin_boundary=settings.admin_boundary,
-                           eco_boundary=settings.eco_boundary)
+                           eco_boundary=settings.eco_boundary,
+                           spinup_parameters=settings.spinup.parameters.model_dump()
+                           if settings.spinup.parameters else None)
     database = documents.database_path()
     if database.is_relative_to(root):
         inputs.database = database
