@@ -210,8 +210,8 @@ def _layer(name: str, role: Role, path: Path, entry: LayerEntry | None, root: Pa
             return layer
         raw, origin = None, None
         if entry is not None and isinstance(entry.attributes, str):
-            sidecar = resolve_inside(root, entry.attributes, source, f"layers.{name}.attributes",
-                              problems)
+            sidecar = resolve_inside(root, entry.attributes, source,
+                                     f"layers.{name}.attributes", problems)
             if sidecar is None:
                 return layer
             raw, origin = read_sidecar(sidecar), sidecar.name
