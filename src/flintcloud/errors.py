@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class FlintError(Exception):
     """Base of all flintcloud errors. `source` names the file, `field` the key or JSON path."""
@@ -58,6 +60,20 @@ class ParameterDbError(InputError):
 class RasterError(InputError):
     code = "invalid_raster"
     title = "Invalid raster"
+
+
+class InputProblems(InputError):
+    """Every problem found in a set of inputs, reported together rather than one per attempt.
+    `problems` keeps each one (with its own source and field) for field-level error lists."""
+
+    def __init__(self, problems: Sequence[FlintError], *, source: str | None = None) -> None:
+        self.problems = list(problems)
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        lines = "".join(f"\n  - {problem.message}" for problem in self.problems)
+        super().__init__(f"{len(self.problems)} {noun}:{lines}", source=source)
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "errors": [problem.to_dict() for problem in self.problems]}
 
 
 class NotFoundError(FlintError):

@@ -10,6 +10,7 @@ import typer
 
 from flintcloud.cli.gcbm_compile import compile_command, summary_command
 from flintcloud.cli.gcbm_db import build_db
+from flintcloud.cli.gcbm_inputs import demo, prepare, validate
 from flintcloud.errors import InputError
 
 gcbm_app = typer.Typer(no_args_is_help=True, help="Run and prepare GCBM projects.")
@@ -99,3 +100,6 @@ def _summary_table(name: str, outputs):
 gcbm_app.command("build-db")(build_db)
 gcbm_app.command("compile")(compile_command)
 gcbm_app.command("summary")(summary_command)
+gcbm_app.command("prepare")(prepare)
+gcbm_app.command("validate")(validate)
+gcbm_app.command("demo")(demo)

@@ -51,7 +51,7 @@ _TURNOVER_COLUMNS = {
 _RESET_TYPES = {"absolute": AgeReset.ABSOLUTE, "relative": AgeReset.RELATIVE, "yield": AgeReset.YIELD}
 
 
-def _match_score(rule_values: dict[str, str], classifier_set: dict[str, str]) -> int:
+def match_score(rule_values: dict[str, str], classifier_set: dict[str, str]) -> int:
     """GCBM's classifier match score (§5.3): +4 equal (case-insensitive), +1 '?', -1000 else."""
     score = 0
     for name, value in rule_values.items():
@@ -111,7 +111,7 @@ class ParameterLibrary:
         values = dict(zip(self.classifier_names, classifier_set, strict=True))
         best, best_score = -1, 0
         for curve_id in sorted(self.curves_by_classifiers):
-            score = _match_score(self.curves_by_classifiers[curve_id], values)
+            score = match_score(self.curves_by_classifiers[curve_id], values)
             if score > best_score:
                 best, best_score = curve_id, score
         self._curve_of_set[classifier_set] = best
@@ -163,7 +163,7 @@ class ParameterLibrary:
         values = dict(zip(self.classifier_names, classifier_set, strict=True))
         best: dict[int, tuple[int, int]] = {}
         for transition_id, type_idx, rule_values in self.rules:
-            score = _match_score(rule_values, values)
+            score = match_score(rule_values, values)
             if score > 0 and (type_idx not in best or score > best[type_idx][0]):
                 best[type_idx] = (score, transition_id)
         return {type_idx: transition_id for type_idx, (_, transition_id) in best.items()}
@@ -441,9 +441,25 @@ def _transition_rules(library: ParameterLibrary, disturbances: Disturbances):
     return out
 
 
+SPINUP_KEYS = ("return_interval", "max_rotations", "historic_disturbance_type",
+               "last_pass_disturbance_type")
+
+
+def _spinup_row(library: ParameterLibrary) -> Any:
+    """spinup_parameters: its SQL query's row, or the object the variable holds (a FLINT
+    variable may be a constant object; GCBM reads the same keys from either)."""
+    view = library.project.variable("spinup_parameters")
+    if not (isinstance(view.value, dict) and "transform" not in view.value):
+        return library.evaluate("spinup_parameters")
+    missing = [key for key in SPINUP_KEYS if key not in view.value]
+    if missing:
+        raise view.error(f"missing {', '.join(missing)}")
+    return view.value
+
+
 def _spinup(library: ParameterLibrary, disturbances: Disturbances) -> SpinupParameters:
     n = len(library.spu_ids)
-    row = library.evaluate("spinup_parameters") if library.project.spinup_enabled else None
+    row = _spinup_row(library) if library.project.spinup_enabled else None
     if isinstance(row, list):
         row = row[0]
     minimum = library.project.spinup_variables.get("minimum_rotation", 10)

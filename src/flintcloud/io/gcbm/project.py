@@ -15,6 +15,7 @@ from typing import Any
 
 from flintcloud.errors import ConfigError, RasterError
 from flintcloud.flint.config import ConfigView, FlintConfig, parse_json_text
+from flintcloud.io.archive import extract_zip
 
 MAIN_MODULES = {
     "CBMBuildLandUnitModule", "CBMSequencer", "CBMDisturbanceListener",
@@ -129,21 +130,16 @@ def open_project(path: str | Path) -> GcbmProject:
         if not zipfile.is_zipfile(path):
             raise ConfigError("not a folder or a zip file", source=str(path))
         cleanup = tempfile.TemporaryDirectory(prefix="gcbm-project-")
-        _extract(path, Path(cleanup.name))
+        try:
+            extract_zip(path, Path(cleanup.name))
+        except BaseException:
+            cleanup.cleanup()
+            raise
         path = Path(cleanup.name)
     config_dir = _find_config_dir(path)
     project = _read(config_dir)
     project.cleanup = cleanup
     return project
-
-
-def _extract(archive: Path, target: Path) -> None:
-    with zipfile.ZipFile(archive) as zipped:
-        for member in zipped.infolist():
-            destination = (target / member.filename).resolve()
-            if not destination.is_relative_to(target.resolve()):
-                raise ConfigError(f"unsafe path in zip: {member.filename}", source=archive.name)
-        zipped.extractall(target)
 
 
 def _find_config_dir(root: Path) -> Path:

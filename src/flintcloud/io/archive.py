@@ -1,0 +1,89 @@
+"""Safe extraction of uploaded zip archives.
+
+A member is refused, before anything is written, when its name is absolute, has a drive letter,
+a backslash or a `..` part, or when it is a symbolic link. Sizes are counted on the bytes actually
+decompressed (a zip's declared sizes can lie), so a zip bomb stops at `max_bytes`.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from flintcloud.errors import InputError
+
+MAX_BYTES = 8 * 2**30  # uncompressed total; a GCBM tile layer is 16-64 MB
+MAX_MEMBERS = 10_000
+_CHUNK = 2**20
+_DRIVE = re.compile(r"^[A-Za-z]:")
+# macOS's Finder adds these to every zip it makes; they are metadata, not inputs.
+_JUNK_DIR = "__MACOSX"
+
+
+def _is_junk(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return bool(parts) and (parts[0] == _JUNK_DIR or parts[-1].startswith("._")
+                            or parts[-1] == ".DS_Store")
+
+
+def _check_member(member: zipfile.ZipInfo, source: str) -> None:
+    name = member.filename
+    if name.startswith("/") or _DRIVE.match(name) or "\\" in name:
+        raise InputError(f"member {name!r} has an absolute or non-portable path", source=source,
+                         hint="zip members must be relative paths with '/' separators")
+    if ".." in PurePosixPath(name).parts:
+        raise InputError(f"member {name!r} points outside the archive ('..')", source=source)
+    if stat.S_ISLNK(member.external_attr >> 16):
+        raise InputError(f"member {name!r} is a symbolic link", source=source,
+                         hint="links are not extracted; zip the files themselves")
+    if member.flag_bits & 0x1:
+        raise InputError(f"member {name!r} is encrypted", source=source)
+
+
+def extract_zip(archive: str | Path, target: str | Path, *, max_bytes: int = MAX_BYTES,
+                max_members: int = MAX_MEMBERS) -> Path:
+    """Extract `archive` into `target` (created if needed), or raise InputError naming the
+    archive and the offending member. Returns `target`."""
+    archive, target = Path(archive), Path(target)
+    source = archive.name
+    try:
+        zipped = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as err:
+        raise InputError(f"not a readable zip file: {err}", source=source) from err
+    with zipped:
+        members = [member for member in zipped.infolist() if not _is_junk(member.filename)]
+        if len(members) > max_members:
+            raise InputError(f"{len(members)} members; at most {max_members} are accepted",
+                             source=source)
+        for member in members:
+            _check_member(member, source)
+        target.mkdir(parents=True, exist_ok=True)
+        budget = [max_bytes]
+        for member in members:
+            destination = target.joinpath(*PurePosixPath(member.filename).parts)
+            if member.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            _extract_member(zipped, member, destination, budget, source, max_bytes)
+    return target
+
+
+def _extract_member(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, destination: Path,
+                    budget: list[int], source: str, max_bytes: int) -> None:
+    try:
+        with zipped.open(member) as data, open(destination, "xb") as out:
+            while chunk := data.read(_CHUNK):
+                budget[0] -= len(chunk)
+                if budget[0] < 0:
+                    raise InputError(f"more than {max_bytes:,} bytes once decompressed",
+                                     source=source, hint="upload fewer or smaller files")
+                out.write(chunk)
+    except FileExistsError:
+        raise InputError(f"member {member.filename!r} appears twice", source=source) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError) as err:
+        raise InputError(f"member {member.filename!r} cannot be extracted: {err}",
+                         source=source) from err
+

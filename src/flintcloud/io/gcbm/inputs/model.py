@@ -1,0 +1,116 @@
+"""What a set of GCBM inputs is, once its form (upload folders, description file, project) has
+been read: layers with a role and maybe attributes, a database, dates and a spatial unit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from flintcloud.errors import FlintError, InputError, InputProblems
+
+
+class Role(StrEnum):
+    CLASSIFIER = "classifier"
+    DISTURBANCE = "disturbance"
+    AGE = "age"
+    TEMPERATURE = "temperature"
+    OTHER = "other"
+
+    @property
+    def is_categorical(self) -> bool:
+        """Categorical layers are resampled by nearest neighbour, never interpolated."""
+        return self is not Role.TEMPERATURE
+
+    @property
+    def needs_attributes(self) -> bool:
+        return self in (Role.CLASSIFIER, Role.DISTURBANCE)
+
+
+class Align(StrEnum):
+    """What to do with a raster that is not on the reference grid (docs/gcbm-inputs.md)."""
+
+    REJECT = "reject"
+    REPROJECT = "reproject"
+
+
+# GCBM reads these two layers through variables of these exact names (gcbm-spec §1.5).
+ROLE_LAYER_NAMES = {Role.AGE: "initial_age", Role.TEMPERATURE: "mean_annual_temperature"}
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ -]{0,99}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_ -]+")
+
+
+def is_layer_name(name: str) -> bool:
+    """Layer names become file names and GCBM variable names: letters, digits, `_`, `-`, space."""
+    return bool(_NAME.match(name)) and name == name.strip()
+
+
+def layer_name_from_file(path: Path) -> str:
+    """A layer's name from its file: the stem without upstream's `_moja` suffix, with anything
+    but letters, digits, `_`, `-` and spaces replaced by `_`."""
+    stem = path.name.split(".")[0]
+    if stem.lower().endswith("_moja"):
+        stem = stem[: -len("_moja")]
+    name = _UNSAFE.sub("_", stem).strip(" _-")[:100]
+    return name if name and is_layer_name(name) else f"layer_{name}"[:100]
+
+
+@dataclass
+class LayerInput:
+    """One raster of the inputs and what it means to GCBM."""
+
+    name: str  # the GCBM layer and variable name
+    role: Role
+    path: Path
+    attributes: dict[str, Any] | None = None  # pixel value (decimal string) -> interpretation
+    attributes_source: str | None = None  # where the attributes came from, for messages
+    year: int | None = None  # default year of a disturbance layer's events
+    nodata: float | None = None  # from a GCBM layer JSON, when the raster declares none
+
+
+@dataclass
+class ProjectInputs:
+    """Everything `prepare_project` needs, in any of the accepted forms."""
+
+    source: str  # what the user gave, for messages
+    layers: list[LayerInput] = field(default_factory=list)
+    database: Path | None = None
+    start_year: int | None = None
+    end_year: int | None = None  # the last simulated year (inclusive)
+    admin_boundary: str | None = None
+    eco_boundary: str | None = None
+    align: Align = Align.REJECT
+    spinup_parameters: dict[str, Any] | None = None  # a project's own, instead of the db's
+
+    def by_role(self, role: Role) -> list[LayerInput]:
+        return [layer for layer in self.layers if layer.role is role]
+
+
+class Problems:
+    """Collects every problem found, so that the user sees them all at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FlintError] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, detail: str, *, source: str | None = None, field: str | None = None,
+            hint: str | None = None, kind: type[InputError] = InputError) -> None:
+        self.items.append(kind(detail, source=source, field=field, hint=hint))
+
+    def add_error(self, error: FlintError) -> None:
+        if isinstance(error, InputProblems):
+            self.items.extend(error.problems)
+        else:
+            self.items.append(error)
+
+    def raise_if_any(self, source: str | None = None) -> None:
+        if self.items:
+            raise InputProblems(self.items, source=source)
