@@ -8,6 +8,7 @@ it several times faster than a GDAL dataset round trip (the GeoTIFF keys are a f
 from __future__ import annotations
 
 import zlib
+from contextlib import nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,8 +62,12 @@ def _encoded_tiles(array: np.ndarray, nodata: float):
             yield zlib.compress(padded.tobytes(), ZLIB_LEVEL)
 
 
-def write_geotiff(path: str | Path, array: np.ndarray, transform: Affine, nodata: float) -> Path:
-    """One band in EPSG:4326 as GCBM writes it: tiled 256x256, deflate, GDAL nodata tag."""
+def write_geotiff(path: str | Path, array: np.ndarray, transform: Affine, nodata: float, *,
+                  atomic: bool = True) -> Path:
+    """One band in EPSG:4326 as GCBM writes it: tiled 256x256, deflate, GDAL nodata tag.
+
+    `atomic=False` writes in place, for files inside a directory that is itself moved into
+    place when complete (a run's staging directory)."""
     if transform.b or transform.d:
         raise ValueError("rotated geotransforms are not supported")
     nodata = array.dtype.type(nodata)
@@ -71,8 +76,8 @@ def write_geotiff(path: str | Path, array: np.ndarray, transform: Affine, nodata
             (34735, "H", len(_WGS84_GEOKEYS), _WGS84_GEOKEYS, True),
             (42113, "s", 0, repr(float(nodata)) if array.dtype.kind == "f" else str(int(nodata)),
              True)]  # GDAL_NODATA
-    with atomic_path(path) as temporary:
-        tifffile.imwrite(temporary, _encoded_tiles(array, nodata), shape=array.shape,
+    with atomic_path(path) if atomic else nullcontext(Path(path)) as target:
+        tifffile.imwrite(target, _encoded_tiles(array, nodata), shape=array.shape,
                          dtype=array.dtype, tile=(TILE, TILE), compression="zlib",
                          photometric="minisblack", extratags=tags, metadata=None)
     return Path(path)

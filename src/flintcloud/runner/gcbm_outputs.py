@@ -93,7 +93,7 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         items = []
         if "WriteVariableGeotiff" in project.modules:
             items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
-        writer = BlockGeotiffWriter(items, project.grid)
+        writer = BlockGeotiffWriter(items, project.grid, staged=True)
         run = run_project(project, on_progress=on_progress, on_block=writer if items else None,
                           executor=executor)
         write_summary_csvs(run.results, staging)

@@ -9,6 +9,7 @@ whole study area (`cog/<item>_<year>.tif`), which web maps and QGIS read directl
 
 from __future__ import annotations
 
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,9 +184,12 @@ class BlockGeotiffWriter:
     """Writes every item's GeoTIFFs for each simulated block it is given (an `on_block` sink,
     picklable: under Dask each worker writes its blocks and returns what it wrote)."""
 
-    def __init__(self, items: list[OutputItem], grid) -> None:
+    def __init__(self, items: list[OutputItem], grid, *, staged: bool = False) -> None:
+        """`staged`: the items' folders are in a staging directory that is moved into place
+        when the run completes, so single files need no atomic rename of their own."""
         self.items = items
         self.grid = grid
+        self.staged = staged
         self.written: dict[tuple[str, int], list[tuple[Path, object]]] = defaultdict(list)
 
     def collect(self, receipt: list[tuple[tuple[str, int], Path, object]]) -> None:
@@ -194,30 +198,33 @@ class BlockGeotiffWriter:
             self.written[key].append((path, window))
 
     def __call__(self, block) -> list[tuple[tuple[str, int], Path, object]]:
-        written = []
+        return [entry for item in self.items for entry in self._write_item(item, block)]
+
+    def _write_item(self, item: OutputItem, block) -> list[tuple[tuple[str, int], Path, object]]:
+        """One item's files for one block: one per step (TimingInit items: step 0 only)."""
         window = block.window
         n_steps = block.trajectory.age.shape[0] - 1
         label = tile_label(window.tile.x, window.tile.y)
+        folder = item.folder / label
+        folder.mkdir(parents=True, exist_ok=True)
         transform = Affine(self.grid.cell_lon, 0.0, window.west, 0.0, -self.grid.cell_lat,
                            window.north)
-        for item in self.items:
-            steps = [0] if item.at_init else range(1, n_steps + 1)
-            signs = self._flux_signs(item, block.trajectory.flux_keys,
-                                     block.data.parameters.params.disturbances.type_names)
-            previous = None
-            for step in steps:
-                values = self._pixel_values(item, block, step, signs)
-                stored = values
-                if item.subtract_previous and previous is not None:
-                    # upstream subtracts its previous stored file in the item's type
-                    stored = (values - previous).astype(item.dtype)
-                previous = values
-                raster = np.full(window.n_rows * window.n_cols, item.nodata, dtype=item.dtype)
-                raster[block.data.cell_index] = stored
-                path = item.folder / label / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
-                write_geotiff(path, raster.reshape(window.n_rows, window.n_cols), transform,
-                              item.nodata)
-                written.append(((item.name, step), path, window))
+        signs = self._flux_signs(item, block.trajectory.flux_keys,
+                                 block.data.parameters.params.disturbances.type_names)
+        written, previous = [], None
+        for step in [0] if item.at_init else range(1, n_steps + 1):
+            values = self._pixel_values(item, block, step, signs)
+            stored = values
+            if item.subtract_previous and previous is not None:
+                # upstream subtracts its previous stored file in the item's type
+                stored = (values - previous).astype(item.dtype)
+            previous = values
+            raster = np.full(window.n_rows * window.n_cols, item.nodata, dtype=item.dtype)
+            raster[block.data.cell_index] = stored
+            path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
+            write_geotiff(path, raster.reshape(window.n_rows, window.n_cols), transform,
+                          item.nodata, atomic=not self.staged)
+            written.append(((item.name, step), path, window))
         return written
 
     @staticmethod
@@ -307,6 +314,10 @@ def _mosaic(blocks: list[tuple[Path, object]], item: OutputItem, grid, path: Pat
     the blocks (tiled, IFD before the data: a COG that needs no overviews); larger ones go
     through a VRT, which GDAL's COG driver streams and gives overviews.
     """
+    if len(blocks) == 1:  # the block file is written tiled and IFD-first: it already is a COG
+        with atomic_path(path) as temporary:
+            shutil.copyfile(blocks[0][0], temporary)
+        return path
     xml, width, height = _vrt(blocks, item, grid)
     if max(width, height) <= MIN_OVERVIEW_SIZE:
         return _small_mosaic(blocks, item, grid, path, width, height)
