@@ -3,6 +3,9 @@ tests call, and small factories for GeoTIFFs, input databases and zips."""
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+
 import io
 import sqlite3
 import threading
@@ -36,6 +39,36 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+POSTGRESQL_URL_VARIABLE = "TEST_POSTGRESQL_URL"
+
+
+@contextlib.contextmanager
+def postgresql_database():
+    """A new, empty PostgreSQL database for one test, dropped afterwards. The server comes from
+    TEST_POSTGRESQL_URL (.ci/run starts one); without it the test fails in CI and
+    skips elsewhere."""
+    import os
+
+    import sqlalchemy
+
+    url = os.environ.get(POSTGRESQL_URL_VARIABLE)
+    if not url:
+        message = f"no PostgreSQL server ({POSTGRESQL_URL_VARIABLE} is not set)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"flintcloud_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sqlalchemy.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def make_settings(tmp_path: Path, **overrides) -> Settings:

@@ -9,10 +9,20 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import FakeClock
+from conftest import FakeClock, make_settings, postgresql_database
 from flintcloud.service.errors import IdempotencyKeyReusedError
 from flintcloud.service.jobs import TRANSITIONS, JobRepository, JobStatus, sources_of
 from flintcloud.service.worker import Worker
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request, tmp_path):
+    """The job store on SQLite and on PostgreSQL (a fresh database per test)."""
+    if request.param == "sqlite":
+        yield make_settings(tmp_path)
+        return
+    with postgresql_database() as url:
+        yield make_settings(tmp_path, database_url=url)
 
 
 @pytest.fixture
