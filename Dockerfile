@@ -6,7 +6,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[dask]"
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[dask,postgresql]"
 
 FROM python:3.11-slim
 # rasterio's wheels bundle GDAL; nothing else from the system is needed.
