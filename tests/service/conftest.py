@@ -4,11 +4,10 @@ tests call, and small factories for GeoTIFFs, input databases and zips."""
 from __future__ import annotations
 
 import contextlib
-import uuid
-
 import io
 import sqlite3
 import threading
+import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
