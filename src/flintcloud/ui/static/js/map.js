@@ -131,7 +131,7 @@ export function mapViewer({ signal } = {}) {
         readout.textContent = asked.pin || !pinned ? text : `${text} · pinned: ${pinned.text}`;
         readout.dataset.value = answer.value === null ? "" : String(answer.value);
       } catch (error) {
-        if (error.name === "AbortError") return;
+        if (error.name === "AbortError") break;
         readout.textContent = `Could not read the value: ${error.detail || error.message}`;
       }
     }
