@@ -477,6 +477,14 @@ async function configStep(el, simulation, { signal, refresh }) {
            { label: "Meaning", value: ([name]) => POOLS[name] || "" },
            { label: "Initial value", value: ([, value]) => String(value), class: "num" }], pools, { className: "data compact" })));
 
+  // a table of contents: the editor is long (buttons, not #anchors, which are the router's)
+  const sections = [...form.querySelectorAll(":scope > fieldset.group, :scope > details.group")];
+  form.prepend(h("nav", { class: "section-nav", "aria-label": "Configuration sections" },
+    sections.map((section) => h("button", { type: "button", class: "small", onclick: () => {
+      if (section.tagName === "DETAILS") section.open = true;
+      section.scrollIntoView({ behavior: "smooth", block: "start" });
+      section.querySelector("input, select, textarea, summary")?.focus({ preventScroll: true });
+    } }, (section.querySelector(":scope > legend, :scope > summary")?.textContent || "").replace(/ \(.*/, "")))));
   const saveButton = h("button", { type: "submit", class: "primary" }, "Save configuration");
   form.append(summary, h("div", { class: "actions sticky-actions" }, saveButton,
     h("a", { class: "button", href: `#/simulations/${encodeURIComponent(simulation.id)}/run` }, "Next: run →")));
