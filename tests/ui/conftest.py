@@ -47,14 +47,14 @@ def _free_port() -> int:
 class Server:
     """`flintcloud serve` in a subprocess; stopped with SIGTERM."""
 
-    def __init__(self, folder: Path, **settings: object) -> None:
+    def __init__(self, folder: Path, *, workers: int = 2, **settings: object) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "FLINTCLOUD_HEARTBEAT_INTERVAL_S": "0.1",
                **{f"FLINTCLOUD_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
                   for name, value in settings.items()}}
         command = [str(Path(sys.executable).parent / "flintcloud"), "serve", "--port", str(self.port),
-                   "--data-dir", str(folder / "data"), "--workers", "2"]
+                   "--data-dir", str(folder / "data"), "--workers", str(workers)]
         self.log_path = folder / "server.log"
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)

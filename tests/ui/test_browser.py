@@ -206,3 +206,32 @@ def test_with_auth_on_the_token_is_asked_kept_for_the_tab_and_sent(secured_serve
         page.click("[data-download=stock]")
     rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
     assert any(row[:2] == ["onOutputStep", "60"] for row in rows)
+
+
+@pytest.fixture(scope="module")
+def idle_server(tmp_path_factory):
+    """A server without workers: its jobs stay queued until cancelled."""
+    running = Server(tmp_path_factory.mktemp("ui-idle"), workers=0)
+    yield running
+    running.stop()
+
+
+def test_a_queued_run_is_shown_and_cancelled(idle_server, page, demo_zip):
+    client = idle_server.client
+    simulation = client.post("/simulations", json={"title": "to cancel"}).json()["id"]
+    with open(demo_zip, "rb") as bundle:
+        assert client.post(f"/simulations/{simulation}/files",
+                           files=[("files", ("demo.zip", bundle))]).status_code == 200
+    page.goto(ui(idle_server, f"simulations/{simulation}/run"))
+    page.click("#run-simulation")
+    panel = page.locator(".job-panel[data-status=accepted]")
+    panel.wait_for()
+    assert "queued" in panel.inner_text().lower()
+    assert page.get_attribute(".job-panel .progress", "aria-valuenow") == "0"
+    assert page.is_disabled("#run-simulation")  # one run at a time
+    page.click("text=Cancel run")
+    page.click("dialog.confirm button[value=ok]")
+    page.wait_for_selector(".job-panel[data-status=dismissed]")
+    job = page.get_attribute(".job-panel", "data-job")
+    assert client.get(f"/jobs/{job}").json()["status"] == "dismissed"
+    assert page.is_enabled("#run-simulation")
