@@ -235,3 +235,24 @@ def test_a_queued_run_is_shown_and_cancelled(idle_server, page, demo_zip):
     job = page.get_attribute(".job-panel", "data-job")
     assert client.get(f"/jobs/{job}").json()["status"] == "dismissed"
     assert page.is_enabled("#run-simulation")
+
+
+def test_attribute_tables_are_edited_row_by_row(idle_server, page, demo_zip):
+    client = idle_server.client
+    simulation = client.post("/simulations", json={"title": "attributes"}).json()["id"]
+    with open(demo_zip, "rb") as bundle:
+        client.post(f"/simulations/{simulation}/files", files=[("files", ("demo.zip", bundle))])
+    page.goto(ui(idle_server, f"simulations/{simulation}/config"))
+    table = page.locator(".attribute-table[data-layer=Classifier2]")
+    table.locator("summary").click()
+    assert table.locator("tbody tr").count() == 4
+    remove = table.locator("button[aria-label='Remove this Classifier2 row']")
+    remove.nth(2).click()
+    remove.nth(1).click()
+    table.locator("tbody tr").first.locator("input").nth(1).fill("5")
+    # the layer's pixel values come from the raster: two have no row now
+    table.locator("text=Add rows for 2 values without a row").wait_for()
+    page.click("text=Save configuration")
+    page.wait_for_selector("text=Configuration saved.")
+    saved = client.get(f"/simulations/{simulation}/config").json()["attributes"]["Classifier2"]
+    assert saved == {"1": "5", "4": "8"}  # removed rows were sent as null (merge patch)

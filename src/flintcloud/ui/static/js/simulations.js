@@ -560,7 +560,6 @@ function attributeEditor(layer, table0, typesListId) {
   const body = h("tbody");
   const caption = `${layer.layer} (${isDisturbance ? "disturbance" : "classifier"} layer)`;
   const status = h("span", { class: layer.has_attributes ? "ok" : "missing" }, layer.has_attributes ? "✓ set" : "✗ missing");
-  let classifierValues = [];
   const listId = uid("values");
   const datalist = h("datalist", { id: listId });
   const addRow = (pixel = "", meaning = isDisturbance ? {} : "") => {
@@ -578,7 +577,7 @@ function attributeEditor(layer, table0, typesListId) {
       cells.push(h("td", {}, inputs.value));
     }
     const row = h("tr", {}, cells, h("td", {}, h("button", { type: "button", class: "small", "aria-label": `Remove this ${layer.layer} row`,
-      onclick: () => row.remove() }, "✕")));
+      onclick: () => { row.remove(); refreshHint(); } }, "✕")));
     row.inputs = inputs;
     body.append(row);
     return row;
@@ -592,7 +591,7 @@ function attributeEditor(layer, table0, typesListId) {
     h("div", { class: "table-wrap" }, h("table", { class: "data compact", "aria-label": caption },
       h("thead", {}, h("tr", {}, headers.map((label) => h("th", { scope: "col" }, label)))), body)),
     hint,
-    h("div", { class: "actions" }, h("button", { type: "button", class: "small", onclick: () => addRow() }, "Add row")),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "small", onclick: () => addRow().inputs.pixel.focus() }, "Add row")),
     h("p", { class: "field-error", "aria-live": "polite" }));
   const read = () => {
     const out = {};
@@ -615,21 +614,25 @@ function attributeEditor(layer, table0, typesListId) {
     }
     return out;
   };
-  const offer = (choices) => {
-    const found = choices.layers[layer.layer];
-    classifierValues = choices.classifiers[layer.layer] || [];
-    for (const value of classifierValues) datalist.append(h("option", { value }));
-    if (!found) return;
+  let pixelValues = null; // the layer's values, once the service said
+  function refreshHint() {
+    if (!pixelValues) return;
     const present = new Set([...body.querySelectorAll("tr")].map((row) => row.inputs.pixel.value));
-    const missing = found.pixel_values.filter((value) => !present.has(String(value)));
+    const missing = pixelValues.filter((value) => !present.has(String(value)));
     clear(hint);
-    hint.append(`Pixel values in this layer: ${found.pixel_values.join(", ") || "none"}. `);
+    hint.append(`Pixel values in this layer: ${pixelValues.join(", ") || "none"}. `);
     if (missing.length) {
-      hint.append(h("button", { type: "button", class: "small", onclick: (event) => {
+      hint.append(h("button", { type: "button", class: "small", onclick: () => {
         for (const value of missing) addRow(value);
-        event.target.remove();
+        refreshHint();
       } }, `Add rows for ${missing.length} value${missing.length === 1 ? "" : "s"} without a row`));
     }
+  }
+  body.addEventListener("change", refreshHint);
+  const offer = (choices) => {
+    for (const value of choices.classifiers[layer.layer] || []) datalist.append(h("option", { value }));
+    pixelValues = choices.layers[layer.layer]?.pixel_values || null;
+    refreshHint();
   };
   return { element, read, offer, layer: layer.layer };
 }
