@@ -64,6 +64,8 @@ def test_landing_page_links_the_ui_for_json_and_html_clients_and_stays_text_othe
     assert browser.headers["content-type"].startswith("text/html")
     assert 'href="http://testserver/ui/"' in browser.text
     assert client.get("/?f=json", headers={"Accept": "text/html"}).json()["title"] == "FLINT Cloud"
+    forged = client.get("/", headers={"Accept": "text/html", "Host": 'x"><script>alert(1)</script>'})
+    assert "<script>" not in forged.text
 
 
 @pytest.mark.parametrize(("process", "key"), [("point", "Pools"), ("rothc", "Variables")])

@@ -183,7 +183,7 @@ def test_configuration_errors_are_shown_next_to_their_fields(server, page):
 
 
 @pytest.fixture(scope="module")
-def secured_server(tmp_path_factory):
+def secured_server(tmp_path_factory, browser_context):  # no server without a browser
     running = Server(tmp_path_factory.mktemp("ui-auth"), auth_tokens={"s3cret": "alice"})
     yield running
     running.stop()
@@ -209,7 +209,7 @@ def test_with_auth_on_the_token_is_asked_kept_for_the_tab_and_sent(secured_serve
 
 
 @pytest.fixture(scope="module")
-def idle_server(tmp_path_factory):
+def idle_server(tmp_path_factory, browser_context):
     """A server without workers: its jobs stay queued until cancelled."""
     running = Server(tmp_path_factory.mktemp("ui-idle"), workers=0)
     yield running

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -32,9 +33,9 @@ def landing_page(request: Request, f: str | None = None):
     # Upstream answered `/` with plain text; OGC clients ask for JSON, browsers for HTML.
     accept = request.headers.get("accept", "")
     if f == "html" or (f != "json" and "text/html" in accept):
-        return HTMLResponse(_LANDING_HTML.format(ui=request.url_for("ui", path="/"),
-                                                 docs=request.url_for("swagger_ui"),
-                                                 json=request.url_for("landing_page")))
+        urls = {"ui": request.url_for("ui", path="/"), "docs": request.url_for("swagger_ui"),
+                "json": request.url_for("landing_page")}  # from the Host header: escaped
+        return HTMLResponse(_LANDING_HTML.format(**{k: escape(str(url)) for k, url in urls.items()}))
     if f != "json" and "json" not in accept:
         return PlainTextResponse("FLINT.Cloud API")
 
