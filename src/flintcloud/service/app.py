@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from flintcloud import __version__
 from flintcloud.service.problems import BodySizeLimit, install_problem_handlers
-from flintcloud.service.routers import ogc, simulations, upstream
+from flintcloud.service.routers import maps, ogc, simulations, upstream
 from flintcloud.service.services import Services
+from flintcloud.service.ui import mount_ui
 from flintcloud.settings import Settings
 
 DESCRIPTION = """FLINT and GCBM carbon models as a service.
@@ -21,6 +22,7 @@ DESCRIPTION = """FLINT and GCBM carbon models as a service.
 * **OGC API - Processes**: `/processes`, `/processes/{id}/execution`, `/jobs`.
 * **Simulations**: GCBM projects built by uploads and configuration edits, run as jobs.
 * **Upstream FLINT.Cloud** endpoints (`/point`, `/rothc`, `/gcbm/...`), with its bugs fixed.
+* **Web UI** at [`/ui/`](/ui/): run the examples, build and run GCBM simulations, see results.
 
 Errors are RFC 9457 problem details (`application/problem#json`). When the server has bearer
 tokens configured, send `Authorization: Bearer <token>`; jobs and simulations are then visible to
@@ -51,7 +53,9 @@ def create_app(settings: Settings, *, services: Services | None = None,
 
     app.include_router(ogc.router)
     app.include_router(simulations.router)
+    app.include_router(maps.router)
     app.include_router(upstream.router)
+    mount_ui(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"],

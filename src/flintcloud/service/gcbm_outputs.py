@@ -5,7 +5,9 @@ The layout is upstream GCBM's (gcbm-spec.md §6), declared here once:
   LocationDimension, Pools, Fluxes, …), values in tonnes of carbon (already × pixel area);
 - `annual_summary.json`: the main indicators per year (written by every run);
 - `<indicator>/<lon>_<lat>/<indicator>_<lon>_<lat>_<block>_<step>.tif`: WriteVariableGeotiff
-  blocks, values per hectare, step 1 = the first simulated year.
+  blocks, values per hectare, step 1 = the first simulated year;
+- `cog/<indicator>_<year>.tif` (`<indicator>_init.tif` for items written at init): the blocks
+  of one step as a Cloud-Optimized GeoTIFF of the whole study area (runner.gcbm_outputs).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ _BLOCK_TIFF = re.compile(r"^(?P<indicator>.+)_(?P<lon>[-+]?\d{3})_(?P<lat>[-+]?\
                          r"(?P<block>\d+)_(?P<step>\d+)\.tiff?$")
 
 ANNUAL_SUMMARY = "annual_summary.json"  # written by every run (runner.gcbm_outputs)
+COG_FOLDER = "cog"
+_COG = re.compile(r"^(?P<indicator>[A-Za-z0-9_]+)_(?P<label>\d{1,4}|init)\.tif$")
+# Units of the indicator maps (WriteVariableGeotiff writes values per hectare; fluxes per year).
+_UNITS = {"Age": "years"}
 
 
 def annual_summary(output_dir: Path) -> list[dict]:
@@ -75,3 +81,28 @@ def indicator_series(output_dir: Path, indicator: str, start_year: int) -> list[
             "max": float(values.max()) if values.size else None,
         })
     return series
+
+
+def map_catalogue(output_dir: Path) -> dict[str, dict[str, Path]]:
+    """Indicator -> {year label ("2015", or "init") -> COG path}, from the files a run wrote.
+    The one place a map's indicator and year become a path: callers look names up here."""
+    folder = output_dir / COG_FOLDER
+    catalogue: dict[str, dict[str, Path]] = defaultdict(dict)
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            match = _COG.match(path.name)
+            if match and path.is_file() and not path.is_symlink():
+                catalogue[match["indicator"]][match["label"]] = path
+    return {name: dict(sorted(years.items(), key=lambda item: _year_order(item[0])))
+            for name, years in sorted(catalogue.items())}
+
+
+def _year_order(label: str) -> tuple[int, int]:
+    return (0, 0) if label == "init" else (1, int(label))
+
+
+def indicator_unit(indicator: str) -> str:
+    """The unit of an indicator's pixel values."""
+    if indicator in _UNITS:
+        return _UNITS[indicator]
+    return "tC/ha" if indicator.endswith("_C") else "tC/ha/yr"  # a stock, or a flux (change)

@@ -238,7 +238,9 @@ class ProjectInputs:
         return problems
 
 
-def _database_vocabulary(database: Path) -> dict[str, Any]:
+def database_vocabulary(database: Path) -> dict[str, Any]:
+    """What attribute tables may name: classifier values by classifier, disturbance type names
+    and transition ids of an input database."""
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
         classifiers: dict[str, set[str]] = {name: set() for (name,) in
@@ -291,7 +293,7 @@ def project_problems(inputs: ProjectInputs, config: SimulationConfig, *,
         if name not in inputs.layers:
             problem(f"attributes.{name}", f"no uploaded layer is named {name}")
 
-    vocabulary = _database_vocabulary(inputs.database) if inputs.database else None
+    vocabulary = database_vocabulary(inputs.database) if inputs.database else None
     for layer in needs_table:
         table = config.attributes.get(layer.name) or {}
         for value, meaning in table.items():

@@ -60,6 +60,7 @@ class ProcessDefinition:
     version: str = "1.0.0"
     sync: bool = True  # may run synchronously (small runs); False: async-execute only
     keywords: tuple[str, ...] = field(default_factory=tuple)
+    example: Callable[[], dict] | None = None  # example inputs, e.g. for a form to start from
 
     def parse_inputs(self, raw: Any) -> dict:
         """Validated inputs as plain JSON; each problem is reported with its `inputs.<field>`."""
@@ -159,6 +160,11 @@ def run_rothc(inputs: dict, work_dir: Path, progress: Progress, cancel_check: Ca
     return _run_flint_example("rothc", inputs, work_dir, progress)
 
 
+def _example_inputs(example: str) -> Callable[[], dict]:
+    """The built-in example's main configuration document as process inputs."""
+    return lambda: {"config": EXAMPLES[example]()[0][1]}
+
+
 FLINT_OUTPUTS = {
     "stock": OutputSpec("Stock CSV", CSV, "The stock table moja.cli prints (upstream's response)."),
     "files": OutputSpec("Output files", ZIP, "Every file the run wrote (stock and flux CSVs)."),
@@ -168,13 +174,13 @@ POINT = ProcessDefinition(
     id="point", title="FLINT Point example",
     description="Three pools and three test modules over monthly steps (FLINT.example Point).",
     inputs=FlintPointInputs, outputs=FLINT_OUTPUTS, executor=run_point,
-    keywords=("FLINT", "point"))
+    keywords=("FLINT", "point"), example=_example_inputs("point"))
 
 ROTHC = ProcessDefinition(
     id="rothc", title="FLINT RothC example",
     description="The Rothamsted soil carbon model at a point, monthly (FLINT.example RothC).",
     inputs=FlintPointInputs, outputs=FLINT_OUTPUTS, executor=run_rothc,
-    keywords=("FLINT", "RothC", "soil"))
+    keywords=("FLINT", "RothC", "soil"), example=_example_inputs("rothc"))
 
 
 # -- gcbm: a simulation resource's project -----------------------------------------------------

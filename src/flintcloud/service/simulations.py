@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from flintcloud.errors import InputError, NotFoundError
-from flintcloud.service import gcbm_outputs
+from flintcloud.service import gcbm_outputs, maps
 from flintcloud.service.db import Database, SimulationRow, utc_now
 from flintcloud.service.errors import (
     ConflictError,
@@ -42,6 +42,7 @@ from flintcloud.service.gcbm_project import (
     SimulationConfig,
     config_document_names,
     config_errors,
+    database_vocabulary,
     layer_name,
     project_problems,
     render_project,
@@ -50,7 +51,12 @@ from flintcloud.service.gcbm_project import (
 from flintcloud.service.jobs import Job, JobService, JobStatus
 from flintcloud.service.storage import Storage
 from flintcloud.service.uploads import ZipLimits, copy_limited, extract_zip, safe_filename
-from flintcloud.service.validation import grid_problems, inspect_geotiff, sqlite_problem
+from flintcloud.service.validation import (
+    grid_problems,
+    inspect_geotiff,
+    raster_values,
+    sqlite_problem,
+)
 
 CONFIG_FILE = "simulation.json"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -342,6 +348,26 @@ class SimulationService:
                                            "size": inputs.database.stat().st_size})
         return described
 
+    def attribute_choices(self, simulation: Simulation, *, max_values: int = 1000) -> dict:
+        """What the attribute tables may say: per classifier and disturbance layer the pixel values
+        it holds (at most `max_values`), and the input database's classifier values, disturbance
+        types and transitions (empty until the database is uploaded)."""
+        inputs = self.project_inputs(simulation)
+        inputs.inspect()
+        layers = {}
+        for layer in inputs.layers.values():
+            if layer.category not in (Category.CLASSIFIERS, Category.DISTURBANCES):
+                continue
+            values = raster_values(layer.path)[:max_values] if layer.info else []
+            layers[layer.name] = {"category": str(layer.category),
+                                  "pixel_values": [int(value) for value in values]}
+        vocabulary = database_vocabulary(inputs.database) if inputs.database else {
+            "classifiers": {}, "disturbance_types": set(), "transitions": set()}
+        return {"layers": layers,
+                "classifiers": {name: sorted(values) for name, values in vocabulary["classifiers"].items()},
+                "disturbance_types": sorted(vocabulary["disturbance_types"]),
+                "transitions": sorted(vocabulary["transitions"])}
+
     def readiness(self, simulation: Simulation) -> list[dict]:
         """What still stops the simulation from running (pixel values are checked at run time)."""
         return project_problems(self.project_inputs(simulation), self.config(simulation),
@@ -520,6 +546,32 @@ class SimulationService:
     def indicator_series(self, simulation: Simulation, indicator: str) -> list[dict]:
         _, output = self.output_dir(simulation)
         return gcbm_outputs.indicator_series(output, indicator, self.config(simulation).start_date.year)
+
+    # -- indicator maps (the COGs of the latest successful run) ----------------------------------
+    def maps(self, simulation: Simulation) -> tuple[Job, list[dict]]:
+        """The latest run's job and, per indicator with maps: its unit and years."""
+        job, output = self.output_dir(simulation)
+        return job, [{"indicator": name, "unit": gcbm_outputs.indicator_unit(name), "years": list(years)}
+                     for name, years in gcbm_outputs.map_catalogue(output).items()]
+
+    def _map_layer(self, simulation: Simulation, indicator: str, year: str) -> Path:
+        _, output = self.output_dir(simulation)
+        return maps.find_layer(gcbm_outputs.map_catalogue(output), indicator, year)
+
+    def map_info(self, simulation: Simulation, indicator: str, year: str, **style) -> dict:
+        """Bounds, size, value range and colour scale of one indicator map (`style`: ramp, vmin,
+        vmax, as for `map_image`)."""
+        return maps.describe_map(self._map_layer(simulation, indicator, year), indicator, year,
+                                 **style)
+
+    def map_image(self, simulation: Simulation, indicator: str, year: str, **style) -> bytes:
+        """One indicator map as a PNG (nodata transparent)."""
+        return maps.render_map(self._map_layer(simulation, indicator, year), **style)
+
+    def map_value(self, simulation: Simulation, indicator: str, year: str, lon: float,
+                  lat: float) -> dict:
+        return maps.map_value(self._map_layer(simulation, indicator, year), indicator, year,
+                              lon, lat)
 
 
 def _merge_patch(target: Any, patch: Any) -> Any:

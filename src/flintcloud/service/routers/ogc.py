@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
+from flintcloud.errors import NotFoundError
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.jobs import JobStatus
 from flintcloud.service.responses import file_response, in_thread, wait_for_job
@@ -26,10 +28,15 @@ router = APIRouter(tags=["OGC API - Processes"])
 
 
 @router.get("/", name="landing_page", response_model=None,
-            summary="Landing page (JSON for OGC clients, upstream's text otherwise)")
+            summary="Landing page (JSON for OGC clients, HTML for browsers, upstream's text otherwise)")
 def landing_page(request: Request, f: str | None = None):
-    # Upstream answered `/` with plain text; OGC clients ask for JSON.
-    if f != "json" and "json" not in request.headers.get("accept", ""):
+    # Upstream answered `/` with plain text; OGC clients ask for JSON, browsers for HTML.
+    accept = request.headers.get("accept", "")
+    if f == "html" or (f != "json" and "text/html" in accept):
+        urls = {"ui": request.url_for("ui", path="/"), "docs": request.url_for("swagger_ui"),
+                "json": request.url_for("landing_page")}  # from the Host header: escaped
+        return HTMLResponse(_LANDING_HTML.format(**{k: escape(str(url)) for k, url in urls.items()}))
+    if f != "json" and "json" not in accept:
         return PlainTextResponse("FLINT.Cloud API")
 
     def link(name: str, rel: str, title: str, media: str = "application/json") -> dict:
@@ -45,7 +52,20 @@ def landing_page(request: Request, f: str | None = None):
                       link("list_processes", "http://www.opengis.net/def/rel/ogc/1.0/processes",
                            "processes"),
                       link("list_jobs", "http://www.opengis.net/def/rel/ogc/1.0/job-list", "jobs"),
-                      link("list_simulations", "simulations", "GCBM simulations")]}
+                      link("list_simulations", "simulations", "GCBM simulations"),
+                      {"href": str(request.url_for("ui", path="/")), "rel": "alternate",
+                       "type": "text/html", "title": "the web UI"}]}
+
+
+_LANDING_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>FLINT Cloud</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><h1>FLINT Cloud API</h1>
+<ul><li><a href="{ui}">Open the web UI</a> (simulations, charts and maps)</li>
+<li><a href="{docs}">API documentation</a></li>
+<li><a href="{json}?f=json">Landing page as JSON</a> (OGC API - Processes)</li></ul>
+</body></html>
+"""
 
 
 @router.get("/conformance", name="conformance")
@@ -63,6 +83,16 @@ def list_processes(request: Request, services: ServicesDep) -> dict:
 @router.get("/processes/{process_id}", name="get_process", response_model=ProcessDescription)
 def get_process(process_id: str, request: Request, services: ServicesDep) -> dict:
     return present_process(services.registry.get(process_id), request, full=True)
+
+
+@router.get("/processes/{process_id}/example", name="get_process_example")
+def get_process_example(process_id: str, services: ServicesDep) -> dict:
+    """An execute request with the process's example inputs (what the built-in example runs),
+    to edit and post to `/processes/{id}/execution`."""
+    definition = services.registry.get(process_id)
+    if definition.example is None:
+        raise NotFoundError(f"process {process_id!r} has no example inputs")
+    return {"inputs": definition.example()}
 
 
 @router.post("/processes/{process_id}/execution", name="execute_process",

@@ -94,6 +94,13 @@ def delete_input(simulation_id: str, category: Category, name: str, services: Se
     services.simulations.remove_file(_get(services, caller, simulation_id), category, name)
 
 
+@router.get("/{simulation_id}/attributes/choices", name="get_simulation_attribute_choices")
+def attribute_choices(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
+    """For the attribute tables: each classifier and disturbance layer's pixel values, and the
+    input database's classifier values, disturbance types and transition ids."""
+    return services.simulations.attribute_choices(_get(services, caller, simulation_id))
+
+
 @router.get("/{simulation_id}/config", name="get_simulation_config", response_model=SimulationConfig)
 def get_config(simulation_id: str, services: ServicesDep, caller: CallerDep) -> SimulationConfig:
     return services.simulations.config(_get(services, caller, simulation_id))

@@ -1,0 +1,113 @@
+// What the names mean, for the configuration editor and the results (after GCBM's documentation
+// and docs/gcbm-spec.md; FLINT-UI kept similar tables in gcbmModuleDescriptions.json).
+
+export const MODULES = {
+  CBMBuildLandUnitModule: "Decides whether each pixel is simulated, and sets its classifier set and land classes.",
+  CBMSequencer: "The annual time loop of the main simulation.",
+  CBMDisturbanceListener: "Reads the disturbance layers (settings.vars) and turns their pixel values into disturbance events.",
+  CBMDisturbanceEventModule: "Applies each event's disturbance matrix, moving carbon between pools and to the atmosphere.",
+  CBMTransitionRulesModule: "Applies the transition of an event: classifier changes, regeneration delay, age reset.",
+  CBMLandClassTransitionModule: "Land-class bookkeeping: forest or not, and the UNFCCC land class.",
+  CBMGrowthModule: "Growth from yield curves, biomass turnover and overmature decline; ages stands by one year.",
+  CBMDecayModule: "Decay of dead organic matter and soil pools (temperature dependent), slow-pool mixing.",
+  CBMAgeIndicators: "Computes the age class from the age.",
+  TransactionManagerAfterSubmitModule: "Applies pending carbon transfers after each notification (FLINT internal).",
+  WriteVariableGeotiff: "Writes each output indicator as GeoTIFFs per block and year (the maps).",
+  CBMAggregatorLandUnitData: "Aggregates pools and fluxes by classifier set, land class and age class.",
+  CBMAggregatorSQLiteWriter: "Writes the aggregated results to the SQLite results database (gcbm_output.db).",
+};
+
+export const VARIABLES = {
+  enable_peatland: "Simulate peatland carbon (needs peatland parameters in the input database).",
+  enable_moss: "Simulate moss carbon (needs moss parameters in the input database).",
+  admin_boundary: "Administrative boundary: with the eco boundary it selects the spatial unit (parameters).",
+  eco_boundary: "Ecological boundary: with the admin boundary it selects the spatial unit (parameters).",
+  initial_historic_land_class: "Land class before the simulation (FL = forest land).",
+  initial_current_land_class: "Land class at the start of the simulation (FL = forest land).",
+  age_class_range: "Width of an age class, in years.",
+  age_maximum: "Oldest age class, in years.",
+  slow_ag_to_bg_mixing_rate: "Yearly share of the above-ground slow pool mixed into the below-ground slow pool.",
+};
+
+export const SPINUP = {
+  enabled: "Spin up the soil and dead-organic-matter pools before the simulation (repeated stand-replacing disturbances until they stabilise).",
+  minimum_rotation: "Fewest growth-disturbance rotations in spinup.",
+  delay: "Years between the last spinup disturbance and regrowth.",
+  run_delay: "Simulate the delay years.",
+};
+
+export const POOLS = {
+  SoftwoodMerch: "Softwood merchantable stemwood", SoftwoodFoliage: "Softwood foliage",
+  SoftwoodOther: "Softwood other wood (branches, tops, stumps, small trees)",
+  SoftwoodCoarseRoots: "Softwood coarse roots", SoftwoodFineRoots: "Softwood fine roots",
+  HardwoodMerch: "Hardwood merchantable stemwood", HardwoodFoliage: "Hardwood foliage",
+  HardwoodOther: "Hardwood other wood", HardwoodCoarseRoots: "Hardwood coarse roots",
+  HardwoodFineRoots: "Hardwood fine roots",
+  AboveGroundVeryFastSoil: "Litter: foliage and fine litter (decays in a few years)",
+  BelowGroundVeryFastSoil: "Dead fine roots", AboveGroundFastSoil: "Fine and small woody debris",
+  BelowGroundFastSoil: "Dead coarse roots", MediumSoil: "Coarse woody debris",
+  AboveGroundSlowSoil: "Humified organic layer (forest floor)", BelowGroundSlowSoil: "Humified mineral soil",
+  SoftwoodStemSnag: "Softwood standing dead stems", SoftwoodBranchSnag: "Softwood standing dead branches",
+  HardwoodStemSnag: "Hardwood standing dead stems", HardwoodBranchSnag: "Hardwood standing dead branches",
+  CO2: "Emitted carbon dioxide", CH4: "Emitted methane", CO: "Emitted carbon monoxide", NO2: "Emitted nitrous oxide",
+  Atmosphere: "The atmosphere: growth takes carbon from it, so it goes negative",
+  Products: "Harvested wood products", BlackCarbon: "Black carbon (not in CBM-CFS3)",
+  Peat: "Peat (peatland module)", DissolvedOrganicCarbon: "Dissolved organic carbon",
+};
+
+export const POINT_POOLS = { "Pool 1": "Example pool 1", "Pool 2": "Example pool 2", "Pool 3": "Example pool 3" };
+
+export const ROTHC_INITIAL = {
+  dpmaCMInit: "Decomposable plant material (DPM), t C/ha",
+  rpmaCMInit: "Resistant plant material (RPM), t C/ha",
+  biofCMInit: "Fast microbial biomass (BioF), t C/ha",
+  biosCMInit: "Slow microbial biomass (BioS), t C/ha",
+  humsCMInit: "Humified organic matter (HUM), t C/ha",
+  inrtCMInit: "Inert organic matter (IOM), t C/ha",
+  TSMDInit: "Topsoil moisture deficit at the start, mm",
+};
+
+export const ROTHC_SERIES = {
+  rainfall: "Rainfall (mm)",
+  openPanEvap: "Open-pan evaporation (mm)",
+  avgAirTemp: "Mean air temperature (°C)",
+  presCM: "Plant residue input (t C/ha)",
+  soilCover: "Soil cover (0–1)",
+};
+
+export const INDICATORS = {
+  Total_Ecosystem_C: "All carbon in biomass, dead organic matter and soil",
+  Total_Biomass_C: "Carbon in live biomass", AG_Biomass_C: "Carbon in above-ground live biomass",
+  Dead_Organic_Matter_C: "Carbon in dead organic matter (litter, dead wood and soil)",
+  Soil_C: "Carbon in the soil pools", Age: "Stand age",
+  NPP: "Net primary production", NEP: "Net ecosystem production (NPP minus heterotrophic respiration)",
+  NBP: "Net biome production (NEP minus disturbance losses)",
+  Decomp_Releases: "Carbon released by decomposition (heterotrophic respiration)",
+  Total_Emissions: "Carbon emitted to the atmosphere", Total_CO2_Emissions: "Carbon emitted as CO₂",
+  Total_CH4_Emissions: "Carbon emitted as CH₄", Total_CO_Emissions: "Carbon emitted as CO",
+  Total_Biomass_Emissions: "Emissions from biomass", Total_DOM_Emissions: "Emissions from dead organic matter",
+  Bio_To_DOM_From_Disturbances: "Biomass turned into dead organic matter by disturbances",
+  Ecosystem_Removals: "Carbon removed from the ecosystem (harvest)",
+  Delta_Total_Ecosystem: "Yearly change in ecosystem carbon", Delta_Total_Biomass: "Yearly change in biomass carbon",
+  Delta_Total_DOM: "Yearly change in dead-organic-matter carbon",
+};
+
+// The annual summary's columns (GET /simulations/{id}/summary), grouped as the results charts show them.
+export const SUMMARY_GROUPS = [
+  { title: "Carbon stocks", unit: "t C", type: "line", fields: {
+    total_ecosystem_tc: "Ecosystem", total_biomass_tc: "Biomass",
+    dead_organic_matter_tc: "Dead organic matter", soil_tc: "Soil" } },
+  { title: "Carbon fluxes", unit: "t C/yr", type: "line", fields: {
+    npp_tc_per_yr: "NPP", rh_tc_per_yr: "Rh", nep_tc_per_yr: "NEP", nbp_tc_per_yr: "NBP" } },
+  { title: "Emissions", unit: "t C/yr", type: "bar", stacked: true, fields: {
+    co2_emissions_tc_per_yr: "CO₂", ch4_emissions_tc_per_yr: "CH₄", co_emissions_tc_per_yr: "CO" } },
+  { title: "Disturbed area by type", unit: "ha", type: "bar", stacked: true, pattern: /^disturbed_area_ha\[(.+)\]$/ },
+];
+
+export const SUMMARY_LABELS = {
+  year: "Year", area_ha: "Area (ha)", npp_tc_per_yr: "NPP (t C/yr)", rh_tc_per_yr: "Rh (t C/yr)",
+  nep_tc_per_yr: "NEP (t C/yr)", nbp_tc_per_yr: "NBP (t C/yr)", total_ecosystem_tc: "Ecosystem (t C)",
+  total_biomass_tc: "Biomass (t C)", dead_organic_matter_tc: "DOM (t C)", soil_tc: "Soil (t C)",
+  co2_emissions_tc_per_yr: "CO₂ emissions (t C/yr)", ch4_emissions_tc_per_yr: "CH₄ emissions (t C/yr)",
+  co_emissions_tc_per_yr: "CO emissions (t C/yr)",
+};
