@@ -321,14 +321,15 @@ def _mosaic(blocks: list[tuple[Path, object]], item: OutputItem, grid, path: Pat
     xml, width, height = _vrt(blocks, item, grid)
     if max(width, height) <= MIN_OVERVIEW_SIZE:
         return _small_mosaic(blocks, item, grid, path, width, height)
-    predictor = 3 if np.issubdtype(item.dtype, np.floating) else 2
     with atomic_path(path) as temporary:
         vrt_path = temporary.with_suffix(".vrt")
         vrt_path.write_text(xml)
         try:
+            # no predictor and every core compressing: half the time of GDAL's defaults on
+            # indicator mosaics, which are mostly nodata and compress well without one
             with rasterio.Env(GDAL_PAM_ENABLED="NO"):
                 rasterio.shutil.copy(vrt_path, temporary, driver="COG", COMPRESS="DEFLATE",
-                                     PREDICTOR=str(predictor), BLOCKSIZE="256",
+                                     BLOCKSIZE="256", NUM_THREADS="ALL_CPUS",
                                      OVERVIEW_RESAMPLING="NEAREST")
         finally:
             vrt_path.unlink(missing_ok=True)
