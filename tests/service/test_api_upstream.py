@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from conftest import SMALL_ATTRIBUTES, make_input_db, multipart, small_project_files
+from flintcloud.errors import ParameterDbError
 from flintcloud.service import gcbm_engine
 from tests.conftest import shared_path
 
@@ -124,7 +125,12 @@ def test_status_and_download_tell_the_truth(client, worker, tmp_path, monkeypatc
     assert client.post("/gcbm/dynamic", data={"title": "small"}).status_code == 409  # one at a time
     assert client.post("/gcbm/status", data={"title": "small"}).json()["finished"] == "In Progress"
     assert client.post("/gcbm/download", data={"title": "small"}).status_code == 409
-    worker.run_once()  # the small test database is not a GCBM database: the run fails, truthfully
+
+    def failing_engine(project_dir, output_dir, progress):
+        raise ParameterDbError("no decay parameters for spatial unit 17", source="gcbm_input.db")
+
+    monkeypatch.setattr(gcbm_engine, "run_gcbm_project", failing_engine)
+    worker.run_once()  # the run fails: status says so, with the engine's error
     status = client.post("/gcbm/status", data={"title": "small"}).json()
     assert status["status"] == "failed" and status["finished"].startswith("Failed: gcbm_input.db")
     assert status["error"]["code"] == "invalid_parameters"
