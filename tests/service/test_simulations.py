@@ -7,9 +7,13 @@ import json
 import zipfile
 
 import pytest
+import yaml
 
 from conftest import SMALL_ATTRIBUTES, make_geotiff, small_project_files, zip_bytes
+from flintcloud.errors import InputProblems
+from flintcloud.io.gcbm.inputs import validate_inputs
 from flintcloud.service import gcbm_engine
+from flintcloud.service.errors import error_item
 
 
 @pytest.fixture
@@ -210,3 +214,38 @@ def test_gcbm_execute_through_ogc_runs_the_simulation(client, simulation, tmp_pa
     missing = client.post("/processes/gcbm/execution",
                           json={"inputs": {"simulation": "00000000-0000-4000-8000-000000000000"}})
     assert missing.status_code == 404
+
+
+def test_the_service_and_the_cli_find_the_same_problems(client, services, simulation, tmp_path):
+    """One validation: an upload zip with an attributes.yaml gets the problems `flintcloud gcbm
+    validate` (validate_inputs) lists for that zip, and the simulation's inputs folder, given
+    to the CLI, gets exactly the service's answer."""
+    files = small_project_files(tmp_path / "files")
+    members = {f"{category}/{path.name}": path.read_bytes()
+               for category, paths in files.items() for path in paths}
+    members["attributes.yaml"] = yaml.safe_dump({
+        "start_year": 2010, "end_year": 2014, "layers": {
+            "Classifier1": {"attributes": {1: "TA", 2: "ZZ"}},  # ZZ: not in the database
+            "Classifier2": {"attributes": {1: "5"}},
+            "disturbances_2012": {"attributes": {1: "Meteor strike"}}}}).encode()
+    upload = tmp_path / "upload.zip"
+    upload.write_bytes(zip_bytes(members))
+    with pytest.raises(InputProblems) as cli:
+        validate_inputs(upload, admin_boundary="British Columbia", eco_boundary="Taiga Plains")
+    assert len(cli.value.problems) == 2
+
+    response = client.post(f"/simulations/{simulation}/files",
+                           files=[("files", ("upload.zip", upload.read_bytes()))])
+    assert response.status_code == 200, response.text  # every file is fine on its own
+    refused = client.post(f"/simulations/{simulation}/run")
+    assert refused.status_code == 422
+    # the service keeps the settings in its inputs' attributes.json
+    assert refused.json()["errors"] == [
+        {**error_item(problem), "source": "attributes.json"} for problem in cli.value.problems]
+    assert client.get(f"/simulations/{simulation}").json()["problems"] == refused.json()["errors"]
+
+    inputs = services.storage.simulation_dir(simulation) / "inputs"
+    with pytest.raises(InputProblems) as same:
+        validate_inputs(inputs)
+    assert [error_item(problem) for problem in same.value.problems] == refused.json()["errors"]
+    assert f"the simulation cannot run yet: {same.value.message}" == refused.json()["detail"]
