@@ -28,6 +28,8 @@ def project_zip(tmp_path) -> bytes:
     members = {f"{category}/{path.name}": path.read_bytes()
                for category, paths in files.items() for path in paths}
     members["attributes.json"] = json.dumps(SMALL_ATTRIBUTES).encode()
+    # what macOS's Finder adds to a zip is skipped, as the CLI skips it
+    members["__MACOSX/classifiers/._Classifier1_moja.tiff"] = b"\x00\x05\x16\x07"
     return zip_bytes(members)
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from flintcloud.errors import InputError, InputProblems, NotFoundError, RasterError
+from flintcloud.io.archive import extract_zip
 from flintcloud.io.gcbm.inputs import check_files, get_config, prepare_project
 from flintcloud.io.gcbm.inputs.checks import GCBM_TABLES
 from flintcloud.io.gcbm.inputs.description import Description, read_description
@@ -50,7 +51,7 @@ from flintcloud.service.errors import (
 )
 from flintcloud.service.jobs import Job, JobService, JobStatus
 from flintcloud.service.storage import Storage
-from flintcloud.service.uploads import ZipLimits, copy_limited, extract_zip, safe_filename
+from flintcloud.service.uploads import ZipLimits, copy_limited, safe_filename
 
 
 class Category(StrEnum):
@@ -235,13 +236,17 @@ class SimulationService:
             copy_limited(incoming.stream, path, limit=self.max_upload_bytes, label=name)
             if name.lower().endswith(".zip"):
                 unpacked = staging / "unpacked" / str(number)
-                unpacked.mkdir(parents=True)
-                for relative in extract_zip(path, unpacked, self.zip_limits, label=name):
-                    member = unpacked / relative
+                limits = self.zip_limits
+                extract_zip(path, unpacked, max_bytes=limits.max_total_bytes,
+                            max_members=limits.max_members, max_ratio=limits.max_ratio)
+                for member in sorted(p for p in unpacked.rglob("*") if p.is_file()):
+                    relative = PurePosixPath(member.relative_to(unpacked).as_posix())
                     if relative.name in ATTRIBUTES_NAMES:
                         documents.append(member)
-                    else:
-                        received.append((self._category_of(relative, category, name), member))
+                        continue
+                    kept = member.with_name(safe_filename(member.name))
+                    member.rename(kept)
+                    received.append((self._category_of(relative, category, name), kept))
             else:
                 received.append((self._category_of(PurePosixPath(name), category, name), path))
         return received, documents
