@@ -62,6 +62,14 @@ class RasterError(InputError):
     title = "Invalid raster"
 
 
+class MissingInputError(InputError):
+    """Something the inputs still lack (a layer, the database, an attribute table): inputs that
+    arrive piece by piece, as uploads do, have such problems until they are complete."""
+
+    code = "missing_input"
+    title = "Missing input"
+
+
 class InputProblems(InputError):
     """Every problem found in a set of inputs, reported together rather than one per attempt.
     `problems` keeps each one (with its own source and field) for field-level error lists."""

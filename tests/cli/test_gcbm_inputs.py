@@ -34,7 +34,7 @@ def test_validate_lists_every_problem_and_exits_2(small_upload, attributes_file)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
     assert lines[0] == "error: upload: 2 problems:"
-    assert lines[1].startswith("  - Classifier2_moja.tiff: cannot be read as a raster")
+    assert lines[1].startswith("  - Classifier2_moja.tiff: not a GeoTIFF: the file does not start")
     assert lines[2].startswith("  - attributes.json: Classifier1.attributes['2']: unknown "
                                "classifier value 'XX'")
 

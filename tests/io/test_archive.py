@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from flintcloud.errors import InputError
+from flintcloud.errors import InputError, InputProblems
 from flintcloud.io.archive import extract_zip
 
 
@@ -69,3 +69,14 @@ def test_not_a_zip(tmp_path):
     (tmp_path / "fake.zip").write_text("hello")
     with pytest.raises(InputError, match="fake.zip: not a readable zip file"):
         extract_zip(tmp_path / "fake.zip", tmp_path / "out")
+
+
+def test_every_unsafe_member_and_a_suspicious_ratio_are_reported_at_once(tmp_path):
+    archive = _zip(tmp_path / "bad.zip", {"../a.txt": "x", "/b.txt": "x",
+                                          "zeros.bin": b"\0" * 1_000_000})
+    with pytest.raises(InputProblems) as caught:
+        extract_zip(archive, tmp_path / "out", max_ratio=100)
+    assert [problem.detail.split(" ", 2)[1] for problem in caught.value.problems] == \
+        ["'../a.txt'", "'/b.txt'", "'zeros.bin'"]
+    assert "(a zip bomb?)" in caught.value.problems[-1].detail
+    assert not (tmp_path / "out").exists()

@@ -18,8 +18,8 @@ import rasterio
 from fastapi.testclient import TestClient
 from rasterio.transform import from_origin
 
+from flintcloud.io.gcbm.inputs.checks import GCBM_TABLES
 from flintcloud.service.app import create_app
-from flintcloud.service.gcbm_project import REQUIRED_TABLES
 from flintcloud.service.services import Services
 from flintcloud.service.worker import Worker
 from flintcloud.settings import Settings
@@ -133,7 +133,7 @@ def make_input_db(path: Path, *, classifiers=None, disturbance_types=("Wildfire"
     """An SQLite file with every table GCBM needs (empty but for the vocabulary given)."""
     classifiers = classifiers or {"Classifier1": ["TA", "BP"]}
     path.parent.mkdir(parents=True, exist_ok=True)
-    statements = [f'CREATE TABLE "{table}" (id INTEGER PRIMARY KEY, name TEXT);' for table in REQUIRED_TABLES]
+    statements = [f'CREATE TABLE "{table}" (id INTEGER PRIMARY KEY, name TEXT);' for table in GCBM_TABLES]
     statements += ["ALTER TABLE classifier_value ADD COLUMN classifier_id INTEGER;",
                    "ALTER TABLE classifier_value ADD COLUMN value TEXT;",
                    "CREATE TABLE extra_table (id INTEGER, label TEXT);",
@@ -152,22 +152,27 @@ def make_input_db(path: Path, *, classifiers=None, disturbance_types=("Wildfire"
 
 
 def small_project_files(folder: Path) -> dict[str, list[Path]]:
-    """A tiny valid GCBM upload: 2 classifier values, one disturbance, age and temperature."""
-    grid = np.array([[1, 2], [2, 255]])
-    return {
-        "classifiers": [make_geotiff(folder / "Classifier1_moja.tiff", grid)],
-        "disturbances": [make_geotiff(folder / "disturbances_2012_moja.tiff", [[1, 255], [255, 255]])],
-        "miscellaneous": [
-            make_geotiff(folder / "initial_age_moja.tiff", [[10, 20], [30, 40]], dtype="int16",
-                         nodata=32767),
-            make_geotiff(folder / "mean_annual_temperature_moja.tiff", [[1.5, 2.5], [3.5, 4.5]],
-                         dtype="float32", nodata=3.4e38)],
-        "db": [make_input_db(folder / "gcbm_input.db")],
-    }
+    """A small valid GCBM upload (the GCBM input tests' 40 x 40 cells on the demo's grid, with
+    the demo's database plus an `extra_table`): 2 classifiers, a 2012 fire, age, temperature."""
+    from tests.io.gcbm_inputs.fixtures import NODATA, small_rasters, upload_zip, write_raster
+
+    files: dict[str, list[Path]] = {"classifiers": [], "disturbances": [], "miscellaneous": []}
+    for name, data in small_rasters().items():
+        category, file_name = name.split("/")
+        files[category].append(write_raster(folder / file_name, data, nodata=NODATA[data.dtype]))
+    database = folder / "gcbm_input.db"
+    with zipfile.ZipFile(upload_zip()) as archive:
+        database.write_bytes(archive.read("GCBM_New_Demo_Run/db/gcbm_input.db"))
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE extra_table (id INTEGER, label TEXT)")
+    connection.close()
+    return {**files, "db": [database]}
 
 
+# In the former service's form: a flat mapping, keyed by file or layer name.
 SMALL_ATTRIBUTES = {
     "Classifier1_moja.tiff": {"1": "TA", "2": "BP"},
+    "Classifier2": {"1": "5"},
     "disturbances_2012": {"1": {"year": 2012, "disturbance_type": "Wildfire", "transition": 1}},
 }
 

@@ -15,8 +15,10 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import SMALL_ATTRIBUTES, make_input_db, multipart, small_project_files
+from flintcloud.errors import ParameterDbError
 from flintcloud.service import gcbm_engine
 from tests.conftest import shared_path
 
@@ -113,6 +115,24 @@ def test_small_project_upload_tables_rename_and_config(client, tmp_path):
     assert missing.status_code == 404
 
 
+def test_attributes_field_may_be_an_attributes_file_in_yaml(client, tmp_path):
+    """The attributes file of `flintcloud gcbm prepare --attributes` (docs/gcbm-inputs.md §3)."""
+    attributes = yaml.safe_dump({"end_year": 2014, "spinup": {"minimum_rotation": 20}, "layers": {
+        "Classifier1": {"attributes": {1: "TA", 2: "BP"}}, "Classifier2": {"attributes": {1: "5"}},
+        "disturbances_2012": {"attributes": {1: "Wildfire"}}}})
+    response = client.post("/gcbm/upload", data={"title": "yaml", "attributes": attributes},
+                           files=multipart(small_project_files(tmp_path)))
+    assert response.status_code == 200, response.text
+
+    def config(name: str) -> dict:
+        return client.post("/gcbm/getConfig", data={"title": "yaml", "file_name": name}).json()["data"]
+
+    assert config("disturbances_2012_moja")["attributes"] == {
+        "1": {"disturbance_type": "Wildfire", "year": 2012}}  # the year from the file name
+    assert config("localdomain")["LocalDomain"]["end_date"] == "2015/01/01"
+    assert config("spinup")["SpinupVariables"]["minimum_rotation"] == 20
+
+
 def test_status_and_download_tell_the_truth(client, worker, tmp_path, monkeypatch):
     client.post("/gcbm/upload", data={"title": "small", "attributes": json.dumps(SMALL_ATTRIBUTES)},
                 files=multipart(small_project_files(tmp_path / "upload")))
@@ -124,7 +144,12 @@ def test_status_and_download_tell_the_truth(client, worker, tmp_path, monkeypatc
     assert client.post("/gcbm/dynamic", data={"title": "small"}).status_code == 409  # one at a time
     assert client.post("/gcbm/status", data={"title": "small"}).json()["finished"] == "In Progress"
     assert client.post("/gcbm/download", data={"title": "small"}).status_code == 409
-    worker.run_once()  # the small test database is not a GCBM database: the run fails, truthfully
+
+    def failing_engine(project_dir, output_dir, progress):
+        raise ParameterDbError("no decay parameters for spatial unit 17", source="gcbm_input.db")
+
+    monkeypatch.setattr(gcbm_engine, "run_gcbm_project", failing_engine)
+    worker.run_once()  # the run fails: status says so, with the engine's error
     status = client.post("/gcbm/status", data={"title": "small"}).json()
     assert status["status"] == "failed" and status["finished"].startswith("Failed: gcbm_input.db")
     assert status["error"]["code"] == "invalid_parameters"

@@ -121,9 +121,9 @@ def test_output_paths_cannot_leave_the_output_directory(client):
 # -- zips: ../, absolute, symlinks, bombs ---------------------------------------------------------
 
 @pytest.mark.parametrize("members,symlinks,reason", [
-    ({"classifiers/../../evil.tiff": b"x"}, None, "outside the upload"),
-    ({"/abs/evil.tiff": b"x"}, None, "absolute paths"),
-    ({"classifiers/ok.tiff": b"x"}, {"classifiers/link.tiff": "/etc/passwd"}, "symbolic links"),
+    ({"classifiers/../../evil.tiff": b"x"}, None, "points outside the archive"),
+    ({"/abs/evil.tiff": b"x"}, None, "has an absolute or non-portable path"),
+    ({"classifiers/ok.tiff": b"x"}, {"classifiers/link.tiff": "/etc/passwd"}, "is a symbolic link"),
 ])
 def test_zip_with_unsafe_members_is_rejected_whole(client, settings, members, symlinks, reason):
     simulation = new_simulation(client)
@@ -144,7 +144,7 @@ def test_zip_bomb_is_rejected_by_ratio_and_by_size(tmp_path):
         response = client.post(f"/simulations/{simulation}/files", files=[("files", ("b.zip", bomb))])
         assert response.status_code == 422
         assert "zip bomb" in response.json()["detail"]
-        assert "once extracted" in response.json()["detail"]
+        assert "more than 1,048,576 bytes once decompressed" in response.json()["detail"]
     services.database.dispose()
 
 
@@ -169,8 +169,9 @@ def test_non_tiff_renamed_tiff_is_422_and_nothing_is_kept(client, settings, tmp_
                                   ("files", ("fake.tiff", b"<html>not a raster</html>"))])
     assert response.status_code == 422
     errors = response.json()["errors"]
-    assert errors == [{"field": "classifiers.fake.tiff",
-                       "message": "not a GeoTIFF: the file does not start with a TIFF header"}]
+    assert errors == [{"field": "fake.tiff", "source": "fake.tiff", "code": "invalid_raster",
+                       "message": "not a GeoTIFF: the file does not start with a TIFF header",
+                       "hint": "upload a GeoTIFF"}]
     assert client.get(f"/simulations/{simulation}/inputs").json()["classifiers"] == []
 
 
@@ -188,9 +189,11 @@ def test_rasters_must_share_crs_resolution_and_alignment(client, tmp_path):
         response = client.post(f"/simulations/{simulation}/files", data={"category": "classifiers"},
                                files=[("files", (name, path.read_bytes()))])
         assert response.status_code == 422, name
-        message = response.json()["errors"][0]["message"]
-        assert {"utm.tiff": "CRS", "coarse.tiff": "resolution",
-                "shifted.tiff": "not aligned"}[name] in message
+        [error] = response.json()["errors"]
+        assert error["source"] == name and error["field"] == "grid"
+        assert error["message"].startswith({"utm.tiff": "CRS EPSG:32613 differs",
+                                            "coarse.tiff": "pixel size 0.001 x 0.001 differs",
+                                            "shifted.tiff": "grid is shifted by (-0.400"}[name])
 
 
 def test_sqlite_upload_must_be_a_gcbm_input_database(client, tmp_path):
@@ -200,7 +203,7 @@ def test_sqlite_upload_must_be_a_gcbm_input_database(client, tmp_path):
     partial = tmp_path / "partial.db"
     sqlite3.connect(partial).execute("CREATE TABLE classifier (id INTEGER)").connection.commit()
     for name, data, message in [("fake.db", b"not sqlite at all", "not an SQLite database"),
-                                ("partial.db", partial.read_bytes(), "missing tables GCBM needs")]:
+                                ("partial.db", partial.read_bytes(), "31 of GCBM's tables are missing")]:
         response = client.post(f"/simulations/{simulation}/files", data={"category": "db"},
                                files=[("files", (name, data))])
         assert response.status_code == 422 and message in response.json()["detail"]
@@ -214,7 +217,10 @@ def test_attributes_json_is_validated_per_field(client, tmp_path):
                                                                     "attributes": json.dumps(bad)},
                            files=[("files", ("c.tiff", raster))])
     assert response.status_code == 422
-    assert any(e["field"].startswith("attributes.c.tiff.1") for e in response.json()["errors"])
+    assert response.json()["errors"] == [{
+        "field": "layers.c.attributes['1'].year", "source": "attributes.json",
+        "code": "invalid_input", "message": "year 'soon' is not an integer",
+        "hint": "give it in the attributes, or name the file *_YYYY*"}]
 
 
 # -- SQL identifiers -----------------------------------------------------------------------------

@@ -187,7 +187,8 @@ def test_worker_killed_mid_gcbm_run_reruns_it_with_identical_outputs(server, tmp
     assert first.status_code in (200, 201, 202), first.text
     job_id = first.json()["jobID"] if "jobID" in first.json() else first.json()["id"]
     poll_job(server, job_id, lambda s: s["status"] == "running", "the GCBM run to start")
-    running = server.repository().get(job_id)
+    # "running" is recorded when the job is claimed, its process id just after
+    running = poll(lambda: server.repository().get(job_id), lambda job: job.pid, "its process")
     os.kill(int(running.worker_id.split("/")[1]), signal.SIGKILL)
     wait_until(lambda: not pid_alive(running.pid), "the job process to die with its worker", 10)
     status = poll_job(server, job_id, lambda s: s["status"] in ("successful", "failed"), "re-run")

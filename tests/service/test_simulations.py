@@ -7,9 +7,13 @@ import json
 import zipfile
 
 import pytest
+import yaml
 
 from conftest import SMALL_ATTRIBUTES, make_geotiff, small_project_files, zip_bytes
+from flintcloud.errors import InputProblems
+from flintcloud.io.gcbm.inputs import validate_inputs
 from flintcloud.service import gcbm_engine
+from flintcloud.service.errors import error_item
 
 
 @pytest.fixture
@@ -24,6 +28,8 @@ def project_zip(tmp_path) -> bytes:
     members = {f"{category}/{path.name}": path.read_bytes()
                for category, paths in files.items() for path in paths}
     members["attributes.json"] = json.dumps(SMALL_ATTRIBUTES).encode()
+    # what macOS's Finder adds to a zip is skipped, as the CLI skips it
+    members["__MACOSX/classifiers/._Classifier1_moja.tiff"] = b"\x00\x05\x16\x07"
     return zip_bytes(members)
 
 
@@ -40,8 +46,12 @@ def test_create_list_get_delete(client, simulation):
     assert [s["id"] for s in client.get("/simulations").json()] == [simulation]
     described = client.get(f"/simulations/{simulation}").json()
     assert described["status"] == "new" and described["ready"] is False
-    fields = {problem["field"] for problem in described["problems"]}
-    assert {"db", "classifiers", "miscellaneous.initial_age"} <= fields
+    problems = described["problems"]  # what prepare_project says is missing
+    assert {problem["code"] for problem in problems} == {"missing_input"}
+    messages = [problem["message"] for problem in problems]
+    assert "expected exactly one database file in db/, found none" in messages
+    assert any(message.startswith("no classifier layer") for message in messages)
+    assert "expected one age layer (GCBM's initial_age), found 0" in messages
     assert client.delete(f"/simulations/{simulation}").status_code == 204
     assert client.get(f"/simulations/{simulation}").status_code == 404
 
@@ -51,7 +61,7 @@ def test_upload_one_zip_with_attributes_makes_it_ready(client, simulation, tmp_p
                            files=[("files", ("project.zip", project_zip(tmp_path)))])
     assert response.status_code == 200, response.text
     inputs = response.json()["inputs"]
-    assert [f["layer"] for f in inputs["classifiers"]] == ["Classifier1"]
+    assert [f["layer"] for f in inputs["classifiers"]] == ["Classifier1", "Classifier2"]
     assert inputs["classifiers"][0]["has_attributes"] is True
     assert inputs["classifiers"][0]["raster"]["crs"] == "EPSG:4326"
     assert inputs["db"][0]["name"] == "gcbm_input.db"
@@ -82,41 +92,65 @@ def test_layer_cannot_change_category(client, simulation, tmp_path):
     assert response.status_code == 422 and "already a classifiers layer" in response.json()["detail"]
 
 
-def test_config_is_read_edited_and_validated(client, simulation):
+def test_config_is_read_edited_and_validated(client, simulation, tmp_path):
     config = client.get(f"/simulations/{simulation}/config").json()
-    assert config["start_date"] == "2010-01-01" and config["spinup"]["minimum_rotation"] == 10
-    patch = {"end_date": "2016-01-01", "spinup": {"minimum_rotation": 12},
-             "modules": {"CBMDecayModule": {"settings": {"extra_decay_removals": True}}},
-             "variables": {"admin_boundary": "Alberta"}}
+    assert config == {"start_year": 2010, "end_year": 2020, "admin_boundary": "British Columbia",
+                      "eco_boundary": "Taiga Plains", "layers": {}}  # upstream's templates'
+
+    client.post(f"/simulations/{simulation}/files",
+                files=[("files", ("project.zip", project_zip(tmp_path)))])
+    patch = {"end_year": 2015, "spinup": {"minimum_rotation": 12},
+             "growth": {"smoother_enabled": False},
+             "outputs": {"geotiff_indicators": ["Age", "NPP"], "results_database": False}}
     updated = client.patch(f"/simulations/{simulation}/config", json=patch)
     assert updated.status_code == 200, updated.text
-    assert updated.json()["spinup"] == {"enabled": True, "minimum_rotation": 12, "delay": 0,
-                                        "run_delay": False}
+    assert updated.json()["spinup"] == {"enabled": True, "minimum_rotation": 12}
+    assert updated.json()["layers"]["Classifier1"] == {"attributes": {"1": "TA", "2": "BP"}}
     spinup = client.get(f"/simulations/{simulation}/config/files/spinup").json()
     assert spinup["SpinupVariables"]["minimum_rotation"] == 12
     modules = client.get(f"/simulations/{simulation}/config/files/modules_cbm").json()
-    assert modules["Modules"]["CBMDecayModule"]["settings"]["extra_decay_removals"] is True
+    assert modules["Modules"]["CBMGrowthModule"]["settings"]["smoother_enabled"] is False
+    output = client.get(f"/simulations/{simulation}/config/files/modules_output").json()["Modules"]
+    assert output["CBMAggregatorSQLiteWriter"]["enabled"] is False
+    assert [item["data_name"] for item in output["WriteVariableGeotiff"]["settings"]["items"]
+            if item["enabled"]] == ["Age", "NPP"]
     domain = client.get(f"/simulations/{simulation}/config/files/localdomain").json()
     assert domain["LocalDomain"]["end_date"] == "2016/01/01"
-    variables = client.get(f"/simulations/{simulation}/config/files/variables").json()
-    assert variables["Variables"]["admin_boundary"] == "Alberta"
-    removed = client.patch(f"/simulations/{simulation}/config", json={"variables": None})
-    assert removed.json()["variables"] == {}
+
+    # the configuration's former names still work
+    former = {"start_date": "2011-01-01", "end_date": "2014-01-01",
+              "variables": {"eco_boundary": "Taiga Plains"},
+              "attributes": {"Classifier1_moja.tiff": {"2": None}}}
+    updated = client.patch(f"/simulations/{simulation}/config", json=former).json()
+    assert (updated["start_year"], updated["end_year"]) == (2011, 2013)
+    assert updated["layers"]["Classifier1"]["attributes"] == {"1": "TA"}
+    variables = client.get(f"/simulations/{simulation}/config/files/variables")
+    assert variables.status_code == 422  # pixel value 2 of Classifier1 has no attribute now
+    assert "pixel values 2 are not in its attribute table" in variables.json()["detail"]
+    removed = client.patch(f"/simulations/{simulation}/config", json={"spinup": None})
+    assert "spinup" not in removed.json()
 
 
 @pytest.mark.parametrize(("patch", "field"), [
-    ({"end_date": "2001-01-01"}, "config"),
+    ({"end_date": "2001-06-01"}, "end_date"),
     ({"modules": {"NoSuchModule": {"enabled": False}}}, "modules"),
     ({"variables": {"softwood_yield_table": 1}}, "variables"),
-    ({"attributes": {"Classifier1": {"one": "TA"}}}, "attributes"),
+    ({"layers": {"Classifier1": {"attributes": "nope.csv"}}}, "layers.Classifier1.attributes"),
+    ({"attributes": {"Classifier1": {"one": "TA"}}}, "layers.Classifier1.attributes['one']"),
     ({"spinup": {"minimum_rotation": 0}}, "spinup.minimum_rotation"),
+    ({"spinup": {"delay": 3}}, "spinup.delay"),
     ({"start_date": "not a date"}, "start_date"),
+    ({"database": "db/other.db"}, "database"),
+    ({"align": "sideways"}, "align"),
 ])
-def test_invalid_config_edits_are_422_with_the_field(client, simulation, patch, field):
+def test_invalid_config_edits_are_422_with_the_field(client, simulation, tmp_path, patch, field):
+    client.post(f"/simulations/{simulation}/files",
+                files=[("files", ("project.zip", project_zip(tmp_path)))])
+    before = client.get(f"/simulations/{simulation}/config").json()
     response = client.patch(f"/simulations/{simulation}/config", json=patch)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
-    assert client.get(f"/simulations/{simulation}/config").json()["end_date"] == "2021-01-01"
+    assert client.get(f"/simulations/{simulation}/config").json() == before
 
 
 def test_run_checks_attributes_against_the_database_and_pixels(client, simulation, tmp_path):
@@ -124,16 +158,19 @@ def test_run_checks_attributes_against_the_database_and_pixels(client, simulatio
                 files=[("files", ("project.zip", project_zip(tmp_path)))])
     wrong = {"attributes": {"Classifier1": {"1": "XX", "2": "BP"},
                             "disturbances_2012": {"1": {"year": 2012, "disturbance_type": "Meteor"}}}}
-    client.patch(f"/simulations/{simulation}/config", json=wrong)
+    assert client.patch(f"/simulations/{simulation}/config", json=wrong).status_code == 200
     response = client.post(f"/simulations/{simulation}/run")
     assert response.status_code == 422
     messages = {e["field"]: e["message"] for e in response.json()["errors"]}
-    assert "'XX' is not a value of classifier Classifier1" in messages["attributes.Classifier1.1"]
-    assert "unknown disturbance type 'Meteor'" in messages["attributes.disturbances_2012.1"]
+    assert messages["Classifier1.attributes['1']"].startswith("unknown classifier value 'XX'")
+    assert messages["disturbances_2012.attributes['1'].disturbance_type"].startswith(
+        "unknown disturbance type 'Meteor'")
+    assert client.get(f"/simulations/{simulation}").json()["problems"] == response.json()["errors"]
     client.patch(f"/simulations/{simulation}/config",
-                 json={"attributes": {"Classifier1": {"1": "TA", "2": None}}})
+                 json={"attributes": {"Classifier1": {"1": "TA", "2": None}},
+                       "layers": {"disturbances_2012": {"attributes": {"1": "Wildfire"}}}})
     response = client.post(f"/simulations/{simulation}/run")
-    assert "pixel value(s) 2 have no attribute" in response.json()["detail"]
+    assert "pixel values 2 are not in its attribute table" in response.json()["detail"]
 
 
 def test_run_outputs_summary_and_indicators(client, simulation, worker, tmp_path, fake_engine):
@@ -179,3 +216,38 @@ def test_gcbm_execute_through_ogc_runs_the_simulation(client, simulation, tmp_pa
     missing = client.post("/processes/gcbm/execution",
                           json={"inputs": {"simulation": "00000000-0000-4000-8000-000000000000"}})
     assert missing.status_code == 404
+
+
+def test_the_service_and_the_cli_find_the_same_problems(client, services, simulation, tmp_path):
+    """One validation: an upload zip with an attributes.yaml gets the problems `flintcloud gcbm
+    validate` (validate_inputs) lists for that zip, and the simulation's inputs folder, given
+    to the CLI, gets exactly the service's answer."""
+    files = small_project_files(tmp_path / "files")
+    members = {f"{category}/{path.name}": path.read_bytes()
+               for category, paths in files.items() for path in paths}
+    members["attributes.yaml"] = yaml.safe_dump({
+        "start_year": 2010, "end_year": 2014, "layers": {
+            "Classifier1": {"attributes": {1: "TA", 2: "ZZ"}},  # ZZ: not in the database
+            "Classifier2": {"attributes": {1: "5"}},
+            "disturbances_2012": {"attributes": {1: "Meteor strike"}}}}).encode()
+    upload = tmp_path / "upload.zip"
+    upload.write_bytes(zip_bytes(members))
+    with pytest.raises(InputProblems) as cli:
+        validate_inputs(upload, admin_boundary="British Columbia", eco_boundary="Taiga Plains")
+    assert len(cli.value.problems) == 2
+
+    response = client.post(f"/simulations/{simulation}/files",
+                           files=[("files", ("upload.zip", upload.read_bytes()))])
+    assert response.status_code == 200, response.text  # every file is fine on its own
+    refused = client.post(f"/simulations/{simulation}/run")
+    assert refused.status_code == 422
+    # the service keeps the settings in its inputs' attributes.json
+    assert refused.json()["errors"] == [
+        {**error_item(problem), "source": "attributes.json"} for problem in cli.value.problems]
+    assert client.get(f"/simulations/{simulation}").json()["problems"] == refused.json()["errors"]
+
+    inputs = services.storage.simulation_dir(simulation) / "inputs"
+    with pytest.raises(InputProblems) as same:
+        validate_inputs(inputs)
+    assert [error_item(problem) for problem in same.value.problems] == refused.json()["errors"]
+    assert f"the simulation cannot run yet: {same.value.message}" == refused.json()["detail"]

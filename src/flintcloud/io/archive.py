@@ -1,8 +1,10 @@
-"""Safe extraction of uploaded zip archives.
+"""Safe extraction of uploaded zip archives (the CLI's and the service's).
 
 A member is refused, before anything is written, when its name is absolute, has a drive letter,
-a backslash or a `..` part, or when it is a symbolic link. Sizes are counted on the bytes actually
-decompressed (a zip's declared sizes can lie), so a zip bomb stops at `max_bytes`.
+a backslash or a `..` part, when it is a symbolic link or encrypted, or when it is compressed
+more than `max_ratio` times; every such member is reported at once. Sizes are checked as
+declared, then counted on the bytes actually decompressed (a zip's declared sizes can lie), so
+a zip bomb stops at `max_bytes`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from flintcloud.errors import InputError
+from flintcloud.errors import InputError, InputProblems
 
 MAX_BYTES = 8 * 2**30  # uncompressed total; a GCBM tile layer is 16-64 MB
 MAX_MEMBERS = 10_000
@@ -28,24 +30,30 @@ def _is_junk(name: str) -> bool:
                             or parts[-1] == ".DS_Store")
 
 
-def _check_member(member: zipfile.ZipInfo, source: str) -> None:
+def _member_problem(member: zipfile.ZipInfo, source: str,
+                    max_ratio: float | None) -> InputError | None:
     name = member.filename
     if name.startswith("/") or _DRIVE.match(name) or "\\" in name:
-        raise InputError(f"member {name!r} has an absolute or non-portable path", source=source,
-                         hint="zip members must be relative paths with '/' separators")
+        return InputError(f"member {name!r} has an absolute or non-portable path", source=source,
+                          hint="zip members must be relative paths with '/' separators")
     if ".." in PurePosixPath(name).parts:
-        raise InputError(f"member {name!r} points outside the archive ('..')", source=source)
+        return InputError(f"member {name!r} points outside the archive ('..')", source=source)
     if stat.S_ISLNK(member.external_attr >> 16):
-        raise InputError(f"member {name!r} is a symbolic link", source=source,
-                         hint="links are not extracted; zip the files themselves")
+        return InputError(f"member {name!r} is a symbolic link", source=source,
+                          hint="links are not extracted; zip the files themselves")
     if member.flag_bits & 0x1:
-        raise InputError(f"member {name!r} is encrypted", source=source)
+        return InputError(f"member {name!r} is encrypted", source=source)
+    if max_ratio and member.compress_size and member.file_size > max_ratio * member.compress_size:
+        return InputError(f"member {name!r} is compressed "
+                          f"{member.file_size / member.compress_size:.0f} times, more than "
+                          f"{max_ratio:g} (a zip bomb?)", source=source)
+    return None
 
 
 def extract_zip(archive: str | Path, target: str | Path, *, max_bytes: int = MAX_BYTES,
-                max_members: int = MAX_MEMBERS) -> Path:
+                max_members: int = MAX_MEMBERS, max_ratio: float | None = None) -> Path:
     """Extract `archive` into `target` (created if needed), or raise InputError naming the
-    archive and the offending member. Returns `target`."""
+    archive and the offending member (InputProblems listing every one). Returns `target`."""
     archive, target = Path(archive), Path(target)
     source = archive.name
     try:
@@ -57,8 +65,15 @@ def extract_zip(archive: str | Path, target: str | Path, *, max_bytes: int = MAX
         if len(members) > max_members:
             raise InputError(f"{len(members)} members; at most {max_members} are accepted",
                              source=source)
-        for member in members:
-            _check_member(member, source)
+        problems = [problem for member in members
+                    if (problem := _member_problem(member, source, max_ratio))]
+        declared = sum(member.file_size for member in members)
+        if declared > max_bytes:
+            problems.append(InputError(f"more than {max_bytes:,} bytes once decompressed "
+                                       f"({declared:,} declared)", source=source,
+                                       hint="upload fewer or smaller files"))
+        if problems:
+            raise InputProblems(problems, source=source)
         target.mkdir(parents=True, exist_ok=True)
         budget = [max_bytes]
         for member in members:

@@ -5,9 +5,27 @@ for errors themselves.
 
 from __future__ import annotations
 
-from flintcloud.errors import FlintError, InputError, NotFoundError
+from flintcloud.errors import FlintError, InputError, InputProblems, NotFoundError
 
 OGC_EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0"
+
+
+def error_items(err: FlintError) -> list[dict]:
+    """An error's field-level list (RFC 9457 `errors`): every problem of an InputProblems, the
+    list of a FieldErrors, or the error itself when it names a field."""
+    if isinstance(err, InputProblems):
+        return [error_item(problem) for problem in err.problems]
+    return getattr(err, "errors", None) or ([error_item(err)] if err.field else [])
+
+
+def error_item(err: FlintError) -> dict:
+    """{field, message, code, source, hint} of one error (field: its source when it has none)."""
+    item = {"field": err.field or err.source or "inputs", "message": err.detail, "code": err.code}
+    if err.source:
+        item["source"] = err.source
+    if err.hint:
+        item["hint"] = err.hint
+    return item
 
 
 class FieldErrors(InputError):

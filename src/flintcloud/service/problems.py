@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flintcloud.errors import FlintError
-from flintcloud.service.errors import PayloadTooLargeError, UnauthorizedError
+from flintcloud.service.errors import PayloadTooLargeError, UnauthorizedError, error_items
 
 logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -35,13 +35,10 @@ def problem_response(*, status: int, code: str, title: str, detail: str, instanc
 
 
 def flint_error_response(err: FlintError, instance: str) -> JSONResponse:
-    errors = getattr(err, "errors", None)
-    if not errors and err.field:
-        errors = [{"field": err.field, "message": err.detail, "source": err.source}]
     headers = {"WWW-Authenticate": 'Bearer realm="flintcloud"'} \
         if isinstance(err, UnauthorizedError) else None
     return problem_response(status=err.http_status, code=err.code, title=err.title,
-                            detail=err.message, instance=instance, errors=errors,
+                            detail=err.message, instance=instance, errors=error_items(err),
                             type_uri=getattr(err, "type_uri", None), headers=headers, hint=err.hint)
 
 

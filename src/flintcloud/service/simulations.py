@@ -1,11 +1,20 @@
-"""Simulations: a GCBM project built up by uploads and configuration edits, then run as a job.
+"""Simulations: GCBM inputs built up by uploads and settings edits, then run as jobs.
 
 Upstream keyed everything by a user-chosen title; here a simulation has an id (uuid4) and a
 title unique per owner, so upstream's title-based endpoints map onto the same resource.
+
+A simulation's `inputs/` folder is in the upload form of `flintcloud.io.gcbm.inputs`
+(docs/gcbm-inputs.md): `classifiers/`, `disturbances/`, `miscellaneous/`, `db/gcbm_input.db` and
+`attributes.json`, the attributes file that holds the simulation's settings. The service has no
+GCBM rules of its own: an upload or an edit is refused when `check_files` finds a problem in a
+file, a simulation is ready when `prepare_project` makes its project, and `flintcloud gcbm
+validate <storage>/simulations/<id>/inputs` gives the same answers.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -14,15 +23,25 @@ import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from pydantic import TypeAdapter, ValidationError
+import numpy as np
+import rasterio
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from flintcloud.errors import InputError, NotFoundError
+from flintcloud.errors import InputError, InputProblems, NotFoundError, RasterError
+from flintcloud.io.archive import extract_zip
+from flintcloud.io.gcbm.inputs import check_files, get_config, prepare_project
+from flintcloud.io.gcbm.inputs.checks import GCBM_TABLES, InputDatabase
+from flintcloud.io.gcbm.inputs.description import Description, read_description
+from flintcloud.io.gcbm.inputs.forms import ATTRIBUTES_NAMES, RASTER_SUFFIXES
+from flintcloud.io.gcbm.inputs.grid import GDAL_TYPES, inspect_raster
+from flintcloud.io.gcbm.inputs.model import Problems, layer_name_from_file
 from flintcloud.service import gcbm_outputs, maps
 from flintcloud.service.db import Database, SimulationRow, utc_now
 from flintcloud.service.errors import (
@@ -30,37 +49,31 @@ from flintcloud.service.errors import (
     FieldErrors,
     ForbiddenError,
     UnsupportedFileError,
-)
-from flintcloud.service.gcbm_project import (
-    DB_SUFFIXES,
-    INPUT_DB_NAME,
-    RASTER_SUFFIXES,
-    REQUIRED_TABLES,
-    AttributeTable,
-    Category,
-    ProjectInputs,
-    SimulationConfig,
-    config_document_names,
-    config_errors,
-    database_vocabulary,
-    layer_name,
-    project_problems,
-    render_project,
-    write_project,
+    error_item,
 )
 from flintcloud.service.jobs import Job, JobService, JobStatus
 from flintcloud.service.storage import Storage
-from flintcloud.service.uploads import ZipLimits, copy_limited, extract_zip, safe_filename
-from flintcloud.service.validation import (
-    grid_problems,
-    inspect_geotiff,
-    raster_values,
-    sqlite_problem,
-)
+from flintcloud.service.uploads import ZipLimits, copy_limited, safe_filename
 
-CONFIG_FILE = "simulation.json"
+
+class Category(StrEnum):
+    """Upstream's upload categories (form field and folder names)."""
+
+    DISTURBANCES = "disturbances"
+    CLASSIFIERS = "classifiers"
+    MISCELLANEOUS = "miscellaneous"
+    DB = "db"
+
+
+RASTER_CATEGORIES = (Category.DISTURBANCES, Category.CLASSIFIERS, Category.MISCELLANEOUS)
+DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+INPUT_DB_NAME = "gcbm_input.db"  # the name upstream's endpoints (and GCBM's config) expect
+SETTINGS_FILE = "attributes.json"  # the upload form's attributes file: the settings
+# Upstream's templates simulated 2010-2020 in British Columbia / Taiga Plains (its demo's spatial
+# unit); a new simulation starts with those settings, so that upstream's clients run the demo.
+DEFAULT_SETTINGS = {"start_year": 2010, "end_year": 2020, "admin_boundary": "British Columbia",
+                    "eco_boundary": "Taiga Plains"}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-_ATTRIBUTES = TypeAdapter(dict[str, AttributeTable])
 
 
 @dataclass(frozen=True)
@@ -121,10 +134,10 @@ class SimulationService:
                 session.add(row)
         except IntegrityError:  # created concurrently by a twin request
             return self.find(title, owner=owner), False
-        directory = self.storage.simulation_dir(row.id)
+        inputs = self.storage.simulation_dir(row.id) / "inputs"
         for category in Category:
-            (directory / "inputs" / category).mkdir(parents=True, exist_ok=True)
-        self._save_config(row.id, SimulationConfig())
+            (inputs / category).mkdir(parents=True, exist_ok=True)
+        _write_settings(inputs, DEFAULT_SETTINGS)
         return Simulation.from_row(row), True
 
     def find(self, title: str, *, owner: str) -> Simulation | None:
@@ -179,9 +192,6 @@ class SimulationService:
     def inputs_dir(self, simulation: Simulation) -> Path:
         return self.storage.simulation_dir(simulation.id) / "inputs"
 
-    def project_inputs(self, simulation: Simulation) -> ProjectInputs:
-        return ProjectInputs.scan(self.inputs_dir(simulation))
-
     def add_files(self, simulation: Simulation, files: list[IncomingFile], *,
                   category: Category | None = None, attributes: str | None = None) -> list[dict]:
         """Receive files of one category (or of the categories their zip folders name)."""
@@ -191,15 +201,26 @@ class SimulationService:
     def add_files_by_category(self, simulation: Simulation,
                               files: list[tuple[Category | None, IncomingFile]], *,
                               attributes: str | None = None) -> list[dict]:
-        """Receive files (a zip is unpacked; its folders name the categories), validate them all
-        together with what is already there, then keep all or nothing."""
+        """Receive files (a zip is unpacked; its folders name the categories) and attributes
+        files, check the inputs they make with what is already there, keep all or nothing."""
         staging = self.storage.new_staging_dir()
         try:
-            received, zipped_attributes = self._receive(files, staging)
-            tables = self._parse_attributes(attributes, zipped_attributes)
+            received, documents = self._receive(files, staging)
+            if attributes:  # JSON or YAML text; YAML also reads JSON, but its errors say YAML
+                form = staging / ("attributes.json" if attributes.lstrip().startswith("{")
+                                  else "attributes.yaml")
+                form.write_text(attributes, encoding="utf-8")
+                documents.insert(0, form)
             with self._locks[simulation.id]:
-                self._validate(simulation, received, tables)
-                self._accept(simulation, received, tables)
+                settings = self.settings(simulation)
+                for document in documents:
+                    settings = _with_document(settings, _read_document(document))
+                candidate = self._candidate(simulation, received, staging / "candidate" / "inputs")
+                _write_settings(candidate, _validated(settings)[0])
+                check_files(candidate)
+                retired = staging / "retired"
+                os.replace(self.inputs_dir(simulation), retired)
+                os.replace(candidate, self.inputs_dir(simulation))
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self._touch(simulation)
@@ -208,7 +229,7 @@ class SimulationService:
     def _receive(self, files: list[tuple[Category | None, IncomingFile]],
                  staging: Path) -> tuple[list[tuple[Category, Path]], list[Path]]:
         received: list[tuple[Category, Path]] = []
-        attribute_files: list[Path] = []
+        documents: list[Path] = []
         for number, (category, incoming) in enumerate(files):
             name = safe_filename(incoming.filename)
             landing = staging / "received" / str(number)
@@ -217,16 +238,20 @@ class SimulationService:
             copy_limited(incoming.stream, path, limit=self.max_upload_bytes, label=name)
             if name.lower().endswith(".zip"):
                 unpacked = staging / "unpacked" / str(number)
-                unpacked.mkdir(parents=True)
-                for relative in extract_zip(path, unpacked, self.zip_limits, label=name):
-                    member = unpacked / relative
-                    if relative.name == "attributes.json":
-                        attribute_files.append(member)
+                limits = self.zip_limits
+                extract_zip(path, unpacked, max_bytes=limits.max_total_bytes,
+                            max_members=limits.max_members, max_ratio=limits.max_ratio)
+                for member in sorted(p for p in unpacked.rglob("*") if p.is_file()):
+                    relative = PurePosixPath(member.relative_to(unpacked).as_posix())
+                    if relative.name in ATTRIBUTES_NAMES:
+                        documents.append(member)
                         continue
-                    received.append((self._category_of(relative, category, name), member))
+                    kept = member.with_name(safe_filename(member.name))
+                    member.rename(kept)
+                    received.append((self._category_of(relative, category, name), kept))
             else:
                 received.append((self._category_of(PurePosixPath(name), category, name), path))
-        return received, attribute_files
+        return received, documents
 
     @staticmethod
     def _category_of(relative: PurePosixPath, given: Category | None, label: str) -> Category:
@@ -242,178 +267,144 @@ class SimulationService:
             [{"field": f"{label}:{relative}", "message": "put it in a disturbances/, classifiers/ "
               "or miscellaneous/ folder, or upload it with a category"}], source=label)
 
-    @staticmethod
-    def _parse_attributes(text: str | None, files: list[Path]) -> dict[str, AttributeTable]:
-        documents = [("attributes", text)] if text else []
-        documents += [(f"{path.name}", path.read_text(encoding="utf-8", errors="replace")) for path in files]
-        tables: dict[str, AttributeTable] = {}
-        for label, document in documents:
-            try:
-                parsed = _ATTRIBUTES.validate_json(document)
-            except ValidationError as err:
-                errors = [{"field": ".".join([label, *map(str, e["loc"])]), "message": e["msg"]}
-                          for e in err.errors()]
-                raise FieldErrors(f"{label}: invalid attribute tables: " +
-                                  "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                                  errors) from None
-            for key, table in parsed.items():  # keys may be file names or layer names
-                tables[layer_name(safe_filename(key))] = table
-        return tables
-
-    def _validate(self, simulation: Simulation, received: list[tuple[Category, Path]],
-                  tables: dict[str, AttributeTable]) -> None:
-        errors = []
-        existing = self.project_inputs(simulation)
-        rasters = {}
-        seen: dict[str, Category] = {}
+    def _candidate(self, simulation: Simulation, received: list[tuple[Category, Path]],
+                   target: Path) -> Path:
+        """The inputs with the received files in place: a copy of hard links (the files are
+        only ever replaced, never written in place). A raster replaces its layer's file."""
+        shutil.copytree(self.inputs_dir(simulation), target, copy_function=os.link)
+        problems = []
         for category, path in received:
-            field = f"{category}.{path.name}"
-            suffix = path.suffix.lower()
-            if category == Category.DB:
-                if suffix not in DB_SUFFIXES:
-                    errors.append({"field": field, "message": f"expected a {'/'.join(DB_SUFFIXES)} file"})
-                elif problem := sqlite_problem(path, REQUIRED_TABLES):
-                    errors.append({"field": field, "message": problem})
-                continue
-            if suffix not in RASTER_SUFFIXES:
-                errors.append({"field": field, "message": "expected a GeoTIFF (.tif or .tiff)"})
-                continue
-            name = layer_name(path.name)
-            other = seen.get(name) or (existing.layers[name].category if name in existing.layers else None)
-            if other is not None and other != category:
-                errors.append({"field": field, "message": f"layer {name} is already a {other} layer"})
-            seen[name] = category
-            info = inspect_geotiff(path)
-            if isinstance(info, str):
-                errors.append({"field": field, "message": info})
+            if category is Category.DB:
+                ok = path.suffix.lower() in DB_SUFFIXES
+                destination = target / category / INPUT_DB_NAME
             else:
-                rasters[name] = info
-        if rasters:  # the new rasters must fit the grid of those already uploaded
-            kept = {name: layer for name, layer in existing.layers.items() if name not in rasters}
-            existing.layers = kept
-            existing.inspect()
-            grid = {name: layer.info for name, layer in kept.items() if layer.info} | rasters
-            for name, message in grid_problems(grid).items():
-                if name in rasters:
-                    errors.append({"field": f"{seen[name]}.{name}", "message": message})
-        known = set(seen) | set(existing.layers)
-        for name in tables:
-            if name not in known:
-                errors.append({"field": f"attributes.{name}",
-                               "message": f"no layer {name} in this upload or the simulation"})
-        if errors:
-            raise UnsupportedFileError(
-                "upload rejected: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                errors)
-
-    def _accept(self, simulation: Simulation, received: list[tuple[Category, Path]],
-                tables: dict[str, AttributeTable]) -> None:
-        inputs = self.inputs_dir(simulation)
-        current = self.project_inputs(simulation)
-        for category, path in received:
-            if category == Category.DB:
-                target = inputs / Category.DB / INPUT_DB_NAME
-            else:
-                name = layer_name(path.name)
-                previous = current.layers.get(name)
-                if previous is not None and previous.path.name != path.name:
-                    previous.path.unlink(missing_ok=True)  # same layer, other file name: replace it
-                target = inputs / category / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
-        if tables:
-            config = self.config(simulation)
-            self._save_config(simulation.id, config.model_copy(
-                update={"attributes": {**config.attributes, **tables}}))
+                ok = path.suffix.lower() in RASTER_SUFFIXES
+                destination = target / category / path.name
+                for other in RASTER_CATEGORIES:
+                    for existing in _rasters(target / other):
+                        if layer_name_from_file(existing) != layer_name_from_file(path):
+                            continue
+                        if other is not category:
+                            problems.append(InputError(
+                                f"layer {layer_name_from_file(path)} is already a {other} layer",
+                                source=path.name, field=str(category)))
+                        existing.unlink()
+            if not ok:
+                problems.append(InputError(
+                    "expected an SQLite database (.db, .sqlite or .sqlite3)"
+                    if category is Category.DB else "expected a GeoTIFF (.tif or .tiff)",
+                    source=path.name, field=str(category)))
+                continue
+            os.replace(path, destination)
+        if problems:
+            raise InputProblems(problems, source="upload")
+        return target
 
     def remove_file(self, simulation: Simulation, category: Category, name: str) -> None:
-        folder = self.inputs_dir(simulation) / category
-        path = self.storage.resolve_inside(folder, safe_filename(name))
+        """Remove one input; a layer's settings (its attribute table) go with its raster."""
         with self._locks[simulation.id]:
+            path = self.storage.resolve_inside(self.inputs_dir(simulation) / category,
+                                               safe_filename(name))
             path.unlink()
+            settings = self.settings(simulation)
+            if category is not Category.DB and \
+                    settings.get("layers", {}).pop(layer_name_from_file(path), None) is not None:
+                _write_settings(self.inputs_dir(simulation), settings)
         self._touch(simulation)
 
     def describe_inputs(self, simulation: Simulation) -> dict:
-        inputs = self.project_inputs(simulation)
-        inputs.inspect()
-        config = self.config(simulation)
-        described: dict[str, list] = {category.value: [] for category in Category}
-        for layer in inputs.layers.values():
-            described[layer.category].append({
-                "name": layer.path.name, "layer": layer.name, "size": layer.path.stat().st_size,
-                "raster": layer.info.to_dict() if layer.info else None,
-                "has_attributes": bool(config.attributes.get(layer.name))})
-        if inputs.database is not None:
-            described[Category.DB].append({"name": INPUT_DB_NAME,
-                                           "size": inputs.database.stat().st_size})
+        with self._locks[simulation.id]:
+            inputs = self.inputs_dir(simulation)
+            layers = self.settings(simulation).get("layers", {})
+            described: dict[str, list] = {category.value: [] for category in Category}
+            for category in RASTER_CATEGORIES:
+                for path in _rasters(inputs / category):
+                    name = layer_name_from_file(path)
+                    described[category].append({
+                        "name": path.name, "layer": name, "size": path.stat().st_size,
+                        "raster": _raster_summary(path),
+                        "has_attributes": bool(layers.get(name, {}).get("attributes"))})
+            database = inputs / Category.DB / INPUT_DB_NAME
+            if database.is_file():
+                described[Category.DB].append({"name": INPUT_DB_NAME,
+                                               "size": database.stat().st_size})
         return described
 
-    def attribute_choices(self, simulation: Simulation, *, max_values: int = 1000) -> dict:
-        """What the attribute tables may say: per classifier and disturbance layer the pixel values
-        it holds (at most `max_values`), and the input database's classifier values, disturbance
-        types and transitions (empty until the database is uploaded)."""
-        inputs = self.project_inputs(simulation)
-        inputs.inspect()
-        layers = {}
-        for layer in inputs.layers.values():
-            if layer.category not in (Category.CLASSIFIERS, Category.DISTURBANCES):
-                continue
-            values = raster_values(layer.path)[:max_values] if layer.info else []
-            layers[layer.name] = {"category": str(layer.category),
-                                  "pixel_values": [int(value) for value in values]}
-        vocabulary = database_vocabulary(inputs.database) if inputs.database else {
-            "classifiers": {}, "disturbance_types": set(), "transitions": set()}
-        return {"layers": layers,
-                "classifiers": {name: sorted(values) for name, values in vocabulary["classifiers"].items()},
-                "disturbance_types": sorted(vocabulary["disturbance_types"]),
-                "transitions": sorted(vocabulary["transitions"])}
+    # -- the project ------------------------------------------------------------------------------
+    def _prepared(self, simulation: Simulation) -> dict:
+        """The simulation's GCBM project, made by `prepare_project` from its inputs and kept in
+        `prepared/project` until they change. Returns {"inputs": their fingerprint, "detail",
+        "errors"}: no errors, the project is ready. Call with the simulation's lock held."""
+        directory = self.storage.simulation_dir(simulation.id) / "prepared"
+        fingerprint = _fingerprint(self.inputs_dir(simulation))
+        state_path = directory / "state.json"
+        if state_path.is_file():
+            state = json.loads(state_path.read_text(encoding="utf-8"))
+            if state["inputs"] == fingerprint:
+                return state
+        shutil.rmtree(directory, ignore_errors=True)  # job snapshots hold their own links
+        directory.mkdir(parents=True)
+        state = {"inputs": fingerprint, "detail": None, "errors": []}
+        try:
+            prepare_project(self.inputs_dir(simulation), directory / "project")
+        except InputError as err:
+            problems = err.problems if isinstance(err, InputProblems) else [err]
+            state.update(detail=err.message, errors=[error_item(p) for p in problems])
+        state_path.write_text(json.dumps(state), encoding="utf-8")
+        return state
+
+    def _project(self, simulation: Simulation) -> Path:
+        """The prepared project, or a 422 listing every problem. Call with the lock held."""
+        state = self._prepared(simulation)
+        if state["errors"]:
+            raise FieldErrors(f"the simulation cannot run yet: {state['detail']}", state["errors"])
+        return self.storage.simulation_dir(simulation.id) / "prepared" / "project"
 
     def readiness(self, simulation: Simulation) -> list[dict]:
-        """What still stops the simulation from running (pixel values are checked at run time)."""
-        return project_problems(self.project_inputs(simulation), self.config(simulation),
-                                check_pixel_values=False)
+        """What stops the simulation from running: every problem `validate_inputs` finds."""
+        with self._locks[simulation.id]:
+            return self._prepared(simulation)["errors"]
 
-    # -- configuration ----------------------------------------------------------------------------
-    def _config_path(self, simulation_id: str) -> Path:
-        return self.storage.simulation_dir(simulation_id) / CONFIG_FILE
+    def config_document(self, simulation: Simulation, name: str) -> dict:
+        """One file of the prepared project by upstream's getConfig name: a config file's stem
+        (`localdomain`), a layer (`Classifier1`) or an uploaded raster's stem
+        (`Classifier1_moja`). Names are looked up, never used as paths."""
+        with self._locks[simulation.id]:
+            project = self._project(simulation)
+            documents = {path.stem: path for folder in ("config", "layers/tiled")
+                         for path in sorted((project / folder).glob("*.json"))}
+            key = name if name in documents else layer_name_from_file(Path(name))
+            if key not in documents:
+                raise NotFoundError(f"no configuration file {name!r}", field="file_name",
+                                    hint=f"files: {', '.join(sorted(documents))}")
+            return json.loads(documents[key].read_text(encoding="utf-8"))
 
-    def _save_config(self, simulation_id: str, config: SimulationConfig) -> None:
-        path = self._config_path(simulation_id)
-        temporary = path.with_name(f".{path.name}.partial")
-        temporary.write_text(config.model_dump_json(indent=2, exclude_none=True), encoding="utf-8")
-        os.replace(temporary, path)
+    # -- settings ---------------------------------------------------------------------------------
+    def settings(self, simulation: Simulation) -> dict:
+        """The settings as stored: the inputs' attributes file, as given (no defaults added)."""
+        path = self.inputs_dir(simulation) / SETTINGS_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
-    def config(self, simulation: Simulation) -> SimulationConfig:
-        path = self._config_path(simulation.id)
-        if not path.exists():
-            return SimulationConfig()
-        return SimulationConfig.model_validate_json(path.read_text(encoding="utf-8"))
+    def config(self, simulation: Simulation) -> Description:
+        return Description.model_validate(self.settings(simulation))
 
-    def update_config(self, simulation: Simulation, patch: dict[str, Any]) -> SimulationConfig:
-        """JSON merge patch (RFC 7396) of the configuration; the result is validated as a whole."""
+    def update_config(self, simulation: Simulation, patch: dict[str, Any]) -> Description:
+        """A JSON merge patch (RFC 7396) of the settings, checked like an uploaded attributes
+        file; the former names (start_date, end_date, attributes, variables) still work."""
         if not isinstance(patch, dict):
             raise InputError("the configuration patch must be a JSON object", field="config")
         with self._locks[simulation.id]:
-            current = self.config(simulation).model_dump(mode="json", exclude_none=True)
+            settings, description = _validated(_merge_patch(
+                self.settings(simulation), _by_layer_name(_from_former_names(patch))))
+            staging = self.storage.new_staging_dir()
             try:
-                updated = SimulationConfig.model_validate(_merge_patch(current, patch))
-            except ValidationError as err:
-                errors = config_errors(err)
-                raise FieldErrors("invalid configuration: " +
-                                  "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                                  errors) from None
-            self._save_config(simulation.id, updated)
+                _write_settings(staging, settings)
+                check_files(self.inputs_dir(simulation), attributes=staging / SETTINGS_FILE)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            _write_settings(self.inputs_dir(simulation), settings)
         self._touch(simulation)
-        return updated
-
-    def config_document(self, simulation: Simulation, name: str) -> dict:
-        """One generated GCBM file by upstream's getConfig name (`localdomain`, a layer…)."""
-        inputs = self.project_inputs(simulation)
-        names = config_document_names(inputs)
-        if name not in names:
-            raise NotFoundError(f"no configuration file {name!r}", field="file_name",
-                                hint=f"files: {', '.join(sorted(names))}")
-        return render_project(inputs, self.config(simulation))[names[name]]
+        return description
 
     # -- the input database -----------------------------------------------------------------------
     def _database(self, simulation: Simulation) -> Path:
@@ -454,7 +445,7 @@ class SimulationService:
             schema = self._schema(connection)
             if previous not in schema:
                 raise InputError(f"no table {previous!r} in the input database", field="previous")
-            if previous in REQUIRED_TABLES:
+            if previous in GCBM_TABLES:
                 raise InputError(f"table {previous!r} is required by GCBM and cannot be renamed",
                                  field="previous")
             self._check_new_name(new, list(schema), "new")
@@ -506,9 +497,9 @@ class SimulationService:
             if active is not None:
                 raise ConflictError(f"simulation {simulation.title!r} is already running (job {active.id})",
                                     hint="poll that job, or dismiss it before starting another run")
-            with self._locks[simulation.id]:
-                write_project(self.project_inputs(simulation), self.config(simulation),
-                              directory / "project")
+            with self._locks[simulation.id]:  # hard links: the prepared files never change
+                shutil.copytree(self._project(simulation), directory / "project",
+                                copy_function=os.link)
 
         return self.jobs.submit("gcbm", {"simulation": simulation.id}, owner=owner,
                                 idempotency_key=idempotency_key, simulation_id=simulation.id,
@@ -545,7 +536,8 @@ class SimulationService:
 
     def indicator_series(self, simulation: Simulation, indicator: str) -> list[dict]:
         _, output = self.output_dir(simulation)
-        return gcbm_outputs.indicator_series(output, indicator, self.config(simulation).start_date.year)
+        start_year = get_config(output.parent / "inputs" / "project").start_year  # the run's own
+        return gcbm_outputs.indicator_series(output, indicator, start_year)
 
     # -- indicator maps (the COGs of the latest successful run) ----------------------------------
     def maps(self, simulation: Simulation) -> tuple[Job, list[dict]]:
@@ -573,6 +565,128 @@ class SimulationService:
         return maps.map_value(self._map_layer(simulation, indicator, year), indicator, year,
                               lon, lat)
 
+    # -- what attribute tables may say ----------------------------------------------------------
+    def attribute_choices(self, simulation: Simulation, *, max_values: int = 1000) -> dict:
+        """Per classifier and disturbance layer the pixel values it holds (at most
+        `max_values`), and the input database's classifier values, disturbance types and
+        transitions (empty until the database is uploaded)."""
+        folder = self.inputs_dir(simulation)
+        layers = {}
+        for category in (Category.CLASSIFIERS, Category.DISTURBANCES):
+            for path in _rasters(folder / category):
+                layers[layer_name_from_file(path)] = {
+                    "category": category.value, "pixel_values": _pixel_values(path, max_values)}
+        choices = {"layers": layers, "classifiers": {}, "disturbance_types": [], "transitions": []}
+        database = folder / Category.DB / INPUT_DB_NAME
+        if database.is_file():
+            try:
+                db = InputDatabase(database)
+            except InputError:
+                return choices  # not a GCBM database: the inputs' problems say so
+            try:
+                choices["classifiers"] = {name: sorted(values.values())
+                                          for name, values in db.classifier_values().items()}
+                choices["disturbance_types"] = sorted(db.disturbance_types())
+                choices["transitions"] = sorted(db.transition_ids())
+            finally:
+                db.close()
+        return choices
+
+
+# -- settings documents ----------------------------------------------------------------------------
+
+def _read_document(path: Path) -> Description:
+    """An uploaded attributes file (JSON, YAML or CSV), or InputProblems naming its fields."""
+    problems = Problems()
+    description = read_description(path, problems)
+    problems.raise_if_any(path.name)
+    return description
+
+
+def _with_document(settings: dict, document: Description) -> dict:
+    """An uploaded attributes file over the settings: what it sets wins; a layer's attribute
+    table is replaced as a whole."""
+    given = _by_layer_name(document.model_dump(mode="json", exclude_unset=True))
+    layers = dict(settings.get("layers", {}))
+    for name, entry in given.pop("layers", {}).items():
+        layers[name] = {**layers.get(name, {}), **entry}
+    return {**settings, **given, "layers": layers}
+
+
+def _by_layer_name(document: dict) -> dict:
+    """`document` with its layers keyed by layer name: a raster's file name or stem given as a
+    key (`Classifier1_moja.tiff`) becomes its layer's name (`Classifier1`)."""
+    layers = document.get("layers")
+    if not isinstance(layers, dict):
+        return document
+    return {**document, "layers": {layer_name_from_file(Path(str(key))): entry
+                                   for key, entry in layers.items()}}
+
+
+def _validated(settings: dict) -> tuple[dict, Description]:
+    """The settings, and as a Description; InputProblems naming each field that is wrong."""
+    problems = Problems()
+    if "database" in settings:
+        problems.add("not a setting of a simulation: upload the database instead", field="database",
+                     source="settings")
+    try:
+        description = Description.model_validate(settings)
+    except ValidationError as err:
+        for error in err.errors():
+            problems.add(error["msg"], source="settings",
+                         field=".".join(str(part) for part in error["loc"]) or None)
+    problems.raise_if_any()
+    return settings, description
+
+
+def _from_former_names(patch: dict) -> dict:
+    """The configuration's former fields as settings: `start_date`/`end_date` (1 January; the
+    end is exclusive) as `start_year`/`end_year`, `attributes` as the layers' attributes,
+    `variables.admin_boundary`/`eco_boundary` as themselves."""
+    patch, problems = dict(patch), Problems()
+    for key, setting, offset in (("start_date", "start_year", 0), ("end_date", "end_year", -1)):
+        if key in patch:
+            value = patch.pop(key)
+            year = _first_of_january(value)
+            if value is not None and year is None:
+                problems.add(f"{value!r} is not a 1 January date (YYYY-01-01): GCBM simulates "
+                             f"whole years", field=key, hint=f"or give {setting}")
+            patch[setting] = None if year is None else year + offset
+    tables = patch.pop("attributes", None)
+    if isinstance(tables, dict):
+        layers = patch["layers"] = dict(patch.get("layers") or {})
+        for name, table in tables.items():
+            layers.setdefault(name, {})["attributes"] = table
+    if "variables" in patch:
+        variables = patch.pop("variables") or dict.fromkeys(("admin_boundary", "eco_boundary"))
+        for name, value in variables.items():
+            if name in ("admin_boundary", "eco_boundary"):
+                patch[name] = value
+            else:
+                problems.add(f"{name!r} is not a setting", field="variables",
+                             hint="the settings are admin_boundary and eco_boundary")
+    if "modules" in patch:
+        problems.add("module settings are the settings spinup, growth and outputs", field="modules",
+                     hint="see docs/service.md")
+    problems.raise_if_any()
+    return patch
+
+
+def _first_of_january(value: Any) -> int | None:
+    try:
+        day = date.fromisoformat(str(value).replace("/", "-"))
+    except ValueError:
+        return None
+    return day.year if (day.month, day.day) == (1, 1) else None
+
+
+def _write_settings(folder: Path, settings: dict) -> None:
+    """Write the settings file atomically (a new file: the old one may be a hard link)."""
+    path = folder / SETTINGS_FILE
+    temporary = folder / f".{SETTINGS_FILE}.partial"
+    temporary.write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
 
 def _merge_patch(target: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
@@ -584,3 +698,45 @@ def _merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = _merge_patch(result.get(key), value)
     return result
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+def _rasters(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.glob("*") if path.suffix.lower() in RASTER_SUFFIXES) \
+        if folder.is_dir() else []
+
+
+def _raster_summary(path: Path) -> dict | None:
+    """A raster's CRS, size, bounds (west, south, east, north), resolution, type and nodata."""
+    try:
+        info = inspect_raster(path)
+    except RasterError:
+        return None
+    t = info.transform
+    return {"crs": info.crs.to_string() if info.crs else None, "width": info.width,
+            "height": info.height,
+            "bounds": [t.c, t.f + t.e * info.height, t.c + t.a * info.width, t.f],
+            "resolution": [t.a, -t.e], "data_type": GDAL_TYPES.get(info.dtype, info.dtype),
+            "nodata": info.nodata}
+
+
+def _pixel_values(path: Path, limit: int) -> list[int]:
+    """The distinct valid values of a categorical raster (its first `limit`)."""
+    try:
+        with rasterio.open(path) as dataset:
+            values = dataset.read(1, masked=True)
+    except rasterio.RasterioError:
+        return []
+    return [int(value) for value in np.unique(values.compressed())[:limit]]
+
+
+def _fingerprint(folder: Path) -> str:
+    """Changes whenever a file under `folder` is added, removed, replaced or modified."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
+                          .encode())
+    return digest.hexdigest()

@@ -5,7 +5,8 @@ from something a user sent (`resolve_inside`).
                          attempt-<n>/    the work directory of attempt n
                          results/        the successful attempt's directory, renamed
                          job.log         lifecycle and progress lines
-    <root>/simulations/<simulation id>/  inputs/<category>/<file>, simulation.json
+    <root>/simulations/<simulation id>/  inputs/<category>/<file> and inputs/attributes.json
+                                         (GCBM's upload form), prepared/ (its project)
     <root>/staging/<random>/            uploads and job inputs until they are accepted
 
 Staging lives on the same filesystem as the rest, so accepting something is an atomic rename.

@@ -166,7 +166,7 @@ def test_every_problem_is_reported_at_once(small_upload, attributes_file):
                    {1: {"disturbance_type": "No such fire", "transition": 99}})
     _reproject_to_web_mercator(small_upload / TEMPERATURE)
     messages = _problems(small_upload, attributes_file)
-    expected = ["Classifier2_moja.tiff: cannot be read as a raster",
+    expected = ["Classifier2_moja.tiff: not a GeoTIFF: the file does not start with a TIFF header",
                 "mean_annual_temperature_moja.tiff: grid: CRS EPSG:3857",
                 "attributes.json: Classifier1.attributes['2']: unknown classifier value 'XX'",
                 "attributes.json: disturbances_2012.attributes['1'].disturbance_type: unknown "

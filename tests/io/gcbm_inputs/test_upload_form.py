@@ -12,12 +12,14 @@ import pytest
 import yaml
 
 from flintcloud.errors import InputProblems
-from flintcloud.io.gcbm.inputs import prepare_project, validate_inputs
+from flintcloud.io.gcbm.inputs import check_files, get_config, prepare_project, validate_inputs
 from flintcloud.runner.gcbm_outputs import run_gcbm
 from tests.io.gcbm_inputs.fixtures import (
     DEMO_UNIT,
+    SIZE,
     demo_layer_attributes,
     project_zip,
+    set_attributes,
     upload_zip,
 )
 
@@ -125,3 +127,51 @@ def test_upload_zip_may_carry_its_attributes_file(tmp_path):
                       yaml.safe_dump(document, allow_unicode=True))
     report = validate_inputs(archive)
     assert report.n_pixels == 11347 and (report.start_year, report.end_year) == (2011, 2018)
+
+
+def test_an_attributes_file_may_be_a_flat_mapping_of_layers_to_tables(small_upload,
+                                                                        attributes_file):
+    """As upstream FLINT.Cloud's branches sent them: keys are layer or file names."""
+    attributes_file.write_text(json.dumps({
+        "Classifier1_moja.tiff": {"1": "TA", "2": "BP"}, "Classifier2": {"1": "5"},
+        "disturbances_2012_moja": {"1": {"disturbance_type": "Wildfire", "transition": 1}}}))
+    report = validate_inputs(small_upload, attributes=attributes_file, start_year=2010,
+                             end_year=2014, **DEMO_UNIT)
+    assert report.n_pixels == SIZE * SIZE - 1
+
+
+def test_an_attributes_file_sets_spinup_growth_and_outputs(small_upload, attributes_file,
+                                                           tmp_path):
+    document = json.loads(attributes_file.read_text())
+    document.update(spinup={"minimum_rotation": 25}, growth={"smoother_enabled": False},
+                    outputs={"results_database": False})
+    attributes_file.write_text(json.dumps(document))
+    config = prepare_project(small_upload, tmp_path / "project", attributes=attributes_file)
+    settings = get_config(config)
+    assert settings.spinup.enabled and settings.spinup.minimum_rotation == 25
+    assert settings.growth.smoother_enabled is False
+    assert settings.outputs.results_database is False
+    assert len(settings.outputs.geotiff_indicators) == 21  # left as the templates have them
+
+
+def test_check_files_leaves_out_what_is_missing(small_upload, attributes_file):
+    """Inputs that arrive piece by piece: a missing layer, database or attribute table is not a
+    problem of any file (each is a MissingInputError for validate_inputs); a bad file is."""
+    (small_upload / "db" / "gcbm_input.db").unlink()
+    (small_upload / "miscellaneous" / "initial_age_moja.tiff").unlink()
+    document = json.loads(attributes_file.read_text())
+    del document["layers"]["Classifier2"]
+    attributes_file.write_text(json.dumps(document))
+    check_files(small_upload, attributes=attributes_file)
+    with pytest.raises(InputProblems) as caught:
+        validate_inputs(small_upload, attributes=attributes_file)
+    assert [problem.code for problem in caught.value.problems] == ["missing_input"] * 3
+
+    (small_upload / "classifiers" / "Classifier2_moja.tiff").write_bytes(b"<html></html>")
+    set_attributes(attributes_file, "Classifier1", {"1": "TA", "x": "BP"})
+    with pytest.raises(InputProblems) as caught:
+        check_files(small_upload, attributes=attributes_file)
+    assert sorted(problem.message for problem in caught.value.problems) == [
+        "Classifier2_moja.tiff: not a GeoTIFF: the file does not start with a TIFF header "
+        "(upload a GeoTIFF)",
+        "attributes.json: layers.Classifier1.attributes['x']: pixel value 'x' is not an integer"]

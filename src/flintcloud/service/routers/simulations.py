@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
+from flintcloud.io.gcbm.inputs.description import Description
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.errors import ConflictError, MissingFileError
-from flintcloud.service.gcbm_project import Category, SimulationConfig
 from flintcloud.service.responses import file_response
 from flintcloud.service.schemas import (
     SimulationCreate,
@@ -19,7 +19,7 @@ from flintcloud.service.schemas import (
     present_simulation,
 )
 from flintcloud.service.services import Caller, Services
-from flintcloud.service.simulations import IncomingFile, Simulation
+from flintcloud.service.simulations import Category, IncomingFile, Simulation
 
 router = APIRouter(prefix="/simulations", tags=["Simulations"])
 
@@ -66,12 +66,15 @@ def delete_simulation(simulation_id: str, services: ServicesDep, caller: CallerD
 def upload_files(simulation_id: str, services: ServicesDep, caller: CallerDep,
                  files: Annotated[list[UploadFile], File(description="Files, or one zip with "
                                                          "disturbances/ classifiers/ miscellaneous/ "
-                                                         "db/ folders (and an attributes.json).")],
+                                                         "db/ folders (and an attributes.yaml, "
+                                                         ".json or .csv).")],
                  category: Annotated[Category | None, Form()] = None,
-                 attributes: Annotated[str | None, Form(description="JSON attribute tables per layer.")] = None
+                 attributes: Annotated[str | None, Form(
+                     description="An attributes file (JSON or YAML, docs/gcbm-inputs.md §3), or "
+                                 "JSON attribute tables per layer.")] = None
                  ) -> dict:
-    """Add or replace input files; all are validated together, and a rejected upload keeps
-    nothing."""
+    """Add or replace input files; each file is checked (`check_files`) with those already
+    there, and a rejected upload keeps nothing."""
     if not files:
         raise MissingFileError("no file uploaded", [{"field": "files", "message": "missing"}])
     simulation = _get(services, caller, simulation_id)
@@ -101,19 +104,25 @@ def attribute_choices(simulation_id: str, services: ServicesDep, caller: CallerD
     return services.simulations.attribute_choices(_get(services, caller, simulation_id))
 
 
-@router.get("/{simulation_id}/config", name="get_simulation_config", response_model=SimulationConfig)
-def get_config(simulation_id: str, services: ServicesDep, caller: CallerDep) -> SimulationConfig:
+@router.get("/{simulation_id}/config", name="get_simulation_config", response_model=Description,
+            response_model_exclude_none=True)
+def get_config(simulation_id: str, services: ServicesDep, caller: CallerDep) -> Description:
+    """The settings: the inputs' attributes file (docs/gcbm-inputs.md §3); what is left out
+    comes from the inputs (dates: the disturbance years) or GCBM's templates."""
     return services.simulations.config(_get(services, caller, simulation_id))
 
 
 @router.patch("/{simulation_id}/config", name="update_simulation_config",
-              response_model=SimulationConfig)
+              response_model=Description, response_model_exclude_none=True)
 def update_config(simulation_id: str, services: ServicesDep, caller: CallerDep,
                   patch: Annotated[dict[str, Any], Body(examples=[{
-                      "end_date": "2016-01-01", "spinup": {"minimum_rotation": 12},
-                      "attributes": {"Classifier2": {"1": "5", "2": "6"}}}])]) -> SimulationConfig:
-    """JSON merge patch (RFC 7396) of the configuration: dates, module settings, spinup
-    parameters, constant variables and layer attributes; validated as a whole."""
+                      "end_year": 2015, "spinup": {"minimum_rotation": 12},
+                      "outputs": {"geotiff_indicators": ["Age", "NPP", "NBP"]},
+                      "layers": {"Classifier2": {"attributes": {"1": "5", "2": "6"}}}}])]
+                  ) -> Description:
+    """JSON merge patch (RFC 7396) of the settings: dates, spatial unit, spinup (parameters),
+    growth, outputs and layer attributes, checked like an uploaded attributes file. The former
+    `start_date`, `end_date`, `attributes` and `variables` are still accepted."""
     return services.simulations.update_config(_get(services, caller, simulation_id), patch)
 
 

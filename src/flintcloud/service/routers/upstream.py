@@ -13,12 +13,11 @@ from flintcloud.flint.config import parse_json_text
 from flintcloud.service import upstream
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.errors import ConflictError, MissingFileError
-from flintcloud.service.gcbm_project import Category
 from flintcloud.service.jobs import JobStatus
 from flintcloud.service.responses import file_response, in_thread, wait_for_job
 from flintcloud.service.schemas import Envelope
 from flintcloud.service.services import Caller, Services
-from flintcloud.service.simulations import IncomingFile, Simulation, upstream_title
+from flintcloud.service.simulations import Category, IncomingFile, Simulation, upstream_title
 
 router = APIRouter(tags=["Upstream FLINT.Cloud"])
 
@@ -26,7 +25,8 @@ Title = Annotated[str | None, Form(description="Simulation title (alphanumerics 
                                                "`simulation`).")]
 Attributes = Annotated[str | None, Form(
     description="JSON: per layer (file or layer name), pixel value -> classifier value, or -> "
-                "{year, disturbance_type, transition}.")]
+                "{year, disturbance_type, transition}; or an attributes file (JSON or YAML, "
+                "docs/gcbm-inputs.md §3).")]
 Files = list[UploadFile] | None
 
 

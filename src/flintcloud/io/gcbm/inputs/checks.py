@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from rasterio.enums import Resampling
 
-from flintcloud.errors import ParameterDbError, RasterError
+from flintcloud.errors import MissingInputError, ParameterDbError, RasterError
 from flintcloud.io.gcbm.inputs.grid import (
     RasterInfo,
     TargetGrid,
@@ -432,7 +432,8 @@ def simulation_years(inputs: ProjectInputs, problems: Problems,
     end = inputs.end_year if inputs.end_year is not None else (years[-1] if years else None)
     if start is None or end is None:
         problems.add("no simulation period: give start_year and end_year (there are no "
-                     "disturbance years to span)", field="start_year/end_year")
+                     "disturbance years to span)", field="start_year/end_year",
+                     kind=MissingInputError)
         return None
     if end < start:
         problems.add(f"end_year {end} is before start_year {start}", field="end_year")

@@ -67,7 +67,8 @@ class GrowthSettings(_Strict):
 
 
 class OutputSettings(_Strict):
-    geotiff_indicators: list[str] = Field(default_factory=list)  # enabled WriteVariableGeotiff items
+    # The enabled WriteVariableGeotiff items; None: every item of the configuration.
+    geotiff_indicators: list[str] | None = None
     results_database: bool = True  # CBMAggregatorSQLiteWriter
 
 
@@ -263,7 +264,8 @@ class ConfigDocuments:
                 settings.growth.smoother_enabled
         geotiff = self.module("WriteVariableGeotiff")
         if geotiff is not None:
-            enabled = set(settings.outputs.geotiff_indicators)
+            indicators = settings.outputs.geotiff_indicators
+            enabled = set(self.indicator_names() if indicators is None else indicators)
             _put(geotiff, "enabled", bool(enabled), True)
             for item in geotiff.get("settings", {}).get("items", []):
                 _put(item, "enabled", item["data_name"] in enabled, True)

@@ -2,7 +2,10 @@
 
 One schema serves both: a description names every layer's file and role (folder-of-rasters
 form); an attributes file for the upload form only adds attributes and settings to layers
-found by folder. A CSV attributes file holds attribute tables only. See docs/gcbm-inputs.md.
+found by folder. Its settings are those of `ProjectSettings` (dates, spatial unit, spinup,
+growth, outputs). A CSV attributes file holds attribute tables only; a JSON or YAML mapping
+of layer (or file) names to tables, as upstream FLINT.Cloud's branches sent, is read as the
+`layers`' attributes. See docs/gcbm-inputs.md.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flintcloud.errors import InputError
 from flintcloud.io.gcbm.inputs.attributes import load_document, read_csv_tables
+from flintcloud.io.gcbm.inputs.config import GrowthSettings, OutputSettings, SpinupSettings
 from flintcloud.io.gcbm.inputs.model import Align, Problems, Role
 
 DESCRIPTION_NAMES = ("project.yaml", "project.yml", "project.json")
@@ -37,6 +41,10 @@ class Description(BaseModel):
     admin_boundary: str | None = None
     eco_boundary: str | None = None
     align: Align | None = None
+    # None: the templates' (GCBM's standard configuration); see ProjectSettings.
+    spinup: SpinupSettings | None = None
+    growth: GrowthSettings | None = None
+    outputs: OutputSettings | None = None
     layers: dict[str, LayerEntry] = Field(default_factory=dict)
 
 
@@ -53,6 +61,8 @@ def read_description(path: Path, problems: Problems) -> Description | None:
         problems.add("the top level must be a mapping (layers, dates, database, ...)",
                      source=path.name)
         return None
+    if not set(map(str, document)) & set(Description.model_fields):
+        document = {"layers": {key: {"attributes": table} for key, table in document.items()}}
     try:
         return Description.model_validate(document)
     except ValidationError as err:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flintcloud.errors import InputError
+from flintcloud.errors import InputError, MissingInputError
 from flintcloud.io.gcbm.inputs.attributes import (
     layer_json,
     normalise,
@@ -119,7 +119,8 @@ def _from_upload(root: Path, description: Description, source: str,
     else:
         problems.add("expected exactly one database file in db/, found "
                      f"{len(databases) or 'none'}", source=f"{root.name}/db",
-                     hint="upload gcbm_input.db (build one with `flintcloud gcbm build-db`)")
+                     hint="upload gcbm_input.db (build one with `flintcloud gcbm build-db`)",
+                     kind=InputError if databases else MissingInputError)
     return inputs
 
 
@@ -145,7 +146,7 @@ def _from_description(root: Path, source: str, description: Description, problem
             inputs.layers.append(_layer(key, entry.role, path, entry, root, source, problems))
     if description.database is None:
         problems.add("'database' (the gcbm_input.db file) is required", source=source,
-                     field="database")
+                     field="database", kind=MissingInputError)
     else:
         inputs.database = resolve_inside(root, description.database, source, "database", problems)
     return inputs
@@ -158,6 +159,10 @@ def _settings(description: Description, source: str) -> ProjectInputs:
                            eco_boundary=description.eco_boundary)
     if description.align is not None:
         inputs.align = description.align
+    inputs.sections = description.model_dump(include={"spinup", "growth", "outputs"},
+                                             exclude_none=True)
+    if description.spinup is not None and description.spinup.parameters is not None:
+        inputs.spinup_parameters = description.spinup.parameters.model_dump()
     return inputs
 
 
@@ -228,7 +233,8 @@ def _layer(name: str, role: Role, path: Path, entry: LayerEntry | None, root: Pa
         problems.add(f"{role} layer {name!r} has no attribute table", source=path.name,
                      field="attributes",
                      hint="give it in the attributes file, a layer JSON or a raster "
-                          "attribute table (docs/gcbm-inputs.md); it is never guessed")
+                          "attribute table (docs/gcbm-inputs.md); it is never guessed",
+                     kind=MissingInputError)
         return layer
     field = f"layers.{name}.attributes" if origin == source else "attributes"
     layer.attributes = normalise(raw, role, source=origin, field=field,

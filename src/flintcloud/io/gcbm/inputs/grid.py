@@ -29,6 +29,7 @@ _TOLERANCE = 1e-6  # of a cell: geotransforms written as decimal text are not ex
 GDAL_TYPES = {"uint8": "Byte", "int16": "Int16", "uint16": "UInt16", "int32": "Int32",
               "uint32": "UInt32", "float32": "Float32", "float64": "Float64"}
 _WIDER = {"int8": "int16"}  # types GCBM cannot read, and the smallest one it can that holds them
+_TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,21 @@ class RasterInfo:
 
 
 def inspect_raster(path: Path) -> RasterInfo:
-    """Read a raster's header, or raise RasterError naming the file."""
+    """Read a GeoTIFF's header, or raise RasterError naming the file. The bytes decide, not the
+    name: a file that does not start like a TIFF is refused before GDAL sees it, and only
+    GDAL's GTiff driver opens it (another driver could follow a VRT to any file)."""
+    try:
+        with open(path, "rb") as file:
+            is_tiff = file.read(4) in _TIFF_SIGNATURES
+    except OSError as err:
+        raise RasterError(f"cannot be read: {err}", source=path.name) from err
+    if not is_tiff:
+        raise RasterError("not a GeoTIFF: the file does not start with a TIFF header",
+                          source=path.name, hint="upload a GeoTIFF")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-            with rasterio.open(path) as dataset:
+            with rasterio.open(path, driver="GTiff") as dataset:
                 return RasterInfo(path, dataset.driver, dataset.crs, dataset.transform,
                                   dataset.width, dataset.height, dataset.dtypes[0],
                                   dataset.nodata)

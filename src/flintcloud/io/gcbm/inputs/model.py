@@ -84,6 +84,7 @@ class ProjectInputs:
     eco_boundary: str | None = None
     align: Align = Align.REJECT
     spinup_parameters: dict[str, Any] | None = None  # a project's own, instead of the db's
+    sections: dict[str, Any] = field(default_factory=dict)  # spinup, growth, outputs settings
 
     def by_role(self, role: Role) -> list[LayerInput]:
         return [layer for layer in self.layers if layer.role is role]

@@ -13,15 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flintcloud.errors import InputError
+from flintcloud.errors import InputError, MissingInputError
 from flintcloud.io.archive import MAX_BYTES, extract_zip
 from flintcloud.io.gcbm.inputs.attributes import normalise, read_sidecar, year_from_name
-from flintcloud.io.gcbm.inputs.config import (
-    ConfigDocuments,
-    LayerSettings,
-    OutputSettings,
-    ProjectSettings,
-)
+from flintcloud.io.gcbm.inputs.config import ConfigDocuments, ProjectSettings
 from flintcloud.io.gcbm.inputs.description import Description, read_description
 from flintcloud.io.gcbm.inputs.edit import find_config_dir, merge_settings, update_config
 from flintcloud.io.gcbm.inputs.forms import detect_form, find_root, read_inputs, resolve_inside
@@ -30,6 +25,7 @@ from flintcloud.io.gcbm.inputs.model import Align, Problems, ProjectInputs, Role
 from flintcloud.io.gcbm.inputs.validation import (
     CheckedInputs,
     InputReport,
+    check_each_file,
     check_inputs,
     check_project,
 )
@@ -92,6 +88,28 @@ def validate_inputs(source: str | Path, *, attributes: str | Path | None = None,
         changes = _project_changes(root, documents, attributes, overrides)
         settings = merge_settings(documents, changes, config_dir.parent.name)
         return check_project(config_dir, settings).report
+
+
+def check_files(source: str | Path, *, attributes: str | Path | None = None,
+                max_bytes: int = MAX_BYTES) -> None:
+    """The first checks of `validate_inputs`, those of each file on its own: attributes and
+    description files well-formed, rasters readable, of a type GCBM reads and on the first
+    classifier's grid, the database a GCBM input database. Neither what is still missing (a
+    layer, the database, an attribute table) nor whether the files agree with each other
+    (classifier values, pixel values, growth curves): for inputs that arrive piece by piece,
+    as the service's uploads do. Raises InputProblems."""
+    with _unpacked(source, max_bytes) as root:
+        form = _form(root, source)
+        if form == "project":  # complete: checked as a whole
+            validate_inputs(root, attributes=attributes)
+            return
+        problems = Problems()
+        inputs = read_inputs(root, form, Path(attributes) if attributes else None, problems)
+        _, _, db = check_each_file(inputs, problems)
+        if db is not None:
+            db.close()
+    problems.items = [item for item in problems.items if not isinstance(item, MissingInputError)]
+    problems.raise_if_any(inputs.source)
 
 
 def _overrides(start_year, end_year, admin_boundary, eco_boundary, align) -> dict[str, Any]:
@@ -158,12 +176,12 @@ def write_project(checked: CheckedInputs, root: Path) -> Path:
     documents = ConfigDocuments.from_templates(root / "config")
     documents.set_landscape(grid, report.tiles)
     documents.set_layers(layers)
-    documents.apply(ProjectSettings(
-        start_year=report.start_year, end_year=report.end_year,
-        admin_boundary=report.admin_boundary, eco_boundary=report.eco_boundary,
-        outputs=OutputSettings(geotiff_indicators=documents.indicator_names()),
-        layers={layer.name: LayerSettings(role=layer.role, attributes=layer.attributes)
-                for layer in inputs.layers}))
+    documents.apply(ProjectSettings.model_validate({
+        "start_year": report.start_year, "end_year": report.end_year,
+        "admin_boundary": report.admin_boundary, "eco_boundary": report.eco_boundary,
+        **inputs.sections,
+        "layers": {layer.name: {"role": layer.role, "attributes": layer.attributes}
+                   for layer in inputs.layers}}))
     documents.save(text_templates=True)
     _write_study_area(root / LAYER_FOLDER / "study_area.json", checked)
     return root / "config"
@@ -215,7 +233,7 @@ def _project_changes(root: Path, documents: ConfigDocuments, attributes: str | P
         description = read_description(Path(attributes), problems) or Description()
         problems.raise_if_any(Path(attributes).name)
         changes.update(description.model_dump(exclude={"layers", "align", "database"},
-                                               exclude_none=True))
+                                               exclude_unset=True))
         roles, source = documents.roles(), Path(attributes).name
         layers = {}
         for name, entry in description.layers.items():
@@ -243,5 +261,5 @@ def _project_changes(root: Path, documents: ConfigDocuments, attributes: str | P
     return changes
 
 
-__all__ = ["ProjectInputs", "find_config_dir", "prepare_project", "validate_inputs",
-           "write_project"]
+__all__ = ["ProjectInputs", "check_files", "find_config_dir", "prepare_project",
+           "validate_inputs", "write_project"]

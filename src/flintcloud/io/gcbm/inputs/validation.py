@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flintcloud.errors import InputError
+from flintcloud.errors import InputError, MissingInputError
 from flintcloud.io.gcbm.inputs import checks
 from flintcloud.io.gcbm.inputs.attributes import normalise
 from flintcloud.io.gcbm.inputs.config import ConfigDocuments, ProjectSettings
@@ -70,12 +70,13 @@ def reserved_names() -> set[str]:
 def _check_roles(inputs: ProjectInputs, problems: Problems, *, generated: bool) -> None:
     if not inputs.by_role(Role.CLASSIFIER):
         problems.add("no classifier layer: GCBM simulates the pixels where every classifier "
-                     "has a value", source=inputs.source, field="layers")
+                     "has a value", source=inputs.source, field="layers", kind=MissingInputError)
     for role, name in ROLE_LAYER_NAMES.items():
         count = len(inputs.by_role(role))
         if count != 1:
             problems.add(f"expected one {role} layer (GCBM's {name}), found {count}",
-                         source=inputs.source, field="layers")
+                         source=inputs.source, field="layers",
+                         kind=InputError if count else MissingInputError)
     seen: dict[str, LayerInput] = {}
     reserved = reserved_names() if generated else set()
     for layer in inputs.layers:
@@ -97,6 +98,17 @@ def _order_classifiers(inputs: ProjectInputs, order: list[str]) -> None:
     inputs.layers = classifiers + [one for one in inputs.layers if one.role is not Role.CLASSIFIER]
 
 
+def check_each_file(inputs: ProjectInputs, problems: Problems, *, grid: TargetGrid | None = None,
+                    generated: bool = True) -> tuple[TargetGrid | None, dict[str, checks.RasterPlan],
+                                                     checks.InputDatabase | None]:
+    """The checks of each file on its own, the first stage of `check_inputs`: layer names,
+    rasters readable, of a type GCBM reads and on the grid, the database a GCBM input database.
+    Returns the grid, the rasters' plans and the database (open, or None)."""
+    _check_roles(inputs, problems, generated=generated)
+    grid, plans = checks.plan_rasters(inputs, problems, grid=grid)
+    return grid, plans, checks.open_database(inputs, problems)
+
+
 def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = None,
                  candidates: list[Tile] | None = None, generated: bool = True) -> CheckedInputs:
     """Run every check; raise InputProblems listing all problems, or return the plan.
@@ -105,9 +117,7 @@ def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = 
     classifier's and the study area the tiles where every classifier has data.
     """
     problems, warnings = Problems(), []
-    _check_roles(inputs, problems, generated=generated)
-    grid, plans = checks.plan_rasters(inputs, problems, grid=grid)
-    db = checks.open_database(inputs, problems)
+    grid, plans, db = check_each_file(inputs, problems, grid=grid, generated=generated)
     unit = None
     try:
         if db is not None:
@@ -167,7 +177,7 @@ def project_inputs(documents: ConfigDocuments, settings: ProjectSettings,
             if layer.attributes is None:
                 problems.add(f"{layer.role} layer {name!r} has no attribute table",
                              source=f"{path.stem}.json", field="attributes",
-                             hint="attributes are never guessed")
+                             hint="attributes are never guessed", kind=MissingInputError)
             else:
                 item.attributes = normalise(layer.attributes, layer.role,
                                             source=item.attributes_source, field="attributes",
@@ -199,4 +209,5 @@ def check_project(config_dir: Path, settings: ProjectSettings | None = None) -> 
     return checked
 
 
-__all__ = ["CheckedInputs", "InputReport", "check_inputs", "check_project", "project_inputs"]
+__all__ = ["CheckedInputs", "InputReport", "check_each_file", "check_inputs", "check_project",
+           "project_inputs"]
