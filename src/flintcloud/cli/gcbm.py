@@ -23,6 +23,9 @@ def run(
                                              help="Where outputs go.")] = Path("output"),
     dask_workers: Annotated[int, typer.Option(
         "--dask-workers", min=0, help="Run blocks on a local Dask cluster of N processes.")] = 0,
+    mosaics: Annotated[bool, typer.Option(
+        "--mosaics/--no-mosaics", help="Also write whole-area COGs per indicator and year "
+                                       "(slow on large areas).")] = True,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Run blocks on the Dask cluster at this address (workers must see "
                             "the project folder).")] = None,
@@ -50,7 +53,8 @@ def run(
                 progress.update(task, completed=event.blocks_done)
 
         with _dask_client(dask_workers, scheduler) as client:
-            outputs = run_gcbm(project, output_dir, on_progress=on_progress, executor=client)
+            outputs = run_gcbm(project, output_dir, on_progress=on_progress, executor=client,
+                               mosaics=mosaics)
     Console().print(_summary_table(project.name, outputs))
 
 
