@@ -156,3 +156,18 @@ def test_a_mosaic_assembles_every_block(tmp_path):
             with rasterio.open(path) as tile:
                 window = mosaic.window(*tile.bounds)
                 np.testing.assert_array_equal(mosaic.read(1, window=window), tile.read(1))
+
+
+def test_a_failure_while_writing_block_files_fails_the_run_and_leaves_nothing(tmp_path,
+                                                                             monkeypatch):
+    from flintcloud.io.gcbm import spatial_output
+
+    def broken(self, item, block):
+        raise OSError("disk full while writing GeoTIFFs")
+
+    # block files are written in a forked child, which inherits the patch
+    monkeypatch.setattr(spatial_output.BlockGeotiffWriter, "_write_item", broken)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="disk full while writing GeoTIFFs"):
+        run_gcbm(demo_zip(), out)
+    assert list(out.iterdir()) == []

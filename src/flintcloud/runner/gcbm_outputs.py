@@ -11,8 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +86,7 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
     staging = output_dir / f".staging-{uuid.uuid4().hex}"
     started = now()
     project = open_project(source)
+    sink = None
     try:
         inputs = file_entries(project.root)
         if Path(source).is_file():
@@ -94,8 +98,9 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         if "WriteVariableGeotiff" in project.modules:
             items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
         writer = BlockGeotiffWriter(items, project.grid, staged=True)
-        run = run_project(project, on_progress=on_progress, on_block=writer if items else None,
-                          executor=executor)
+        if items:  # here, files are written by another process while blocks simulate
+            sink = writer if executor is not None else _BackgroundSink(writer)
+        run = run_project(project, on_progress=on_progress, on_block=sink, executor=executor)
         write_summary_csvs(run.results, staging)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)
@@ -105,6 +110,8 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         summary = annual_summary(compiled)
         write_summary_csv(summary, staging / "annual_summary.csv")
         write_summary_json(summary, staging / "annual_summary.json")
+        if isinstance(sink, _BackgroundSink):
+            sink.finish()
         if items and mosaics:
             write_mosaics(writer.written, items, project.grid, staging / COG_FOLDER,
                           project.start_year)
@@ -116,11 +123,48 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         files = [Path(entry["path"]) for entry in outputs] + [Path("manifest.json")]
         _move_into_place(staging, output_dir)
     except BaseException:
+        if isinstance(sink, _BackgroundSink):
+            sink.close()  # the child stops writing before its files go
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
+        if isinstance(sink, _BackgroundSink):
+            sink.close()
         remove_project_copy(project)
     return GcbmOutputs(run, output_dir, files)
+
+
+class _BackgroundSink:
+    """A block sink run in a child process: the block's files are written while the next
+    blocks simulate, and the merging, compiling and database writing that end a run overlap
+    with the last block's files. At most `max_pending` blocks wait, to bound memory."""
+
+    def __init__(self, sink, max_pending: int = 2) -> None:
+        self.sink = sink
+        self.max_pending = max_pending
+        # fork: the child inherits the loaded libraries, so it starts in milliseconds
+        self.pool = ProcessPoolExecutor(1, mp_context=get_context("fork"))
+        self.pending: deque[Future] = deque()
+        self.received: list[Future] = []
+
+    def __call__(self, block) -> Future:
+        while len(self.pending) >= self.max_pending:
+            self.pending.popleft().result()  # raises here if writing failed
+        future = self.pool.submit(self.sink, block)
+        self.pending.append(future)
+        return future
+
+    def collect(self, receipt: Future) -> None:
+        self.received.append(receipt)  # waited for in `finish`, once the run's tables are done
+
+    def finish(self) -> None:
+        """Wait for every block's files and record them with the sink."""
+        for receipt in self.received:
+            self.sink.collect(receipt.result())
+        self.received = []
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
 
 
 def _summary(run: GcbmRun) -> dict:
