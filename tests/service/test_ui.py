@@ -83,7 +83,8 @@ def test_process_without_example_is_404(client):
 def test_attribute_choices_list_pixel_values_and_the_databases_vocabulary(client, tmp_path):
     simulation = client.post("/simulations", json={"title": "choices"}).json()["id"]
     empty = client.get(f"/simulations/{simulation}/attributes/choices").json()
-    assert empty == {"layers": {}, "classifiers": {}, "disturbance_types": [], "transitions": []}
+    assert empty == {"layers": {}, "classifiers": {}, "disturbance_types": [], "transitions": [],
+                     "spatial_units": []}
     files = small_project_files(tmp_path / "files")
     members = {f"{category}/{path.name}": path.read_bytes()
                for category, paths in files.items() for path in paths}
@@ -99,3 +100,5 @@ def test_attribute_choices_list_pixel_values_and_the_databases_vocabulary(client
                                                       "pixel_values": [1]}
     assert {"TA", "BP"} <= set(choices["classifiers"]["Classifier1"])
     assert "Wildfire" in choices["disturbance_types"] and 1 in choices["transitions"]
+    assert {"admin_boundary": "British Columbia", "eco_boundary": "Taiga Plains"} in \
+        choices["spatial_units"]

@@ -156,30 +156,91 @@ def test_invalid_upload_shows_each_files_problem(server, page):
     problem = page.locator(".upload-problems .problem")
     problem.wait_for()
     text = problem.inner_text()
-    assert "Upload rejected" in text and "classifiers.fake.tiff" in text and "not a GeoTIFF" in text
+    assert "Upload rejected" in text and "fake.tiff" in text and "not a GeoTIFF" in text
+    assert "upload a GeoTIFF" in text  # the problem's hint
     assert "Traceback" not in text
     assert page.locator("text=None uploaded.").count() == 4  # nothing was kept
 
 
-def test_configuration_errors_are_shown_next_to_their_fields(server, page):
+def test_configuration_errors_are_shown_next_to_their_fields(server, page, tmp_path):
     simulation = server.client.post("/simulations", json={"title": "bad config"}).json()["id"]
     page.goto(ui(server, f"simulations/{simulation}/config"))
-    page.fill("[data-field='spinup.minimum_rotation'] input", "0")
+    # the form comes from the settings' schema: its defaults and ranges
+    rotation = page.locator("[data-field='spinup.minimum_rotation'] input")
+    assert rotation.input_value() == "10" and rotation.get_attribute("min") == "1"
+    assert page.is_checked("[data-field='spinup.enabled'] input")
+    assert page.locator("[data-field='outputs.geotiff_indicators'] input:checked").count() == 21
+    rotation.fill("0")
     page.click("text=Save configuration")
     error = page.locator("[data-field='spinup.minimum_rotation'] .field-error")
     error.wait_for()
     assert "greater than or equal to 1" in error.inner_text()
-    assert page.get_attribute("[data-field='spinup.minimum_rotation'] input", "aria-invalid") == "true"
+    assert rotation.get_attribute("aria-invalid") == "true"
     assert "The configuration was not saved" in page.inner_text(".config-problems")
-    page.fill("[data-field='spinup.minimum_rotation'] input", "12")
-    page.fill("[data-field='end_date'] input", "2005-01-01")
+    # fixed parameters: each missing one is named next to its field
+    rotation.fill("12")
+    page.check("[data-field='spinup.parameters'] input")
+    page.fill("[data-field='spinup.parameters.return_interval'] input", "150")
     page.click("text=Save configuration")
-    page.wait_for_selector(".config-problems .problem:has-text('end_date must be after start_date')")
-    page.fill("[data-field='end_date'] input", "2015-01-01")
+    missing = page.locator("[data-field='spinup.parameters.max_rotations'] .field-error")
+    missing.wait_for()
+    assert "Field required" in missing.inner_text()
+    page.uncheck("[data-field='spinup.parameters'] input")
+    # a period that ends before it starts is saved, and is then what stops a run, by its field
+    page.fill("[data-field='end_year'] input", "2005")
     page.click("text=Save configuration")
     page.wait_for_selector("text=Configuration saved.")
+    period = page.locator("[data-field='end_year'] .field-error")
+    period.wait_for()
+    assert "end_year 2005 is before start_year 2010" in period.inner_text()
+    assert page.locator(".readiness a[href$='/config'] code:text-is('end_year')").count() == 1
+    assert page.locator(".readiness a[href$='/inputs']").count() >= 1  # no database, no layers yet
+    page.fill("[data-field='end_year'] input", "2014")
+    page.uncheck("[data-field='growth.smoother_enabled'] input")
+    page.click("[data-field='outputs.geotiff_indicators'] button:text('None')")
+    page.check("[data-field='outputs.geotiff_indicators'] input[value=NPP]")
+    page.check("[data-field='outputs.geotiff_indicators'] input[value=NBP]")
+    page.fill("[data-field='admin_boundary'] input", "")
+    page.fill("[data-field='eco_boundary'] input", "")
+    page.click("text=Save configuration")
+    page.wait_for_selector("text=Configuration saved.")
+    page.wait_for_selector("[data-field='end_year'] .field-error:empty", state="attached")
     saved = server.client.get(f"/simulations/{simulation}/config").json()
-    assert (saved["end_date"], saved["spinup"]["minimum_rotation"]) == ("2015-01-01", 12)
+    assert saved == {"start_year": 2010, "end_year": 2014, "layers": {},
+                     "spinup": {"enabled": True, "minimum_rotation": 12},
+                     "growth": {"smoother_enabled": False},
+                     "outputs": {"geotiff_indicators": ["NPP", "NBP"], "results_database": True}}
+    page.screenshot(path=tmp_path / "configure.png", full_page=True)
+
+
+def test_api_field_names_map_to_the_form_fields(server, page):
+    """The API names a field as the settings do (`layers.X.attributes.1`), as the checks of the
+    inputs do (`X.attributes['1']`, `attributes` of a raster) or by a former name; the form has
+    one name for each, and knows which problems the Configure step fixes."""
+    page.goto(ui(server))
+    mapped = page.evaluate("""async () => {
+        const { formField, isConfigProblem, mergePatch } = await import("./js/config.js");
+        const cases = [
+            {field: "spinup.minimum_rotation"}, {field: "Classifier1.attributes['1']"},
+            {field: "disturbances_2011.attributes['1'].disturbance_type"},
+            {field: "layers.disturbances_2011.year"},
+            {field: "attributes", source: "Classifier2_moja.tiff"},
+            {field: "attributes.Classifier1.3"}, {field: "end_date"},
+            {field: "start_year/end_year"}, {field: "admin_boundary/eco_boundary"},
+            {field: "spatial_unit"}, {field: "inputs/db"}, {field: "layers"}, {field: "fake.tiff"}];
+        return {
+            fields: cases.map((item) => [formField(item), isConfigProblem(item)]),
+            patch: mergePatch({a: 1, b: {c: 2, d: 3}, e: [1]}, {a: 1, b: {c: 4, d: null}, f: {g: null, h: 5}}),
+        };
+    }""")
+    assert mapped["fields"] == [
+        ["spinup.minimum_rotation", True], ["layers.Classifier1.attributes.1", True],
+        ["layers.disturbances_2011.attributes.1.disturbance_type", True],
+        ["layers.disturbances_2011.year", True], ["layers.Classifier2.attributes", True],
+        ["layers.Classifier1.attributes.3", True], ["end_year", True], ["period", True],
+        ["spatial_unit", True], ["spatial_unit", True], ["inputs/db", False], ["layers", False],
+        ["fake.tiff", False]]
+    assert mapped["patch"] == {"b": {"c": 4, "d": None}, "e": None, "f": {"h": 5}}
 
 
 @pytest.fixture(scope="module")
@@ -254,5 +315,27 @@ def test_attribute_tables_are_edited_row_by_row(idle_server, page, demo_zip):
     table.locator("text=Add rows for 2 values without a row").wait_for()
     page.click("text=Save configuration")
     page.wait_for_selector("text=Configuration saved.")
-    saved = client.get(f"/simulations/{simulation}/config").json()["attributes"]["Classifier2"]
-    assert saved == {"1": "5", "4": "8"}  # removed rows were sent as null (merge patch)
+    saved = client.get(f"/simulations/{simulation}/config").json()["layers"]["Classifier2"]
+    assert saved == {"attributes": {"1": "5", "4": "8"}}  # removed rows were sent as null (merge patch)
+    # the pixel values left without a row are what stops a run, shown by the table
+    problems = page.locator(".attribute-table[data-layer=Classifier2] .attribute-rows > .field-error")
+    problems.wait_for()
+    assert "pixel values 2, 3 are not in its attribute table" in problems.inner_text()
+    # a disturbance layer: its events' year, type and transition, and the layer's own year
+    table = page.locator(".attribute-table[data-layer=disturbances_2013]")
+    table.locator("summary").click()
+    assert table.locator("tbody tr").count() == 2  # pixel values 1 and 2
+    assert table.locator("[data-field='layers.disturbances_2013.year'] input").get_attribute("placeholder") == \
+        "2013 (from the file name)"
+    table.locator("tbody tr").nth(1).locator("input[aria-label$='disturbance type']").fill("No such type")
+    table.locator("tbody tr").nth(1).locator("input[aria-label$='year']").fill("")
+    page.click("text=Save configuration")
+    page.wait_for_selector("text=Configuration saved.")
+    table = page.locator(".attribute-table[data-layer=disturbances_2013]")
+    error = table.locator(".attribute-rows > .field-error")
+    error.wait_for()
+    assert "unknown disturbance type 'No such type'" in error.inner_text()
+    assert table.locator("tbody tr").nth(1).locator("input[aria-label$='disturbance type']") \
+        .get_attribute("aria-invalid") == "true"
+    event = client.get(f"/simulations/{simulation}/config").json()["layers"]["disturbances_2013"]
+    assert event["attributes"]["2"] == {"disturbance_type": "No such type", "transition": 1}

@@ -568,15 +568,16 @@ class SimulationService:
     # -- what attribute tables may say ----------------------------------------------------------
     def attribute_choices(self, simulation: Simulation, *, max_values: int = 1000) -> dict:
         """Per classifier and disturbance layer the pixel values it holds (at most
-        `max_values`), and the input database's classifier values, disturbance types and
-        transitions (empty until the database is uploaded)."""
+        `max_values`), and the input database's classifier values, disturbance types,
+        transitions and spatial units (empty until the database is uploaded)."""
         folder = self.inputs_dir(simulation)
         layers = {}
         for category in (Category.CLASSIFIERS, Category.DISTURBANCES):
             for path in _rasters(folder / category):
                 layers[layer_name_from_file(path)] = {
                     "category": category.value, "pixel_values": _pixel_values(path, max_values)}
-        choices = {"layers": layers, "classifiers": {}, "disturbance_types": [], "transitions": []}
+        choices = {"layers": layers, "classifiers": {}, "disturbance_types": [], "transitions": [],
+                   "spatial_units": []}
         database = folder / Category.DB / INPUT_DB_NAME
         if database.is_file():
             try:
@@ -588,6 +589,8 @@ class SimulationService:
                                           for name, values in db.classifier_values().items()}
                 choices["disturbance_types"] = sorted(db.disturbance_types())
                 choices["transitions"] = sorted(db.transition_ids())
+                choices["spatial_units"] = [{"admin_boundary": admin, "eco_boundary": eco}
+                                            for _, admin, eco in db.spatial_units()]
             finally:
                 db.close()
         return choices

@@ -100,7 +100,8 @@ def delete_input(simulation_id: str, category: Category, name: str, services: Se
 @router.get("/{simulation_id}/attributes/choices", name="get_simulation_attribute_choices")
 def attribute_choices(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
     """For the attribute tables: each classifier and disturbance layer's pixel values, and the
-    input database's classifier values, disturbance types and transition ids."""
+    input database's classifier values, disturbance types, transition ids and spatial units
+    (admin and eco boundary pairs)."""
     return services.simulations.attribute_choices(_get(services, caller, simulation_id))
 
 

@@ -29,11 +29,37 @@ export const VARIABLES = {
   slow_ag_to_bg_mixing_rate: "Yearly share of the above-ground slow pool mixed into the below-ground slow pool.",
 };
 
-export const SPINUP = {
-  enabled: "Spin up the soil and dead-organic-matter pools before the simulation (repeated stand-replacing disturbances until they stabilise).",
-  minimum_rotation: "Fewest growth-disturbance rotations in spinup.",
-  delay: "Years between the last spinup disturbance and regrowth.",
-  run_delay: "Simulate the delay years.",
+// The settings of a simulation (GET/PATCH /simulations/{id}/config): a label and what each
+// means. Their types, ranges and defaults come from the API's JSON schema (/openapi.json).
+export const SETTINGS = {
+  start_year: { label: "First year", hint: "The first simulated year.", placeholder: "the first disturbance year" },
+  end_year: { label: "Last year", hint: "The last simulated year (included).", placeholder: "the last disturbance year" },
+  admin_boundary: { label: "Administrative boundary", placeholder: "the database's only one",
+    hint: "With the ecological boundary it selects the spatial unit: its growth, decay and spinup parameters and disturbance matrices." },
+  eco_boundary: { label: "Ecological boundary", placeholder: "the database's only one",
+    hint: "Left empty (both), the input database's only spatial unit, if it has just one." },
+  align: { label: "Rasters off the first classifier's grid", empty: "Reject them (default)",
+    options: { reject: "Reject them", reproject: "Reproject them onto the grid" },
+    hint: "Reprojected rasters are resampled by nearest neighbour (bilinear for the temperature layer)." },
+  "spinup.enabled": { label: "Spin up the pools",
+    hint: "Fill the dead organic matter and soil pools before the simulation with repeated growth and stand-replacing disturbances until they stabilise." },
+  "spinup.minimum_rotation": { label: "Minimum rotations", hint: "Fewest growth–disturbance rotations in spinup." },
+  "spinup.parameters": { label: "Give the spinup parameters here",
+    hint: "Off: the spatial unit's parameters from the input database. On: these values for every pixel." },
+  "spinup.parameters.return_interval": { label: "Return interval (years)", hint: "Years between two historic disturbances." },
+  "spinup.parameters.max_rotations": { label: "Maximum rotations", hint: "Most rotations, whether the pools are stable or not." },
+  "spinup.parameters.historic_disturbance_type": { label: "Historic disturbance type", list: "disturbance_types",
+    hint: "The disturbance repeated during spinup (e.g. Wildfire)." },
+  "spinup.parameters.last_pass_disturbance_type": { label: "Last-pass disturbance type", list: "disturbance_types",
+    hint: "The last disturbance before the simulation starts." },
+  "spinup.parameters.delay": { label: "Delay (years)", hint: "Years between the last disturbance and regrowth." },
+  "growth.smoother_enabled": { label: "Smooth the growth curves",
+    hint: "GCBM's smoother of the yield curves' young ages (CBMGrowthModule)." },
+  "outputs.geotiff_indicators": { label: "Indicator maps",
+    hint: "The indicators written as maps (GeoTIFFs) every year; the Results step shows them. None: no maps." },
+  "outputs.results_database": { label: "Results database",
+    hint: "Write the aggregated results to gcbm_output.db: the annual summary and its charts come from it." },
+  "layers.year": { label: "Year of the events", hint: "For the rows without a year." },
 };
 
 export const POOLS = {
@@ -75,21 +101,24 @@ export const ROTHC_SERIES = {
   soilCover: "Soil cover (0–1)",
 };
 
+// GCBM's indicators, in the order of its modules_output.json (WriteVariableGeotiff's items).
 export const INDICATORS = {
+  Age: "Stand age", AG_Biomass_C: "Carbon in above-ground live biomass",
   Total_Ecosystem_C: "All carbon in biomass, dead organic matter and soil",
-  Total_Biomass_C: "Carbon in live biomass", AG_Biomass_C: "Carbon in above-ground live biomass",
+  Total_Biomass_C: "Carbon in live biomass",
   Dead_Organic_Matter_C: "Carbon in dead organic matter (litter, dead wood and soil)",
-  Soil_C: "Carbon in the soil pools", Age: "Stand age",
+  Soil_C: "Carbon in the soil pools",
   NPP: "Net primary production", NEP: "Net ecosystem production (NPP minus heterotrophic respiration)",
-  NBP: "Net biome production (NEP minus disturbance losses)",
   Decomp_Releases: "Carbon released by decomposition (heterotrophic respiration)",
-  Total_Emissions: "Carbon emitted to the atmosphere", Total_CO2_Emissions: "Carbon emitted as CO₂",
-  Total_CH4_Emissions: "Carbon emitted as CH₄", Total_CO_Emissions: "Carbon emitted as CO",
-  Total_Biomass_Emissions: "Emissions from biomass", Total_DOM_Emissions: "Emissions from dead organic matter",
-  Bio_To_DOM_From_Disturbances: "Biomass turned into dead organic matter by disturbances",
-  Ecosystem_Removals: "Carbon removed from the ecosystem (harvest)",
+  NBP: "Net biome production (NEP minus disturbance losses)",
   Delta_Total_Ecosystem: "Yearly change in ecosystem carbon", Delta_Total_Biomass: "Yearly change in biomass carbon",
   Delta_Total_DOM: "Yearly change in dead-organic-matter carbon",
+  Total_Emissions: "Carbon emitted to the atmosphere",
+  Total_Biomass_Emissions: "Emissions from biomass", Total_DOM_Emissions: "Emissions from dead organic matter",
+  Total_CO2_Emissions: "Carbon emitted as CO₂", Total_CO_Emissions: "Carbon emitted as CO",
+  Total_CH4_Emissions: "Carbon emitted as CH₄",
+  Ecosystem_Removals: "Carbon removed from the ecosystem (harvest)",
+  Bio_To_DOM_From_Disturbances: "Biomass turned into dead organic matter by disturbances",
 };
 
 // The annual summary's columns (GET /simulations/{id}/summary), grouped as the results charts show them.

@@ -89,7 +89,8 @@ export const shortId = (id) => (id ? id.slice(0, 8) : "");
 
 // -- shared components ----------------------------------------------------------------------------
 
-/** An API error (or any error) as an alert box: title, detail or field errors, hint. */
+/** An API error (or any error) as an alert box: title, detail or each of its `errors` (field,
+ * message, the file it is about when that is not the field, hint), hint. */
 export function problemBox(error, { heading } = {}) {
   const box = h("div", { class: "problem", role: "alert" });
   const title = heading || error.title || error.name || "Error";
@@ -97,7 +98,10 @@ export function problemBox(error, { heading } = {}) {
   const errors = error.errors || [];
   if (errors.length) {
     box.append(h("ul", { class: "problem-errors" }, errors.map((item) => h("li", {},
-      item.field ? h("code", {}, item.field) : null, item.field ? ": " : "", item.message || ""))));
+      item.field ? h("code", {}, item.field) : null, item.field ? ": " : "", item.message || "",
+      item.source && item.source !== item.field && item.source !== "settings"
+        ? h("span", { class: "muted" }, ` (${item.source})`) : null,
+      item.hint ? h("span", { class: "problem-hint" }, ` — ${item.hint}`) : null))));
   } else if (error.detail || error.message) {
     box.append(h("p", { class: "problem-detail" }, error.detail || error.message));
   }
@@ -172,22 +176,38 @@ export function field(label, input, { hint, name } = {}) {
     h("p", { class: "field-error", id: errorId, "aria-live": "polite" }));
 }
 
-/** Put each {field, message} next to the element whose data-field is its longest prefix; the rest
- * (and a summary of all) into `summary`. Returns how many were placed next to fields. */
-export function showFieldErrors(root, errors, summary) {
+/** Put each {field, message} next to the element whose data-field is the longest prefix of its
+ * field (dot-separated) and that has its own error slot (a `.field-error` child); the control
+ * of the most specific match is marked invalid (an element without a slot, such as a table row,
+ * marks its control whose data-key is the next part of the field, else its data-main one). Closed <details> holding an
+ * error are opened. Returns how many errors were placed. */
+export function showFieldErrors(root, errors) {
   for (const slot of root.querySelectorAll(".field-error")) slot.textContent = "";
   for (const input of root.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  const holders = new Map();
+  for (const element of root.querySelectorAll("[data-field]")) {
+    if (!holders.has(element.dataset.field)) holders.set(element.dataset.field, element);
+  }
   let placed = 0;
   for (const error of errors) {
     const parts = String(error.field || "").split(".");
+    let marked = false;
     for (let n = parts.length; n > 0; n -= 1) {
-      const name = parts.slice(0, n).join(".");
-      const holder = [...root.querySelectorAll("[data-field]")].find((el) => el.dataset.field === name);
+      const holder = holders.get(parts.slice(0, n).join("."));
       if (!holder) continue;
-      const slot = holder.querySelector(".field-error");
+      if (!marked) {
+        const control = holder.matches("input, select, textarea") ? holder
+          : (n < parts.length && holder.querySelector(`[data-key="${CSS.escape(parts[n])}"]`))
+            || holder.querySelector("[data-main]") || holder.querySelector("input, select, textarea");
+        control?.setAttribute("aria-invalid", "true");
+        marked = true;
+      }
+      const slot = holder.querySelector(":scope > .field-error");
       if (!slot) continue;
       slot.textContent = slot.textContent ? `${slot.textContent}; ${error.message}` : error.message;
-      holder.querySelector("input, select, textarea")?.setAttribute("aria-invalid", "true");
+      for (let parent = holder; parent && parent !== root; parent = parent.parentElement) {
+        if (parent.tagName === "DETAILS") parent.open = true;
+      }
       placed += 1;
       break;
     }

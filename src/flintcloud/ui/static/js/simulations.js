@@ -1,9 +1,9 @@
 // GCBM simulations: the list (create, delete), and one simulation in four steps: inputs (upload,
-// inspect), configuration (dates, spinup, modules, variables, layer attributes), run (status,
-// progress, logs, cancel) and results (results.js).
+// inspect), configuration (config.js), run (status, progress, logs, cancel) and results
+// (results.js).
 
-import { api, ApiError, isFinal, pollJob, upload } from "./api.js";
-import { MODULES, POOLS, SPINUP, VARIABLES } from "./descriptions.js";
+import { api, isFinal, pollJob, upload } from "./api.js";
+import { configStep, isConfigProblem } from "./config.js";
 import { actionButton, clear, confirmDialog, field, fmtBytes, fmtDate, h, loading, problemBox,
          showFieldErrors, showProblem, statusBadge, table, toast, uid } from "./dom.js";
 import { cancelJob, jobPanel, logView } from "./jobs.js";
@@ -44,9 +44,9 @@ export async function renderSimulations(el, _parts, { signal }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clear(problems);
-    showFieldErrors(form, [], problems);
+    showFieldErrors(form, []);
     if (!titleInput.value.trim()) {
-      showFieldErrors(form, [{ field: "title", message: "A title is required." }], problems);
+      showFieldErrors(form, [{ field: "title", message: "A title is required." }]);
       titleInput.focus();
       return;
     }
@@ -69,7 +69,7 @@ export async function renderSimulations(el, _parts, { signal }) {
         problems.append(problemBox(error, { heading: "The simulation was created, but the upload was rejected" }),
           h("p", {}, h("a", { href: `#/simulations/${encodeURIComponent(simulation.id)}/inputs` }, "Open it to upload again")));
       } else {
-        showFieldErrors(form, error.errors?.length ? error.errors : [{ field: "title", message: error.detail }], problems);
+        showFieldErrors(form, error.errors?.length ? error.errors : [{ field: "title", message: error.detail }]);
         problems.append(problemBox(error));
       }
     } finally {
@@ -155,9 +155,12 @@ export async function renderSimulation(el, id, step, ctx) {
       readiness.append(h("details", { class: "notice", open: current === "run" },
         h("summary", {}, `${simulation.problems.length} thing${simulation.problems.length === 1 ? "" : "s"} still stop${simulation.problems.length === 1 ? "s" : ""} a run`),
         h("ul", {}, simulation.problems.map((problem) => {
-          const where = /^(attributes|spinup|modules|variables|start_date|end_date)/.test(problem.field) ? "config" : "inputs";
-          return h("li", {}, h("a", { href: `#/simulations/${encodeURIComponent(id)}/${where}` }, h("code", {}, problem.field)),
-            ": ", problem.message);
+          const where = isConfigProblem(problem) ? "config" : "inputs";
+          return h("li", {}, h("a", { href: `#/simulations/${encodeURIComponent(id)}/${where}`,
+                                      title: where === "config" ? "Fix it in the Configure step" : "Fix it in the Inputs step" },
+            h("code", {}, problem.field)), ": ", problem.message,
+            problem.source && problem.source !== problem.field ? h("span", { class: "muted" }, ` (${problem.source})`) : null,
+            problem.hint ? h("span", { class: "muted" }, ` — ${problem.hint}`) : null);
         }))));
     }
   }
@@ -211,9 +214,10 @@ async function inputsStep(el, simulation, { signal, refresh }) {
   const form = h("form", { class: "upload-form", novalidate: true }, drop,
     h("div", { class: "row" }, field("Category of these files", category, { name: "category",
       hint: "Needed for single GeoTIFFs: is it a classifier, a disturbance or another layer?" })),
-    h("details", {}, h("summary", {}, "Attribute tables (optional JSON)"),
+    h("details", {}, h("summary", {}, "Attributes file (optional, JSON or YAML)"),
       field("Attributes", attributes, { name: "attributes", hint: "Per layer: pixel value → classifier value, or → "
-        + "{year, disturbance_type, transition}. You can also edit them in the Configure step." })),
+        + "{year, disturbance_type, transition}; or a whole attributes file with settings "
+        + '({"end_year": 2020, "layers": {"Classifier1": {"attributes": {…}}}}). You can also edit them in the Configure step.' })),
     h("div", { class: "actions" }, uploadButton), progressSlot, problems);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -242,7 +246,7 @@ async function inputsStep(el, simulation, { signal, refresh }) {
       drawInputs(answer.inputs);
     } catch (error) {
       clear(progressSlot);
-      showProblem(problems, error, { heading: error.title === "Invalid file" ? "Upload rejected" : undefined });
+      showProblem(problems, error, { heading: [400, 413, 422].includes(error.status) ? "Upload rejected" : undefined });
     } finally {
       uploadButton.disabled = !files.length;
     }
@@ -298,343 +302,6 @@ async function inputsStep(el, simulation, { signal, refresh }) {
     }
   }
   try { drawInputs(await api.get(simPath(simulation.id, "/inputs"), { signal })); } catch (error) { showProblem(inputsSlot, error); }
-}
-
-// -- step 2: configuration -------------------------------------------------------------------------------
-
-const isScalar = (value) => value === null || ["string", "number", "boolean"].includes(typeof value);
-
-/** An input for a scalar value of the same type; read() gives the typed value back (or throws). */
-function typedInput(value, attrs = {}) {
-  if (typeof value === "boolean") {
-    const input = h("input", { type: "checkbox", checked: value, ...attrs });
-    return { input, read: () => input.checked };
-  }
-  if (typeof value === "number") {
-    const input = h("input", { type: "number", step: "any", value: String(value), required: true, ...attrs });
-    return { input, read: () => {
-      if (input.value === "" || !Number.isFinite(Number(input.value))) throw new Error("must be a number");
-      return Number(input.value);
-    } };
-  }
-  if (isScalar(value)) {
-    const input = h("input", { type: "text", value: value ?? "", ...attrs });
-    return { input, read: () => input.value };
-  }
-  const input = h("textarea", { rows: 6, spellcheck: "false", class: "json", ...attrs }, JSON.stringify(value, null, 2));
-  return { input, read: () => {
-    try { return JSON.parse(input.value); } catch (err) { throw new Error(`invalid JSON: ${err.message}`); }
-  } };
-}
-
-function checkboxField(label, checked, { name, hint } = {}) {
-  const input = h("input", { type: "checkbox", checked });
-  const id = uid("check");
-  input.id = id;
-  return { input, element: h("div", { class: "field checkbox-field", dataset: name ? { field: name } : {} },
-    h("label", { for: id }, input, ` ${label}`), hint ? h("p", { class: "field-hint" }, hint) : null,
-    h("p", { class: "field-error", "aria-live": "polite" })) };
-}
-
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-
-async function configStep(el, simulation, { signal, refresh }) {
-  const slot = h("div", {}, loading("Loading the configuration…"));
-  el.append(slot);
-  const get = (rest) => api.get(simPath(simulation.id, rest), { signal });
-  let config;
-  let modulesCbm;
-  let modulesOutput;
-  let variablesDoc;
-  let poolsDoc;
-  let inputs;
-  try {
-    [config, modulesCbm, modulesOutput, variablesDoc, poolsDoc, inputs] = await Promise.all([
-      get("/config"), get("/config/files/modules_cbm"), get("/config/files/modules_output"),
-      get("/config/files/variables"), get("/config/files/pools_cbm"), get("/inputs")]);
-  } catch (error) {
-    showProblem(slot, error);
-    return;
-  }
-  clear(slot);
-  const readers = []; // [{name, read, baseline, patch(value)}]: how to build the merge patch
-  const form = h("form", { class: "config-form", novalidate: true });
-  const summary = h("div", { class: "config-problems" });
-
-  // dates
-  const start = h("input", { type: "date", required: true, value: config.start_date });
-  const end = h("input", { type: "date", required: true, value: config.end_date });
-  form.append(h("fieldset", { class: "group" }, h("legend", {}, "Simulation period"),
-    h("div", { class: "row" }, field("Start date", start, { name: "start_date" }), field("End date", end, { name: "end_date",
-      hint: "The run covers the years from the start date up to (not including) the end date." }))));
-  readers.push({ name: "start_date", read: () => start.value, baseline: config.start_date, patch: (v) => ({ start_date: v }) });
-  readers.push({ name: "end_date", read: () => end.value, baseline: config.end_date, patch: (v) => ({ end_date: v }) });
-
-  // spinup
-  const spinup = config.spinup;
-  const spinupEnabled = checkboxField("Spinup enabled", spinup.enabled, { name: "spinup.enabled", hint: SPINUP.enabled });
-  const rotation = h("input", { type: "number", min: 1, step: 1, required: true, value: String(spinup.minimum_rotation) });
-  const delay = h("input", { type: "number", min: 0, step: 1, required: true, value: String(spinup.delay) });
-  const runDelay = checkboxField("Run delay", spinup.run_delay, { name: "spinup.run_delay", hint: SPINUP.run_delay });
-  form.append(h("fieldset", { class: "group" }, h("legend", {}, "Spinup"), spinupEnabled.element,
-    h("div", { class: "row" },
-      field("Minimum rotations", rotation, { name: "spinup.minimum_rotation", hint: SPINUP.minimum_rotation }),
-      field("Delay (years)", delay, { name: "spinup.delay", hint: SPINUP.delay })),
-    runDelay.element));
-  const intOrText = (input) => (input.value === "" ? input.value : Number(input.value));
-  readers.push({ name: "spinup", baseline: spinup, patch: (v) => ({ spinup: v }), read: () => ({
-    enabled: spinupEnabled.input.checked, minimum_rotation: intOrText(rotation), delay: intOrText(delay),
-    run_delay: runDelay.input.checked }) });
-
-  // modules
-  const moduleGroup = h("fieldset", { class: "group modules" }, h("legend", {}, "Modules"),
-    h("p", { class: "field-hint" }, "GCBM runs these modules in order every year. Switch optional ones on or off and change their settings."));
-  const modules = Object.entries({ ...modulesCbm.Modules, ...modulesOutput.Modules })
-    .sort(([, a], [, b]) => (a.order ?? 0) - (b.order ?? 0));
-  for (const [name, module] of modules) {
-    const card = h("div", { class: "module", dataset: { field: `modules.${name}` } },
-      h("div", { class: "module-head" }, h("span", { class: "order" }, String(module.order ?? "")), h("h3", {}, name),
-        h("span", { class: "muted library" }, module.library || "")),
-      h("p", { class: "module-description" }, MODULES[name] || ""));
-    if ("enabled" in module) {
-      const enabled = checkboxField("Enabled", Boolean(module.enabled), { name: `modules.${name}.enabled` });
-      card.append(enabled.element);
-      readers.push({ name: `modules.${name}.enabled`, read: () => enabled.input.checked, baseline: Boolean(module.enabled),
-                     patch: (v) => ({ modules: { [name]: { enabled: v } } }) });
-    }
-    const settings = Object.entries(module.settings || {});
-    const scalars = settings.filter(([, value]) => isScalar(value));
-    const complex = settings.filter(([, value]) => !isScalar(value));
-    if (scalars.length) {
-      const row = h("div", { class: "row wrap" });
-      for (const [key, value] of scalars) {
-        const { input, read } = typedInput(value);
-        row.append(typeof value === "boolean"
-          ? h("div", { class: "field checkbox-field", dataset: { field: `modules.${name}.settings.${key}` } },
-            h("label", {}, input, ` ${key}`), h("p", { class: "field-error" }))
-          : field(key, input, { name: `modules.${name}.settings.${key}` }));
-        readers.push({ name: `modules.${name}.settings.${key}`, read, baseline: value,
-                       patch: (v) => ({ modules: { [name]: { settings: { [key]: v } } } }) });
-      }
-      card.append(row);
-    }
-    for (const [key, value] of complex) {
-      const { input, read } = typedInput(value);
-      card.append(h("details", { class: "complex-setting" }, h("summary", {}, `${key} (JSON)`),
-        field(key, input, { name: `modules.${name}.settings.${key}` })));
-      readers.push({ name: `modules.${name}.settings.${key}`, read, baseline: value,
-                     patch: (v) => ({ modules: { [name]: { settings: { [key]: v } } } }) });
-    }
-    moduleGroup.append(card);
-  }
-  form.append(moduleGroup);
-
-  // constant variables
-  const constants = Object.entries(variablesDoc.Variables || {}).filter(([, value]) => isScalar(value));
-  const variableRow = h("div", { class: "row wrap" });
-  for (const [name, value] of constants) {
-    const { input, read } = typedInput(value);
-    variableRow.append(typeof value === "boolean"
-      ? h("div", { class: "field checkbox-field", dataset: { field: `variables.${name}` } },
-        h("label", {}, input, ` ${name}`), h("p", { class: "field-hint" }, VARIABLES[name] || ""), h("p", { class: "field-error" }))
-      : field(name, input, { name: `variables.${name}`, hint: VARIABLES[name] }));
-    readers.push({ name: `variables.${name}`, read, baseline: value, patch: (v) => ({ variables: { [name]: v } }) });
-  }
-  form.append(h("fieldset", { class: "group" }, h("legend", {}, "Variables"),
-    h("p", { class: "field-hint" }, "Constants of the simulation (the layers and database queries are set up for you)."), variableRow));
-
-  // layer attributes
-  const attributeGroup = h("fieldset", { class: "group attributes" }, h("legend", {}, "Layer attributes"),
-    h("p", { class: "field-hint" }, "A raster holds numbers: say what each pixel value of a classifier layer (a classifier value) "
-      + "or of a disturbance layer (a disturbance event) means."));
-  const choicesSlot = h("div");
-  attributeGroup.append(choicesSlot);
-  const layers = [...(inputs.classifiers || []).map((item) => ({ ...item, category: "classifiers" })),
-                  ...(inputs.disturbances || []).map((item) => ({ ...item, category: "disturbances" }))];
-  if (!layers.length) attributeGroup.append(h("p", { class: "empty" }, "Upload classifier or disturbance layers first."));
-  const typesListId = uid("disturbance-types");
-  const editors = layers.map((layer) => attributeEditor(layer, config.attributes[layer.layer] || {}, typesListId));
-  for (const editor of editors) {
-    attributeGroup.append(editor.element);
-    readers.push({ name: `attributes.${editor.layer}`, read: editor.read, baseline: config.attributes[editor.layer] || {},
-                   patch: (v, baseline) => ({ attributes: { [editor.layer]: tablePatch(baseline, v) } }) });
-  }
-  form.append(attributeGroup);
-  if (layers.length) {
-    get("/attributes/choices").then((choices) => {
-      for (const editor of editors) editor.offer(choices);
-      if (choices.disturbance_types.length) {
-        choicesSlot.append(h("datalist", { id: typesListId },
-          choices.disturbance_types.map((name) => h("option", { value: name }))));
-      }
-    }).catch(() => { /* suggestions only */ });
-  }
-
-  // pools (read only)
-  const pools = Object.entries(poolsDoc.Pools || {});
-  form.append(h("details", { class: "group" }, h("summary", {}, `Pools (${pools.length}, read only)`),
-    table([{ label: "Pool", value: ([name]) => h("code", {}, name) },
-           { label: "Meaning", value: ([name]) => POOLS[name] || "" },
-           { label: "Initial value", value: ([, value]) => String(value), class: "num" }], pools, { className: "data compact" })));
-
-  // a table of contents: the editor is long (buttons, not #anchors, which are the router's)
-  const sections = [...form.querySelectorAll(":scope > fieldset.group, :scope > details.group")];
-  form.prepend(h("nav", { class: "section-nav", "aria-label": "Configuration sections" },
-    sections.map((section) => h("button", { type: "button", class: "small", onclick: () => {
-      if (section.tagName === "DETAILS") section.open = true;
-      section.scrollIntoView({ behavior: "smooth", block: "start" });
-      section.querySelector("input, select, textarea, summary")?.focus({ preventScroll: true });
-    } }, (section.querySelector(":scope > legend, :scope > summary")?.textContent || "").replace(/ \(.*/, "")))));
-  const saveButton = h("button", { type: "submit", class: "primary" }, "Save configuration");
-  form.append(summary, h("div", { class: "actions sticky-actions" }, saveButton,
-    h("a", { class: "button", href: `#/simulations/${encodeURIComponent(simulation.id)}/run` }, "Next: run →")));
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clear(summary);
-    const localErrors = [];
-    let patch = {};
-    for (const reader of readers) {
-      let value;
-      try { value = reader.read(); } catch (error) {
-        localErrors.push({ field: reader.name, message: error.message });
-        continue;
-      }
-      if (!same(value, reader.baseline)) patch = mergeDeep(patch, reader.patch(value, reader.baseline));
-    }
-    if (localErrors.length) {
-      showFieldErrors(form, localErrors, summary);
-      summary.append(problemBox({ title: "Some values are not valid", errors: localErrors }));
-      return;
-    }
-    if (!Object.keys(patch).length) {
-      toast("Nothing changed.", "info");
-      return;
-    }
-    saveButton.disabled = true;
-    try {
-      await api.patch(simPath(simulation.id, "/config"), patch);
-      toast("Configuration saved.", "success");
-      await refresh();
-      clear(el);
-      await configStep(el, simulation, { signal, refresh });
-    } catch (error) {
-      const errors = error instanceof ApiError ? error.errors : [];
-      showFieldErrors(form, errors, summary);
-      summary.append(problemBox(error, { heading: "The configuration was not saved" }));
-      summary.scrollIntoView({ block: "nearest" });
-    } finally {
-      saveButton.disabled = false;
-    }
-  });
-  slot.append(form);
-}
-
-function mergeDeep(target, source) {
-  const out = { ...target };
-  for (const [key, value] of Object.entries(source)) {
-    out[key] = value && typeof value === "object" && !Array.isArray(value) && out[key] && typeof out[key] === "object"
-      ? mergeDeep(out[key], value) : value;
-  }
-  return out;
-}
-
-/** A JSON merge patch turning table `before` into `after` (removed rows become null). */
-function tablePatch(before, after) {
-  if (!Object.keys(after).length) return null;
-  const patch = {};
-  for (const key of Object.keys(before)) if (!(key in after)) patch[key] = null;
-  for (const [key, value] of Object.entries(after)) {
-    if (same(value, before[key])) continue;
-    if (value && typeof value === "object" && before[key] && typeof before[key] === "object") {
-      patch[key] = { year: value.year, disturbance_type: value.disturbance_type, transition: value.transition ?? null };
-    } else {
-      patch[key] = value;
-    }
-  }
-  return patch;
-}
-
-/** A per-layer table editor: rows of pixel value → classifier value, or → year, type, transition. */
-function attributeEditor(layer, table0, typesListId) {
-  const isDisturbance = layer.category === "disturbances";
-  const body = h("tbody");
-  const caption = `${layer.layer} (${isDisturbance ? "disturbance" : "classifier"} layer)`;
-  const status = h("span", { class: layer.has_attributes ? "ok" : "missing" }, layer.has_attributes ? "✓ set" : "✗ missing");
-  const listId = uid("values");
-  const datalist = h("datalist", { id: listId });
-  const addRow = (pixel = "", meaning = isDisturbance ? {} : "") => {
-    const pixelInput = h("input", { type: "number", step: 1, value: String(pixel), class: "cell pixel", "aria-label": `${layer.layer}: pixel value` });
-    const cells = [h("td", {}, pixelInput)];
-    const inputs = { pixel: pixelInput };
-    if (isDisturbance) {
-      inputs.year = h("input", { type: "number", step: 1, value: meaning.year ?? "", class: "cell", "aria-label": `${layer.layer}: year` });
-      inputs.type = h("input", { type: "text", value: meaning.disturbance_type ?? "", class: "cell wide",
-                                 "aria-label": `${layer.layer}: disturbance type`, list: typesListId });
-      inputs.transition = h("input", { type: "number", step: 1, value: meaning.transition ?? "", class: "cell", "aria-label": `${layer.layer}: transition` });
-      cells.push(h("td", {}, inputs.year), h("td", {}, inputs.type), h("td", {}, inputs.transition));
-    } else {
-      inputs.value = h("input", { type: "text", value: meaning, class: "cell wide", list: listId, "aria-label": `${layer.layer}: classifier value` });
-      cells.push(h("td", {}, inputs.value));
-    }
-    const row = h("tr", {}, cells, h("td", {}, h("button", { type: "button", class: "small", "aria-label": `Remove this ${layer.layer} row`,
-      onclick: () => { row.remove(); refreshHint(); } }, "✕")));
-    row.inputs = inputs;
-    body.append(row);
-    return row;
-  };
-  for (const [pixel, meaning] of Object.entries(table0).sort((a, b) => Number(a[0]) - Number(b[0]))) addRow(pixel, meaning);
-  const headers = isDisturbance ? ["Pixel value", "Year", "Disturbance type", "Transition", ""] : ["Pixel value", "Classifier value", ""];
-  const hint = h("p", { class: "field-hint" });
-  const element = h("details", { class: "attribute-table", open: !layer.has_attributes, dataset: { field: `attributes.${layer.layer}`, layer: layer.layer } },
-    h("summary", {}, h("code", {}, layer.layer), ` — ${isDisturbance ? "disturbance" : "classifier"} layer `, status),
-    datalist,
-    h("div", { class: "table-wrap" }, h("table", { class: "data compact", "aria-label": caption },
-      h("thead", {}, h("tr", {}, headers.map((label) => h("th", { scope: "col" }, label)))), body)),
-    hint,
-    h("div", { class: "actions" }, h("button", { type: "button", class: "small", onclick: () => addRow().inputs.pixel.focus() }, "Add row")),
-    h("p", { class: "field-error", "aria-live": "polite" }));
-  const read = () => {
-    const out = {};
-    for (const row of body.querySelectorAll("tr")) {
-      const { pixel, value, year, type, transition } = row.inputs;
-      if (pixel.value === "") {
-        const empty = isDisturbance ? !year.value && !type.value : !value.value;
-        if (empty) continue;
-        throw new Error("every row needs a pixel value");
-      }
-      if (!/^-?\d+$/.test(pixel.value)) throw new Error(`pixel value ${pixel.value} is not an integer`);
-      if (pixel.value in out) throw new Error(`pixel value ${pixel.value} appears twice`);
-      if (isDisturbance) {
-        if (!year.value || !type.value) throw new Error(`pixel value ${pixel.value}: a year and a disturbance type are required`);
-        out[pixel.value] = { year: Number(year.value), disturbance_type: type.value,
-                             ...(transition.value !== "" ? { transition: Number(transition.value) } : {}) };
-      } else {
-        out[pixel.value] = value.value;
-      }
-    }
-    return out;
-  };
-  let pixelValues = null; // the layer's values, once the service said
-  function refreshHint() {
-    if (!pixelValues) return;
-    const present = new Set([...body.querySelectorAll("tr")].map((row) => row.inputs.pixel.value));
-    const missing = pixelValues.filter((value) => !present.has(String(value)));
-    clear(hint);
-    hint.append(`Pixel values in this layer: ${pixelValues.join(", ") || "none"}. `);
-    if (missing.length) {
-      hint.append(h("button", { type: "button", class: "small", onclick: () => {
-        for (const value of missing) addRow(value);
-        refreshHint();
-      } }, `Add rows for ${missing.length} value${missing.length === 1 ? "" : "s"} without a row`));
-    }
-  }
-  body.addEventListener("change", refreshHint);
-  const offer = (choices) => {
-    for (const value of choices.classifiers[layer.layer] || []) datalist.append(h("option", { value }));
-    pixelValues = choices.layers[layer.layer]?.pixel_values || null;
-    refreshHint();
-  };
-  return { element, read, offer, layer: layer.layer };
 }
 
 // -- step 3: run --------------------------------------------------------------------------------------------
