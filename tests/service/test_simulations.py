@@ -251,3 +251,21 @@ def test_the_service_and_the_cli_find_the_same_problems(client, services, simula
         validate_inputs(inputs)
     assert [error_item(problem) for problem in same.value.problems] == refused.json()["errors"]
     assert f"the simulation cannot run yet: {same.value.message}" == refused.json()["detail"]
+
+
+def test_a_complete_project_zip_becomes_a_ready_simulation(client, worker, simulation):
+    from tests.conftest import shared_path
+
+    project = shared_path("data/gcbm-demo/gcbm-project-demo.zip").read_bytes()
+    uploaded = client.post(f"/simulations/{simulation}/files",
+                           files=[("files", ("gcbm-project-demo.zip", project))])
+    assert uploaded.status_code == 200, uploaded.text
+    config = client.get(f"/simulations/{simulation}/config").json()
+    assert (config["start_year"], config["end_year"]) == (2010, 2020)
+    assert config["layers"]["disturbances_2013"]["attributes"]["2"]["disturbance_type"] == "Wildfire"
+    run = client.post(f"/simulations/{simulation}/run")
+    assert run.status_code == 201, run.text
+    job = worker.run_once()
+    assert job.status == "successful", job.error_detail
+    years = client.get(f"/simulations/{simulation}/summary").json()["years"]
+    assert round(years[0]["total_ecosystem_tc"], 2) == 66367.53  # real GCBM's, reference README

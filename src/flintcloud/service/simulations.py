@@ -38,6 +38,7 @@ from flintcloud.errors import InputError, InputProblems, NotFoundError, RasterEr
 from flintcloud.io.archive import extract_zip
 from flintcloud.io.gcbm.inputs import check_files, get_config, prepare_project
 from flintcloud.io.gcbm.inputs.checks import GCBM_TABLES, InputDatabase
+from flintcloud.io.gcbm.inputs.convert import project_to_upload_form
 from flintcloud.io.gcbm.inputs.description import Description, read_description
 from flintcloud.io.gcbm.inputs.forms import ATTRIBUTES_NAMES, RASTER_SUFFIXES
 from flintcloud.io.gcbm.inputs.grid import GDAL_TYPES, inspect_raster
@@ -241,6 +242,8 @@ class SimulationService:
                 limits = self.zip_limits
                 extract_zip(path, unpacked, max_bytes=limits.max_total_bytes,
                             max_members=limits.max_members, max_ratio=limits.max_ratio)
+                if any(unpacked.rglob("gcbm_config.cfg")):  # a complete GCBM project
+                    unpacked = project_to_upload_form(unpacked, staging / "converted" / str(number))
                 for member in sorted(p for p in unpacked.rglob("*") if p.is_file()):
                     relative = PurePosixPath(member.relative_to(unpacked).as_posix())
                     if relative.name in ATTRIBUTES_NAMES:
