@@ -7,29 +7,22 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import zipfile
 from pathlib import Path
 
-import httpx
 import pytest
 
 from conftest import SERVICE_TESTS, demo_attributes, demo_upload, multipart
 from flintcloud.service.db import Database
 from flintcloud.service.jobs import JobRepository
 from tests.conftest import shared_path
+from tests.served import ServedProcess
 from tests.service.test_api_upstream import assert_reference_results
 
 TIMEOUT_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def poll(fetch, done, what: str, timeout: float = TIMEOUT_S, every: float = 0.05):
@@ -58,47 +51,21 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-class Server:
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.data_dir = data_dir
-        env = {**os.environ,
-               "PYTHONPATH": os.pathsep.join([str(SERVICE_TESTS), os.environ.get("PYTHONPATH", "")]),
-               "FLINTCLOUD_EXTRA_PROCESSES": json.dumps(["slow_process:SLOW"]),
-               "FLINTCLOUD_HEARTBEAT_INTERVAL_S": "0.1", "FLINTCLOUD_HEARTBEAT_TIMEOUT_S": "10"}
-        command = [str(Path(sys.executable).parent / "flintcloud"), "serve", "--port", str(self.port),
-                   "--data-dir", str(data_dir), "--workers", "2"]
-        self.log = (data_dir.parent / "server.log").open("w")
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.client = httpx.Client(base_url=self.url, timeout=30)
-        wait_until(self._ready, "the server to answer /check")
+class Server(ServedProcess):
+    """`flintcloud serve` with the slow test process and quick heartbeats (tests/served.py)."""
 
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"server exited: {(self.data_dir.parent / 'server.log').read_text()}")
-        try:
-            return self.client.get("/check").status_code == 200
-        except httpx.TransportError:
-            return False
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder, env={
+            "PYTHONPATH": os.pathsep.join([str(SERVICE_TESTS), os.environ.get("PYTHONPATH", "")])},
+            extra_processes=["slow_process:SLOW"], heartbeat_timeout_s="10")
 
     def repository(self) -> JobRepository:
         return JobRepository(Database(f"sqlite:///{(self.data_dir / 'flintcloud.db').resolve()}"))
 
-    def stop(self) -> None:
-        self.client.close()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    running = Server(tmp_path_factory.mktemp("served") / "data")
+    running = Server(tmp_path_factory.mktemp("served"))
     yield running
     running.stop()
 

@@ -5,22 +5,16 @@ the browser is the system's). Without Chromium or Playwright the tests skip, exc
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.served import ServedProcess
 
 CHROMIUM = Path(os.environ.get("FLINTCLOUD_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-START_TIMEOUT_S = 60
 VIEWPORT = {"width": 1280, "height": 900}
 
 
@@ -38,51 +32,8 @@ def _require_browser() -> None:
         pytest.skip(problem)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """`flintcloud serve` in a subprocess; stopped with SIGTERM."""
-
-    def __init__(self, folder: Path, *, workers: int = 2, **settings: object) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "FLINTCLOUD_HEARTBEAT_INTERVAL_S": "0.1",
-               **{f"FLINTCLOUD_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
-                  for name, value in settings.items()}}
-        command = [str(Path(sys.executable).parent / "flintcloud"), "serve", "--port", str(self.port),
-                   "--data-dir", str(folder / "data"), "--workers", str(workers)]
-        self.log_path = folder / "server.log"
-        self.log = self.log_path.open("w")
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.client = httpx.Client(base_url=self.url, timeout=30)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not self._ready():
-            if time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"the server did not start: {self.log_path.read_text()}")
-            time.sleep(0.05)
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError(f"the server exited: {self.log_path.read_text()}")
-        try:
-            return self.client.get("/check").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> None:
-        self.client.close()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+class Server(ServedProcess):
+    """`flintcloud serve` for the browser (see tests/served.py)."""
 
 
 @pytest.fixture(scope="session")
