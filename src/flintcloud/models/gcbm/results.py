@@ -122,32 +122,37 @@ def _flux_sums(trajectory: Trajectory, area_ha, row, locations, location) -> dic
            "value_tc": np.zeros(0)}
     if not n_keys or not trajectory.fluxes:
         return out
-    values = np.stack(trajectory.fluxes) * area_ha  # (steps, keys, n) tC
     is_disturbance = np.array([key[1] >= 0 for key in trajectory.flux_keys])
-    parts = []
-    annual = np.flatnonzero(~is_disturbance)
-    if annual.size:
-        bins = row[1:, None, :] * annual.size + np.arange(annual.size)[:, None]
-        totals = np.bincount(bins.ravel(), weights=values[:, annual].ravel(),
-                             minlength=locations["step"].size * annual.size)
-        hit = np.flatnonzero(totals)
-        parts.append((locations["step"][hit // annual.size], locations["location"][hit // annual.size],
-                      np.full(hit.size, -1), annual[hit % annual.size], totals[hit]))
     disturbance = np.flatnonzero(is_disturbance)
-    if disturbance.size:
-        step = np.arange(1, values.shape[0] + 1)[:, None]
-        triples = np.stack([np.broadcast_to(step, location[1:].shape), location[1:], location[:-1]])
-        keys, pair = np.unique(triples.reshape(3, -1), axis=1, return_inverse=True)
-        bins = pair.reshape(values.shape[0], 1, -1) * disturbance.size \
-            + np.arange(disturbance.size)[:, None]
-        totals = np.bincount(bins.ravel(), weights=values[:, disturbance].ravel(),
-                             minlength=keys.shape[1] * disturbance.size)
-        hit = np.flatnonzero(totals)
-        pairs = keys[:, hit // disturbance.size]
-        parts.append((pairs[0], pairs[1], pairs[2], disturbance[hit % disturbance.size], totals[hit]))
+    n_locations = int(location.max()) + 1
+    parts = []
+    for step, fluxes in enumerate(trajectory.fluxes, start=1):
+        values = fluxes * area_ha  # (keys, n) tC
+        rows, totals = _sum_columns(values, row[step])
+        totals[is_disturbance] = 0.0  # redone below, by previous location too
+        key, column = np.nonzero(totals)
+        parts.append((locations["step"][rows[column]], locations["location"][rows[column]],
+                      np.full(key.size, -1), key, totals[key, column]))
+        if disturbance.size:
+            # (end-of-step row, previous location) pairs
+            pairs, totals = _sum_columns(values[disturbance],
+                                         row[step] * n_locations + location[step - 1])
+            key, column = np.nonzero(totals)
+            pair_rows, previous = np.divmod(pairs[column], n_locations)
+            parts.append((locations["step"][pair_rows], locations["location"][pair_rows],
+                          previous, disturbance[key], totals[key, column]))
     for name, column in zip(out, map(np.concatenate, zip(*parts, strict=True)), strict=True):
         out[name] = column
     return out
+
+
+def _sum_columns(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct codes, (k, n_codes) sums of the columns of `values` that share a code): the
+    columns are sorted by code (stably) and summed in segments, in their original order."""
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    return ordered[starts], np.add.reduceat(values[:, order], starts, axis=1)
 
 
 def _disturbance_sums(trajectory: Trajectory, area_ha, location) -> dict[str, np.ndarray]:
