@@ -124,7 +124,9 @@ def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):
     assert manifest["summary"]["pixels"] == 11347
 
 
-def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatch):
+# compile_tables runs in a forked child (which inherits the patch), the others here
+@pytest.mark.parametrize("step", ["write_results_db", "compile_tables", "write_mosaics"])
+def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatch, step):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("earlier")
@@ -132,7 +134,7 @@ def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatc
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(gcbm_outputs, "write_results_db", broken)
+    monkeypatch.setattr(gcbm_outputs, step, broken)
     with pytest.raises(OSError, match="disk full"):
         run_gcbm(demo_zip(), out)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]

@@ -104,17 +104,17 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         write_summary_csvs(run.results, staging)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)
-        if db_name is not None:
-            write_results_db(staging / db_name, tables)
-        compiled = write_compiled_db(compile_tables(tables), staging / COMPILED_DB_NAME)
-        summary = annual_summary(compiled)
-        write_summary_csv(summary, staging / "annual_summary.csv")
-        write_summary_json(summary, staging / "annual_summary.json")
-        if isinstance(sink, _BackgroundSink):
-            sink.finish()
-        if items and mosaics:
-            write_mosaics(writer.written, items, project.grid, staging / COG_FOLDER,
-                          project.start_year)
+        # compiling overlaps with the database and the maps; on error the child ends first
+        with ProcessPoolExecutor(1, mp_context=get_context("fork")) as child:
+            compiling = child.submit(write_compiled_outputs, tables, staging)
+            if db_name is not None:
+                write_results_db(staging / db_name, tables)
+            if isinstance(sink, _BackgroundSink):
+                sink.finish()
+            if items and mosaics:
+                write_mosaics(writer.written, items, project.grid, staging / COG_FOLDER,
+                              project.start_year)
+            compiling.result()
         outputs = file_entries(staging)
         configuration = {"merged": project.config.data, "files": project.config.files}
         write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
@@ -134,10 +134,17 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
     return GcbmOutputs(run, output_dir, files)
 
 
+def write_compiled_outputs(tables, output_dir: Path) -> None:
+    """The compiled indicators database and the annual summary (CSV, JSON) drawn from it."""
+    compiled = write_compiled_db(compile_tables(tables), output_dir / COMPILED_DB_NAME)
+    summary = annual_summary(compiled)
+    write_summary_csv(summary, output_dir / "annual_summary.csv")
+    write_summary_json(summary, output_dir / "annual_summary.json")
+
+
 class _BackgroundSink:
     """A block sink run in a child process: the block's files are written while the next
-    blocks simulate, and the merging, compiling and database writing that end a run overlap
-    with the last block's files. At most `max_pending` blocks wait, to bound memory."""
+    blocks simulate, and the last ones while the run's tables are made. At most `max_pending` blocks wait, to bound memory."""
 
     def __init__(self, sink, max_pending: int = 2) -> None:
         self.sink = sink
