@@ -22,19 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from flintcloud.models.gcbm.pools import BIOMASS_POOLS, DOM_POOLS, POOL_NAMES
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("FLINTCLOUD_SHARED_DIR", ROOT.parent / "shared")) / \
     "data" / "gcbm-reference" / "run" / "output" / "gcbm_output.db"
 YEARS = range(2010, 2021)
-LIVE = ["SoftwoodMerch", "SoftwoodFoliage", "SoftwoodOther", "SoftwoodCoarseRoots",
-        "SoftwoodFineRoots", "HardwoodMerch", "HardwoodFoliage", "HardwoodOther",
-        "HardwoodCoarseRoots", "HardwoodFineRoots"]
-DOM = ["AboveGroundVeryFastSoil", "BelowGroundVeryFastSoil", "AboveGroundFastSoil",
-       "BelowGroundFastSoil", "MediumSoil", "AboveGroundSlowSoil", "BelowGroundSlowSoil",
-       "SoftwoodStemSnag", "SoftwoodBranchSnag", "HardwoodStemSnag", "HardwoodBranchSnag"]
-OTHER = ["Atmosphere", "BlackCarbon", "CH4", "CO", "CO2", "DissolvedOrganicCarbon", "NO2",
-         "Peat", "Products"]
-POOLS = sorted(LIVE + DOM + OTHER)
+LIVE = [POOL_NAMES[pool] for pool in BIOMASS_POOLS]
+DOM = [POOL_NAMES[pool] for pool in DOM_POOLS]
+POOLS = sorted(POOL_NAMES)
 # Annual fluxes per location: growth, litterfall/mortality, decay (src, dst) pool pairs.
 ANNUAL = ([("Atmosphere", p) for p in LIVE] + list(zip(LIVE[:8], DOM[:8], strict=True))
           + [(p, "CO2") for p in DOM])
