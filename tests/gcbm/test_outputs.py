@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from rio_cogeo import cog_validate
 
 from flintcloud.io.gcbm_compile.compiled_db import LAYOUTS
 from flintcloud.io.manifest import sha256_of
@@ -98,14 +99,13 @@ def test_mosaics_are_cloud_optimized_and_equal_the_blocks(demo_outputs):
     cog = demo_outputs / "cog" / "NPP_2012.tif"
     block = demo_outputs / "NPP" / "-106_055" / "NPP_-106_055_51_3.tif"
     with rasterio.open(cog) as mosaic, rasterio.open(block) as tile:
-        assert mosaic.profile["tiled"] and mosaic.block_shapes == [(256, 256)]
+        assert mosaic.profile["tiled"] and mosaic.block_shapes == [(80, 80)]
         assert mosaic.overviews(1) == []  # 400 x 400: read whole, no overviews needed
         assert mosaic.compression.value == "DEFLATE"
         window = mosaic.window(*tile.bounds)
         np.testing.assert_array_equal(mosaic.read(1, window=window), tile.read(1))
         assert mosaic.nodata == tile.nodata
-    header = cog.read_bytes()[:8]
-    assert header[:4] == b"II*\x00" and int.from_bytes(header[4:], "little") == 8  # IFD first
+    assert cog_validate(cog, strict=True)[:2] == (True, [])
 
 
 def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):
@@ -140,35 +140,84 @@ def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatc
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
-def test_a_mosaic_assembles_every_block(tmp_path):
+def npp_only_project(tmp_path, n_blocks):
     from flintcloud.io.gcbm.scaled import replicate_blocks
 
-    project = replicate_blocks(demo_zip(), 2, tmp_path / "project")
+    project = replicate_blocks(demo_zip(), n_blocks, tmp_path / "project")
     config = project / "config" / "modules_output.json"
     document = json.loads(config.read_text())
     items = document["Modules"]["WriteVariableGeotiff"]["settings"]["items"]
     document["Modules"]["WriteVariableGeotiff"]["settings"]["items"] = [
-        item for item in items if item["data_name"] == "NPP"]
+        item for item in items if item["data_name"] in ("NPP", "Age")]
     config.write_text(json.dumps(document))
-    run_gcbm(project, tmp_path / "out")
-    with rasterio.open(tmp_path / "out" / "cog" / "NPP_2012.tif") as mosaic:
-        assert mosaic.shape == (400, 800)  # blocks 0 and 1 side by side
-        for block in (0, 1):
-            path = tmp_path / "out" / "NPP" / "-106_055" / f"NPP_-106_055_{block:02d}_3.tif"
+    return project
+
+
+def assert_mosaic_holds_blocks(mosaic_path, out, name, blocks, step):
+    with rasterio.open(mosaic_path) as mosaic:
+        for block in blocks:
+            path = out / name / "-106_055" / f"{name}_-106_055_{block:02d}_{step}.tif"
             with rasterio.open(path) as tile:
                 window = mosaic.window(*tile.bounds)
                 np.testing.assert_array_equal(mosaic.read(1, window=window), tile.read(1))
+                assert mosaic.nodata == tile.nodata and mosaic.dtypes == tile.dtypes
+
+
+def test_a_mosaic_assembles_every_block(tmp_path):
+    run_gcbm(npp_only_project(tmp_path, 2), tmp_path / "out")
+    with rasterio.open(tmp_path / "out" / "cog" / "NPP_2012.tif") as mosaic:
+        assert mosaic.shape == (400, 800)  # blocks 0 and 1 side by side
+    assert_mosaic_holds_blocks(tmp_path / "out" / "cog" / "NPP_2012.tif", tmp_path / "out",
+                               "NPP", (0, 1), 3)
+
+
+def expected_overview(array, factor, nodata):
+    """Cell i takes pixel i*f + f - 1 of the full resolution (nodata beyond the edge)."""
+    out = np.full((-(-array.shape[0] // factor), -(-array.shape[1] // factor)), nodata,
+                  dtype=array.dtype)
+    picked = array[factor - 1::factor, factor - 1::factor]
+    out[:picked.shape[0], :picked.shape[1]] = picked
+    return out
+
+
+def test_a_large_mosaic_is_a_cog_with_sampled_overviews(tmp_path):
+    run_gcbm(npp_only_project(tmp_path, 3), tmp_path / "out")
+    for name, label, step in (("NPP", "2014", 5), ("Age", "2012", 3)):
+        cog = tmp_path / "out" / "cog" / f"{name}_{label}.tif"
+        assert cog_validate(cog, strict=True)[:2] == (True, [])
+        assert_mosaic_holds_blocks(cog, tmp_path / "out", name, (0, 1, 2), step)
+        with rasterio.open(cog) as mosaic:
+            assert mosaic.shape == (400, 1200) and mosaic.overviews(1) == [2, 4, 8, 16]
+            full = mosaic.read(1)
+        for level, factor in enumerate([2, 4, 8, 16]):
+            with rasterio.open(cog, overview_level=level) as overview:
+                np.testing.assert_array_equal(
+                    overview.read(1), expected_overview(full, factor, overview.nodata))
+
+
+def test_blocks_whose_tiles_do_not_fit_the_mosaic_are_re_encoded(tmp_path, monkeypatch):
+    from flintcloud.io.gcbm import spatial_output
+
+    monkeypatch.setattr(spatial_output, "block_tile", lambda grid: 256)  # 400 % 256 != 0
+    run_gcbm(npp_only_project(tmp_path, 3), tmp_path / "out")
+    cog = tmp_path / "out" / "cog" / "NPP_2013.tif"
+    assert cog_validate(cog, strict=True)[:2] == (True, [])
+    assert_mosaic_holds_blocks(cog, tmp_path / "out", "NPP", (0, 1, 2), 4)
+    with rasterio.open(cog) as mosaic, rasterio.open(cog, overview_level=1) as overview:
+        assert mosaic.block_shapes == [(256, 256)]
+        np.testing.assert_array_equal(overview.read(1),
+                                      expected_overview(mosaic.read(1), 4, mosaic.nodata))
 
 
 def test_a_failure_while_writing_block_files_fails_the_run_and_leaves_nothing(tmp_path,
                                                                              monkeypatch):
     from flintcloud.io.gcbm import spatial_output
 
-    def broken(self, item, block):
+    def broken(*args):
         raise OSError("disk full while writing GeoTIFFs")
 
     # block files are written in a forked child, which inherits the patch
-    monkeypatch.setattr(spatial_output.BlockGeotiffWriter, "_write_item", broken)
+    monkeypatch.setattr(spatial_output, "write_tiled_file", broken)
     out = tmp_path / "out"
     with pytest.raises(OSError, match="disk full while writing GeoTIFFs"):
         run_gcbm(demo_zip(), out)

@@ -15,7 +15,7 @@ from typing import Any
 from flintcloud import __version__
 from flintcloud.io.files import atomic_path
 
-KEY_LIBRARIES = ("numpy", "pandas", "pyarrow", "rasterio", "tifffile", "SQLAlchemy")
+KEY_LIBRARIES = ("numpy", "pandas", "pyarrow", "rasterio", "isal", "SQLAlchemy")
 MANIFEST_NAME = "manifest.json"
 
 

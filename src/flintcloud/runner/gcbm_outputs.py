@@ -97,7 +97,8 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         items = []
         if "WriteVariableGeotiff" in project.modules:
             items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
-        writer = BlockGeotiffWriter(items, project.grid, staged=True)
+        samples = staging / ".mosaic-samples" if mosaics else None
+        writer = BlockGeotiffWriter(items, project.grid, samples_dir=samples)
         if items:  # here, files are written by another process while blocks simulate
             sink = writer if executor is not None else _BackgroundSink(writer)
         run = run_project(project, on_progress=on_progress, on_block=sink, executor=executor)
@@ -112,8 +113,9 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             if isinstance(sink, _BackgroundSink):
                 sink.finish()
             if items and mosaics:
-                write_mosaics(writer.written, items, project.grid, staging / COG_FOLDER,
+                write_mosaics(writer.blocks, items, project.grid, staging / COG_FOLDER,
                               project.start_year)
+                shutil.rmtree(samples, ignore_errors=True)
             compiling.result()
         outputs = file_entries(staging)
         configuration = {"merged": project.config.data, "files": project.config.files}

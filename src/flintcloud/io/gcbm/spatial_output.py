@@ -5,25 +5,25 @@ groups) becomes one GeoTIFF per block and step, named and laid out as GCBM does
 (`<item>/<lon>_<lat>/<item>_<lon>_<lat>_<block>_<step>.tif`, FLINT's writevariablegeotiff.cpp).
 After the run, `write_mosaics` turns each item and step into a Cloud-Optimized GeoTIFF of the
 whole study area (`cog/<item>_<year>.tif`), which web maps and QGIS read directly.
+
+A block file's tiles divide the block (80 x 80 cells for GCBM's 400-cell blocks), so a mosaic's
+full-resolution tiles are the block files' tiles, copied without decompressing; only tiles that
+hold simulated cells are compressed at all. For the mosaics' overviews each block writer also
+keeps the values of the cells each overview level samples, in a scratch file per block.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections import defaultdict
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import numpy as np
-import rasterio
-import rasterio.shutil
-import tifffile
 from affine import Affine
 
 from flintcloud.flint.config import ConfigView
-from flintcloud.io.files import atomic_path
-from flintcloud.io.geotiff import WGS84, write_geotiff
+from flintcloud.io.geotiff import TILE, SparseTiles, overview_factors
+from flintcloud.io.tiled_tiff import Level, empty_tile, write_tiled_file
 from flintcloud.models.gcbm.pools import POOL_BY_NAME
 
 # variable_data_type -> NumPy type, as WriteVariableGeotiff maps them (Int64 and UInt64 are
@@ -38,8 +38,9 @@ ITEM_KEYS = {"data_name", "enabled", "variable_data_type", "on_notification", "v
              "nodata_value", "output_annual_only", "output_interval", "output_path",
              "force_variable_folder_name"}
 SETTINGS_KEYS = {"items", "output_path", "apply_area_adjustment", "force_variable_folder_name"}
-VARIABLES = {"age", "landUnitArea"}
-MIN_OVERVIEW_SIZE = 1024  # pixels: smaller mosaics get no overviews  # per-pixel variables the engine keeps for every step
+VARIABLES = {"age", "landUnitArea"}  # per-pixel variables the engine keeps for every step
+MIN_OVERVIEW_SIZE = 1024  # pixels a side: smaller mosaics get no overviews
+MAX_OVERVIEW_FACTOR = 2**16  # coarsest overview sampled: 65,536 cells (16 degrees at 0.00025)
 
 
 def default_nodata(dtype: type) -> float:
@@ -180,38 +181,136 @@ def tile_label(x: int, y: int) -> str:
     return f"{'-' if x < 0 else ''}{abs(x):03d}_{'-' if y < 0 else ''}{abs(y):03d}"
 
 
+def block_tile(grid) -> int:
+    """The block files' tile size: the largest multiple of 16 up to 128 that divides the block
+    on both axes (80 for 400-cell blocks), so that mosaics reuse the blocks' tiles; else 256."""
+    rows, cols = grid.cells_per_block
+    for size in range(128, 15, -16):
+        if rows % size == 0 and cols % size == 0:
+            return size
+    return TILE
+
+
+def global_origin(window, grid) -> tuple[int, int]:
+    """The block's first cell as (row, col) on the global grid from 90N 180W."""
+    return (round((90.0 - window.tile.y) / grid.cell_lat) + window.row,
+            round((window.tile.x + 180.0) / grid.cell_lon) + window.col)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """An array in a block's scratch file."""
+
+    offset: int
+    dtype: str
+    shape: tuple[int, ...]
+
+    def read(self, path: Path) -> np.ndarray:
+        count = int(np.prod(self.shape))
+        return np.fromfile(path, self.dtype, count, offset=self.offset).reshape(self.shape)
+
+
+@dataclass
+class BlockFiles:
+    """What the writer wrote for one block; picklable (Dask workers return it).
+
+    `files`: (item, step) -> (path, tile offsets, tile sizes). With mosaics, `samples` is the
+    block's scratch file: `positions` holds the global (row, col) of the cells each mosaic level
+    samples, `counts` how many per level, `values` each item's values there, one row per step.
+    Level 0 (full resolution) is sampled only when the mosaic cannot reuse the block's tiles."""
+
+    window: object
+    files: dict[tuple[str, int], tuple[Path, list[int], list[int]]] = field(default_factory=dict)
+    samples: Path | None = None
+    full_resolution_sampled: bool = False
+    counts: list[int] = field(default_factory=list)
+    positions: Segment | None = None
+    values: dict[str, Segment] = field(default_factory=dict)
+
+
 class BlockGeotiffWriter:
     """Writes every item's GeoTIFFs for each simulated block it is given (an `on_block` sink,
     picklable: under Dask each worker writes its blocks and returns what it wrote)."""
 
-    def __init__(self, items: list[OutputItem], grid, *, staged: bool = False) -> None:
-        """`staged`: the items' folders are in a staging directory that is moved into place
-        when the run completes, so single files need no atomic rename of their own."""
+    def __init__(self, items: list[OutputItem], grid, *, samples_dir: Path | None = None) -> None:
+        """Files are written in place: the items' folders are in a run's staging directory,
+        moved into place when the run completes. `samples_dir`: where to keep the cells the
+        mosaics' overviews sample (None: no mosaics)."""
         self.items = items
         self.grid = grid
-        self.staged = staged
-        self.written: dict[tuple[str, int], list[tuple[Path, object]]] = defaultdict(list)
+        self.tile = block_tile(grid)
+        rows, cols = grid.cells_per_block
+        self.reuse_tiles = rows % self.tile == 0 and cols % self.tile == 0
+        self.samples_dir = samples_dir
+        self.blocks: list[BlockFiles] = []
 
-    def collect(self, receipt: list[tuple[tuple[str, int], Path, object]]) -> None:
+    def collect(self, receipt: BlockFiles) -> None:
         """Record files a (possibly remote) call wrote."""
-        for key, path, window in receipt:
-            self.written[key].append((path, window))
+        self.blocks.append(receipt)
 
-    def __call__(self, block) -> list[tuple[tuple[str, int], Path, object]]:
-        return [entry for item in self.items for entry in self._write_item(item, block)]
-
-    def _write_item(self, item: OutputItem, block) -> list[tuple[tuple[str, int], Path, object]]:
-        """One item's files for one block: one per step (TimingInit items: step 0 only)."""
+    def __call__(self, block) -> BlockFiles:
         window = block.window
-        n_steps = block.trajectory.age.shape[0] - 1
+        rows, cols = np.divmod(block.data.cell_index, window.n_cols)
+        tiles = SparseTiles(rows, cols, window.n_cols, window.n_rows, self.tile)
+        receipt = BlockFiles(window)
+        sampled = None
+        if self.samples_dir is not None:
+            sampled = self._start_samples(receipt, rows, cols)
+        for item in self.items:
+            stored = self._stored_values(item, block)
+            self._write_files(item, block, tiles, stored, receipt)
+            if sampled is not None:
+                receipt.values[item.name] = _append(receipt.samples, stored[:, sampled])
+        return receipt
+
+    def _start_samples(self, receipt: BlockFiles, rows, cols) -> np.ndarray:
+        """Record where the mosaic levels sample this block; return the sampled cells' indices."""
+        window = receipt.window
+        self.samples_dir.mkdir(parents=True, exist_ok=True)
+        receipt.samples = self.samples_dir / f"{tile_label(window.tile.x, window.tile.y)}_" \
+                                             f"{window.block_idx}.bin"
+        receipt.samples.write_bytes(b"")
+        row0, col0 = global_origin(window, self.grid)
+        global_rows, global_cols = row0 + rows, col0 + cols
+        index = np.arange(len(rows))
+        levels = [] if self.reuse_tiles else [index]
+        factor = 2
+        while factor <= MAX_OVERVIEW_FACTOR:  # each level samples a subset of the one before
+            keep = (global_rows[index] % factor == factor - 1) & \
+                   (global_cols[index] % factor == factor - 1)
+            index = index[keep]
+            levels.append(index)
+            factor *= 2
+        sampled = np.concatenate(levels)
+        receipt.full_resolution_sampled = not self.reuse_tiles
+        receipt.counts = [len(level) for level in levels]
+        receipt.positions = _append(receipt.samples,
+                                    np.stack([global_rows[sampled], global_cols[sampled]]))
+        return sampled
+
+    def _write_files(self, item: OutputItem, block, tiles: SparseTiles, stored: np.ndarray,
+                     receipt: BlockFiles) -> None:
+        """One file per step (TimingInit items: step 0 only)."""
+        window = block.window
         label = tile_label(window.tile.x, window.tile.y)
         folder = item.folder / label
         folder.mkdir(parents=True, exist_ok=True)
         transform = Affine(self.grid.cell_lon, 0.0, window.west, 0.0, -self.grid.cell_lat,
                            window.north)
+        steps = [0] if item.at_init else range(1, len(stored) + 1)
+        for step, values in zip(steps, stored, strict=True):
+            level = tiles.level(values, item.nodata)
+            path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
+            offsets = write_tiled_file(path, [level], item.dtype, transform, item.nodata,
+                                       self.tile)
+            receipt.files[(item.name, step)] = (path, offsets, list(level.tile_sizes))
+
+    def _stored_values(self, item: OutputItem, block) -> np.ndarray:
+        """(files, pixels): what each of the item's files stores for each simulated pixel."""
+        n_steps = block.trajectory.age.shape[0] - 1
         signs = self._flux_signs(item, block.trajectory.flux_keys,
                                  block.data.parameters.params.disturbances.type_names)
-        written, previous = [], None
+        rows, previous = [], None
         for step in [0] if item.at_init else range(1, n_steps + 1):
             values = self._pixel_values(item, block, step, signs)
             stored = values
@@ -219,14 +318,8 @@ class BlockGeotiffWriter:
                 # upstream subtracts its previous stored file in the item's type
                 stored = (values - previous).astype(item.dtype)
             previous = values
-            raster = np.full(window.n_rows * window.n_cols, item.nodata, dtype=item.dtype)
-            raster[block.data.cell_index] = stored
-            path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
-            write_geotiff(path, raster.reshape(window.n_rows, window.n_cols), transform,
-                          item.nodata, atomic=not self.staged)
-            written.append(((item.name, step), path, window))
-        return written
-
+            rows.append(stored)
+        return np.stack(rows)
     @staticmethod
     def _flux_signs(item: OutputItem, keys, type_names) -> list[tuple[int, float]]:
         """(flux key index, ±1) of every flux key the item's groups count."""
@@ -266,83 +359,123 @@ class BlockGeotiffWriter:
         return total.astype(item.dtype)
 
 
-def write_mosaics(written: dict[tuple[str, int], list[tuple[Path, object]]], items: list[OutputItem],
-                  grid, folder: Path, start_year: int) -> list[Path]:
+
+def _append(path: Path, array: np.ndarray) -> Segment:
+    array = np.ascontiguousarray(array)
+    with open(path, "ab") as file:
+        offset = file.tell()
+        file.write(array.data)
+    return Segment(offset, array.dtype.str, array.shape)
+
+
+class MosaicLayout:
+    """Where each block's tiles and sampled cells go in the study area's mosaics (the same for
+    every item and step): the bounding box of the written blocks, in their file's tile size."""
+
+    def __init__(self, blocks: list[BlockFiles], grid, tile: int) -> None:
+        self.blocks, self.tile = blocks, tile
+        origins = [global_origin(block.window, grid) for block in blocks]
+        self.row0 = min(row for row, _ in origins)
+        self.col0 = min(col for _, col in origins)
+        self.height = max(r + b.window.n_rows for (r, _), b in zip(origins, blocks, strict=True)) - self.row0
+        self.width = max(c + b.window.n_cols for (_, c), b in zip(origins, blocks, strict=True)) - self.col0
+        self.transform = Affine(grid.cell_lon, 0.0, min(b.window.west for b in blocks), 0.0,
+                                -grid.cell_lat, max(b.window.north for b in blocks))
+        factors = []
+        if max(self.width, self.height) > MIN_OVERVIEW_SIZE:
+            factors = [f for f in overview_factors(self.width, self.height, tile)
+                       if f <= MAX_OVERVIEW_FACTOR]
+        self.reuse_tiles = not blocks[0].full_resolution_sampled
+        self.factors = factors if self.reuse_tiles else [1] + factors
+        # each block's samples of each level in `factors`, as slices of its sample vector
+        first = 0 if self.reuse_tiles else 1  # sample levels stored: [1 if sampled], 2, 4, ...
+        self.slices = []
+        for block in blocks:
+            ends = np.cumsum([0] + block.counts)
+            levels = [0] if not self.reuse_tiles else []
+            levels += [first + int(np.log2(f)) - 1 for f in factors]
+            self.slices.append([slice(ends[k], ends[k + 1]) for k in levels])
+        self.sampled = self._sampled_tiles()
+        if self.reuse_tiles:
+            self._place_block_tiles(origins)
+
+    def _sampled_tiles(self) -> list[SparseTiles]:
+        positions = [block.positions.read(block.samples) for block in self.blocks]
+        levels = []
+        for k, factor in enumerate(self.factors):
+            rows = np.concatenate([p[0, s[k]] for p, s in zip(positions, self.slices, strict=True)])
+            cols = np.concatenate([p[1, s[k]] for p, s in zip(positions, self.slices, strict=True)])
+            levels.append(SparseTiles((rows - self.row0) // factor, (cols - self.col0) // factor,
+                                      -(-self.width // factor), -(-self.height // factor),
+                                      self.tile))
+        return levels
+
+    def _place_block_tiles(self, origins) -> None:
+        """For each full-resolution tile: the block whose tile it is (-1: none) and which."""
+        across, down = -(-self.width // self.tile), -(-self.height // self.tile)
+        self.owner = np.full(across * down, -1)
+        self.source = np.zeros(across * down, dtype=np.int64)
+        self.tile_ids = []
+        for number, ((row, col), block) in enumerate(zip(origins, self.blocks, strict=True)):
+            first_row, first_col = (row - self.row0) // self.tile, (col - self.col0) // self.tile
+            rows, cols = block.window.n_rows // self.tile, block.window.n_cols // self.tile
+            ids = ((first_row + np.arange(rows))[:, None] * across +
+                   first_col + np.arange(cols)).ravel()
+            self.owner[ids] = number
+            self.source[ids] = np.arange(len(ids))
+            self.tile_ids.append(ids)
+
+    def levels(self, key: tuple[str, int], item: OutputItem, samples: list[np.ndarray]) -> list[Level]:
+        """The mosaic of one item and step: its full-resolution tiles and overviews."""
+        values = [np.concatenate([row[s[k]] for row, s in zip(samples, self.slices, strict=True)])
+                  for k in range(len(self.factors))]
+        levels = [tiles.level(v, item.nodata) for tiles, v in zip(self.sampled, values, strict=True)]
+        if self.reuse_tiles:
+            levels.insert(0, self._copied_level(key, item))
+        return levels
+
+    def _copied_level(self, key, item: OutputItem) -> Level:
+        empty = empty_tile(np.dtype(item.dtype).str, float(item.nodata), self.tile)
+        sizes = np.full(len(self.owner), len(empty))
+        files = [block.files[key] for block in self.blocks]
+        for ids, (_, _, tile_sizes) in zip(self.tile_ids, files, strict=True):
+            sizes[ids] = tile_sizes
+
+        def tiles():
+            handles = [os.open(path, os.O_RDONLY) for path, _, _ in files]
+            try:
+                for owner, source in zip(self.owner.tolist(), self.source.tolist(), strict=True):
+                    if owner < 0:
+                        yield empty
+                    else:
+                        _, offsets, tile_sizes = files[owner]
+                        yield os.pread(handles[owner], tile_sizes[source], offsets[source])
+            finally:
+                for handle in handles:
+                    os.close(handle)
+
+        return Level(self.width, self.height, sizes.tolist(), tiles())
+
+
+def write_mosaics(blocks: list[BlockFiles], items: list[OutputItem], grid, folder: Path,
+                  start_year: int) -> list[Path]:
     """One Cloud-Optimized GeoTIFF per item and step over all written blocks:
-    `<folder>/<item>_<year>.tif` (`<item>_init.tif` for TimingInit items)."""
-    by_name = {item.name: item for item in items}
+    `<folder>/<item>_<year>.tif` (`<item>_init.tif` for TimingInit items). Written in place: the
+    folder is in the run's staging directory."""
+    if not blocks:
+        return []
+    blocks = sorted(blocks, key=lambda b: (b.window.tile.y, b.window.tile.x, b.window.block_idx))
+    layout = MosaicLayout(blocks, grid, block_tile(grid))
+    folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for (name, step), blocks in sorted(written.items()):
-        item = by_name[name]
-        label = "init" if item.at_init else str(start_year + step - 1)
-        paths.append(_mosaic(blocks, item, grid, folder / f"{name}_{label}.tif"))
+    for item in items:
+        per_block = [block.values[item.name].read(block.samples) for block in blocks]
+        steps = [0] if item.at_init else range(1, per_block[0].shape[0] + 1)
+        for row, step in enumerate(steps):
+            label = "init" if item.at_init else str(start_year + step - 1)
+            path = folder / f"{item.name}_{label}.tif"
+            levels = layout.levels((item.name, step), item, [values[row] for values in per_block])
+            write_tiled_file(path, levels, item.dtype, layout.transform, item.nodata,
+                             layout.tile)
+            paths.append(path)
     return paths
-
-
-_GDAL_TYPES = {np.float32: "Float32", np.float64: "Float64", np.int16: "Int16", np.int32: "Int32",
-               np.uint8: "Byte", np.uint16: "UInt16", np.uint32: "UInt32"}
-
-
-def _vrt(blocks: list[tuple[Path, object]], item: OutputItem, grid) -> tuple[str, int, int]:
-    """A VRT placing each block file in the study area's bounding box: (xml, width, height)."""
-    west = min(window.west for _, window in blocks)
-    north = max(window.north for _, window in blocks)
-
-    def offset(window) -> tuple[int, int]:
-        return round((window.west - west) / grid.cell_lon), round((north - window.north) / grid.cell_lat)
-
-    width = max(offset(w)[0] + w.n_cols for _, w in blocks)
-    height = max(offset(w)[1] + w.n_rows for _, w in blocks)
-    sources = "".join(
-        f'<SimpleSource><SourceFilename relativeToVRT="0">{escape(str(p.resolve()))}'
-        f"</SourceFilename><SourceBand>1</SourceBand>"
-        f'<SrcRect xOff="0" yOff="0" xSize="{w.n_cols}" ySize="{w.n_rows}"/>'
-        f'<DstRect xOff="{offset(w)[0]}" yOff="{offset(w)[1]}" xSize="{w.n_cols}" '
-        f'ySize="{w.n_rows}"/></SimpleSource>' for p, w in blocks)
-    xml = (f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">'
-           f"<SRS>{escape(WGS84.to_wkt())}</SRS>"
-           f"<GeoTransform>{west!r}, {grid.cell_lon!r}, 0, {north!r}, 0, {-grid.cell_lat!r}"
-           f'</GeoTransform><VRTRasterBand dataType="{_GDAL_TYPES[item.dtype]}" band="1">'
-           f"<NoDataValue>{item.nodata!r}</NoDataValue>{sources}</VRTRasterBand></VRTDataset>")
-    return xml, width, height
-
-
-def _mosaic(blocks: list[tuple[Path, object]], item: OutputItem, grid, path: Path) -> Path:
-    """The blocks as one Cloud-Optimized GeoTIFF, renamed into place.
-
-    Up to MIN_OVERVIEW_SIZE pixels a side the mosaic is assembled in memory and written like
-    the blocks (tiled, IFD before the data: a COG that needs no overviews); larger ones go
-    through a VRT, which GDAL's COG driver streams and gives overviews.
-    """
-    if len(blocks) == 1:  # the block file is written tiled and IFD-first: it already is a COG
-        with atomic_path(path) as temporary:
-            shutil.copyfile(blocks[0][0], temporary)
-        return path
-    xml, width, height = _vrt(blocks, item, grid)
-    if max(width, height) <= MIN_OVERVIEW_SIZE:
-        return _small_mosaic(blocks, item, grid, path, width, height)
-    with atomic_path(path) as temporary:
-        vrt_path = temporary.with_suffix(".vrt")
-        vrt_path.write_text(xml)
-        try:
-            # no predictor and every core compressing: half the time of GDAL's defaults on
-            # indicator mosaics, which are mostly nodata and compress well without one
-            with rasterio.Env(GDAL_PAM_ENABLED="NO"):
-                rasterio.shutil.copy(vrt_path, temporary, driver="COG", COMPRESS="DEFLATE",
-                                     BLOCKSIZE="256", NUM_THREADS="ALL_CPUS",
-                                     OVERVIEW_RESAMPLING="NEAREST")
-        finally:
-            vrt_path.unlink(missing_ok=True)
-    return path
-
-
-def _small_mosaic(blocks, item: OutputItem, grid, path: Path, width: int, height: int) -> Path:
-    west = min(window.west for _, window in blocks)
-    north = max(window.north for _, window in blocks)
-    mosaic = np.full((height, width), item.nodata, dtype=item.dtype)
-    for block_path, window in blocks:
-        row = round((north - window.north) / grid.cell_lat)
-        col = round((window.west - west) / grid.cell_lon)
-        mosaic[row:row + window.n_rows, col:col + window.n_cols] = tifffile.imread(block_path)
-    transform = Affine(grid.cell_lon, 0.0, west, 0.0, -grid.cell_lat, north)
-    return write_geotiff(path, mosaic, transform, item.nodata)

@@ -1,0 +1,81 @@
+"""Tiled GeoTIFFs written from compressed tiles: GDAL, tifffile and a COG validator agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+import tifffile
+from affine import Affine
+from rio_cogeo import cog_validate
+
+from flintcloud.io import tiled_tiff
+from flintcloud.io.geotiff import write_cog, write_geotiff
+
+TRANSFORM = Affine(0.00025, 0.0, -105.9, 0.0, -0.00025, 54.5)
+
+
+def sparse_array(shape, dtype, nodata, seed=3):
+    rng = np.random.default_rng(seed)
+    array = np.full(shape, nodata, dtype=dtype)
+    rows, cols = shape
+    array[rows // 5:rows // 2, cols // 3:cols // 2] = rng.uniform(-50, 300, (
+        rows // 2 - rows // 5, cols // 2 - cols // 3)).astype(dtype)
+    return array
+
+
+def expected_overview(array, factor, nodata):
+    """Cell i takes pixel i*f + f - 1; cells whose pixel lies beyond the edge are nodata."""
+    rows, cols = array.shape
+    out = np.full((-(-rows // factor), -(-cols // factor)), nodata, dtype=array.dtype)
+    picked = array[factor - 1::factor, factor - 1::factor]
+    out[:picked.shape[0], :picked.shape[1]] = picked
+    return out
+
+
+@pytest.mark.parametrize("dtype, nodata", [(np.float32, -1e38), (np.float64, -1e308),
+                                           (np.int16, -32768), (np.uint8, 255), (np.int32, -1)])
+def test_every_type_round_trips_through_gdal_and_tifffile(tmp_path, dtype, nodata):
+    array = sparse_array((203, 517), dtype, nodata)  # edge tiles are partial
+    path = write_geotiff(tmp_path / "a.tif", array, TRANSFORM, nodata, tile=64)
+    with rasterio.open(path) as dataset:
+        assert dataset.dtypes[0] == np.dtype(dtype).name
+        assert dataset.nodata == np.array(nodata, dtype=dtype)
+        assert dataset.transform == TRANSFORM and dataset.crs.to_epsg() == 4326
+        assert dataset.block_shapes == [(64, 64)] and dataset.compression.value == "DEFLATE"
+        np.testing.assert_array_equal(dataset.read(1), array)
+    np.testing.assert_array_equal(tifffile.imread(path), array)
+
+
+def test_a_cog_has_valid_layout_and_sampled_overviews(tmp_path):
+    array = sparse_array((1500, 2100), np.float32, -1e38)
+    path = write_cog(tmp_path / "cog.tif", array, TRANSFORM, -1e38)
+    assert cog_validate(path, strict=True)[:2] == (True, [])
+    with rasterio.open(path) as dataset:
+        assert dataset.overviews(1) == [2, 4, 8, 16]
+        np.testing.assert_array_equal(dataset.read(1), array)
+    for level, factor in enumerate([2, 4, 8, 16]):
+        with rasterio.open(path, overview_level=level) as overview:
+            np.testing.assert_array_equal(overview.read(1),
+                                          expected_overview(array, factor, -1e38))
+
+
+def test_files_past_4_gib_offsets_are_bigtiff(tmp_path, monkeypatch):
+    monkeypatch.setattr(tiled_tiff, "_CLASSIC_LIMIT", 0)  # as if the file were that large
+    array = sparse_array((1100, 700), np.int16, -32768)
+    path = write_cog(tmp_path / "big.tif", array, TRANSFORM, -32768)
+    assert path.read_bytes()[:4] == b"II+\x00"
+    assert cog_validate(path, strict=True)[:2] == (True, [])
+    with rasterio.open(path) as dataset, rasterio.open(path, overview_level=0) as overview:
+        np.testing.assert_array_equal(dataset.read(1), array)
+        np.testing.assert_array_equal(overview.read(1), expected_overview(array, 2, -32768))
+
+
+def test_returned_offsets_point_at_each_full_resolution_tile(tmp_path):
+    array = sparse_array((160, 240), np.float32, -1e38)
+    tiles = tiled_tiff.encode_tiles(array, -1e38, 80)
+    level = tiled_tiff.Level(240, 160, [len(t) for t in tiles], tiles)
+    path = tmp_path / "t.tif"
+    offsets = tiled_tiff.write_tiled_file(path, [level], np.float32, TRANSFORM, -1e38, 80)
+    data = path.read_bytes()
+    assert [data[o:o + len(t)] for o, t in zip(offsets, tiles, strict=True)] == tiles
