@@ -114,7 +114,8 @@ def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):
     written = {p.relative_to(demo_outputs).as_posix() for p in demo_outputs.rglob("*")
                if p.is_file() and p.name != "manifest.json"}
     assert set(outputs) == written
-    for name in ("gcbm_output.db", "pool_totals_by_year.csv", "NPP/-106_055/NPP_-106_055_51_1.tif"):
+    for name in ("gcbm_output.db", "pool_totals_by_year.csv", "NPP/-106_055/NPP_-106_055_51_1.tif",
+                 "cog/NPP_2012.tif"):
         assert outputs[name]["sha256"] == sha256_of(demo_outputs / name)
     inputs = {entry["path"] for entry in manifest["inputs"]}
     assert {"gcbm-project-demo.zip", "config/variables.json",

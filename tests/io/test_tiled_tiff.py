@@ -11,6 +11,7 @@ from rio_cogeo import cog_validate
 
 from flintcloud.io import tiled_tiff
 from flintcloud.io.geotiff import write_cog, write_geotiff
+from flintcloud.io.manifest import sha256_of
 
 TRANSFORM = Affine(0.00025, 0.0, -105.9, 0.0, -0.00025, 54.5)
 
@@ -71,11 +72,12 @@ def test_files_past_4_gib_offsets_are_bigtiff(tmp_path, monkeypatch):
         np.testing.assert_array_equal(overview.read(1), expected_overview(array, 2, -32768))
 
 
-def test_returned_offsets_point_at_each_full_resolution_tile(tmp_path):
+def test_a_written_file_reports_its_tiles_size_and_hash(tmp_path):
     array = sparse_array((160, 240), np.float32, -1e38)
     tiles = tiled_tiff.encode_tiles(array, -1e38, 80)
     level = tiled_tiff.Level(240, 160, [len(t) for t in tiles], tiles)
     path = tmp_path / "t.tif"
-    offsets = tiled_tiff.write_tiled_file(path, [level], np.float32, TRANSFORM, -1e38, 80)
+    written = tiled_tiff.write_tiled_file(path, [level], np.float32, TRANSFORM, -1e38, 80)
     data = path.read_bytes()
-    assert [data[o:o + len(t)] for o, t in zip(offsets, tiles, strict=True)] == tiles
+    assert [data[o:o + len(t)] for o, t in zip(written.tile_offsets, tiles, strict=True)] == tiles
+    assert (written.size, written.sha256) == (len(data), sha256_of(path))

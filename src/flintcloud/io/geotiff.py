@@ -24,7 +24,7 @@ from flintcloud.io.tiled_tiff import (
     empty_tile,
     encode_tiles,
     tile_grid,
-    write_tiled,
+    write_tiled_file,
 )
 
 WGS84 = CRS.from_epsg(4326)
@@ -84,8 +84,8 @@ def write_geotiff(path: str | Path, array: np.ndarray, transform: Affine, nodata
         levels.append(Level(level.shape[1], level.shape[0], [len(t) for t in tiles], tiles))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) if atomic else nullcontext(path) as target, open(target, "wb") as file:
-        write_tiled(file, levels, array.dtype, transform, nodata, tile)
+    with atomic_path(path) if atomic else nullcontext(path) as target:
+        write_tiled_file(target, levels, array.dtype, transform, nodata, tile)
     return path
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -27,15 +28,24 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_entries(root: Path, paths: list[Path] | None = None) -> list[dict[str, Any]]:
-    """Path (relative to root, '/'-separated), size and sha256 of each file, sorted by path."""
+def file_entries(root: Path, paths: list[Path] | None = None,
+                 known: dict[Path, tuple[int, str]] | None = None) -> list[dict[str, Any]]:
+    """Path (relative to root, '/'-separated), size and sha256 of each file, sorted by path.
+    `known`: (size, sha256) of files hashed as they were written; the others are read here,
+    two at a time (hashing releases the GIL)."""
     root = Path(root)
-    files = paths if paths is not None else [p for p in root.rglob("*") if p.is_file()]
+    files = [Path(p) for p in paths] if paths is not None else \
+        [p for p in root.rglob("*") if p.is_file()]
+    known = known or {}
+    unknown = [path for path in files if path not in known]
+    with ThreadPoolExecutor(2) as pool:
+        hashed = dict(zip(unknown, pool.map(lambda p: (p.stat().st_size, sha256_of(p)), unknown),
+                          strict=True))
     entries = []
     for path in files:
-        path = Path(path)
-        entries.append({"path": path.relative_to(root).as_posix(), "bytes": path.stat().st_size,
-                        "sha256": sha256_of(path)})
+        size, digest = known[path] if path in known else hashed[path]
+        entries.append({"path": path.relative_to(root).as_posix(), "bytes": size,
+                        "sha256": digest})
     return sorted(entries, key=lambda entry: entry["path"])
 
 

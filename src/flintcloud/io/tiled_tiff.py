@@ -10,6 +10,7 @@ IFD, then tile data from the smallest overview to full resolution (GDAL's COG la
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from collections.abc import Iterable, Sequence
@@ -81,37 +82,53 @@ def encode_tiles(array: np.ndarray, nodata: float, tile: int) -> list[bytes]:
     return [deflate(np.ascontiguousarray(t)) if o else empty for t, o in zip(tiles, occupied, strict=True)]
 
 
+@dataclass(frozen=True)
+class Written:
+    """A written file: its size, sha256, and where its full-resolution tiles are."""
+
+    size: int
+    sha256: str
+    tile_offsets: np.ndarray
+    tile_sizes: np.ndarray
+
+
 def write_tiled(file, levels: Sequence[Level], dtype, transform: Affine, nodata: float,
-                tile: int) -> np.ndarray:
+                tile: int) -> Written:
     """Write a GeoTIFF in EPSG:4326 to an open binary file: levels[0] at full resolution, the
-    others its overviews, each half the size of the one before. Returns the file offsets of the
-    full-resolution tiles (a mosaic can copy them)."""
+    others its overviews, each half the size of the one before. The file is hashed as it is
+    written, so that a run's manifest need not read it again."""
     head, offsets = _head(levels, dtype, transform, nodata, tile)
+    digest, size = hashlib.sha256(head), len(head)
     file.write(head)
     for level in reversed(levels):
-        file.writelines(level.tiles)
-    return offsets
+        for chunk in level.tiles:
+            digest.update(chunk)
+            size += file.write(chunk)
+    return Written(size, digest.hexdigest(), offsets, np.asarray(levels[0].tile_sizes))
 
 
 def write_tiled_file(path: Path, levels: Sequence[Level], dtype, transform: Affine,
-                     nodata: float, tile: int) -> np.ndarray:
+                     nodata: float, tile: int) -> Written:
     """`write_tiled` to a new file, in one system call when it has few tiles (a block file)."""
+    if sum(len(level.tile_sizes) for level in levels) >= _MAX_WRITEV:
+        with open(path, "wb") as file:
+            return write_tiled(file, levels, dtype, transform, nodata, tile)
     head, offsets = _head(levels, dtype, transform, nodata, tile)
     chunks = [head] + [t for level in reversed(levels) for t in level.tiles]
-    if len(chunks) > _MAX_WRITEV:
-        with open(path, "wb") as file:
-            file.writelines(chunks)
-        return offsets
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    size = sum(map(len, chunks))
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         written = os.writev(descriptor, chunks)
-        if written < sum(map(len, chunks)):  # short writes are allowed, if rare
+        if written < size:  # short writes are allowed, if rare
             rest = memoryview(b"".join(chunks))[written:]
             while rest:
                 rest = rest[os.write(descriptor, rest):]
     finally:
         os.close(descriptor)
-    return offsets
+    return Written(size, digest.hexdigest(), offsets, np.asarray(levels[0].tile_sizes))
 
 
 def _head(levels: Sequence[Level], dtype, transform: Affine, nodata: float,

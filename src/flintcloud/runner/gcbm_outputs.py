@@ -32,6 +32,7 @@ from flintcloud.io.gcbm_compile import (
     write_summary_json,
 )
 from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
+from flintcloud.io.tiled_tiff import Written
 from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, run_project
 
 COG_FOLDER = "cog"
@@ -112,12 +113,13 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
                 write_results_db(staging / db_name, tables)
             if isinstance(sink, _BackgroundSink):
                 sink.finish()
+            written = {path: file for block in writer.blocks for path, file in block.files.values()}
             if items and mosaics:
-                write_mosaics(writer.blocks, items, project.grid, staging / COG_FOLDER,
-                              project.start_year)
+                written |= _write_mosaics(writer, items, project, staging / COG_FOLDER, sink)
                 shutil.rmtree(samples, ignore_errors=True)
             compiling.result()
-        outputs = file_entries(staging)
+        outputs = file_entries(staging, known={path: (file.size, file.sha256)
+                                               for path, file in written.items()})
         configuration = {"merged": project.config.data, "files": project.config.files}
         write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
                        configuration=configuration, started=started, finished=now(),
@@ -134,6 +136,18 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             sink.close()
         remove_project_copy(project)
     return GcbmOutputs(run, output_dir, files)
+
+
+def _write_mosaics(writer: BlockGeotiffWriter, items, project: GcbmProject, folder: Path,
+                   sink) -> dict[Path, Written]:
+    """Half the items' mosaics in the block writer's process, idle once the blocks are
+    written, and half here."""
+    arguments = (writer.blocks, project.grid, folder, project.start_year)
+    if not isinstance(sink, _BackgroundSink):
+        return write_mosaics(arguments[0], items, *arguments[1:])
+    there = sink.pool.submit(write_mosaics, arguments[0], items[1::2], *arguments[1:])
+    here = write_mosaics(arguments[0], items[0::2], *arguments[1:])
+    return here | there.result()
 
 
 def write_compiled_outputs(tables, output_dir: Path) -> None:

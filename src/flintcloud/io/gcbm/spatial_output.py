@@ -14,7 +14,6 @@ keeps the values of the cells each overview level samples, in a scratch file per
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from affine import Affine
 
 from flintcloud.flint.config import ConfigView
 from flintcloud.io.geotiff import TILE, SparseTiles, overview_factors
-from flintcloud.io.tiled_tiff import Level, empty_tile, write_tiled_file
+from flintcloud.io.tiled_tiff import Level, Written, empty_tile, write_tiled_file
 from flintcloud.models.gcbm.pools import POOL_BY_NAME
 
 # variable_data_type -> NumPy type, as WriteVariableGeotiff maps them (Int64 and UInt64 are
@@ -214,18 +213,35 @@ class Segment:
 class BlockFiles:
     """What the writer wrote for one block; picklable (Dask workers return it).
 
-    `files`: (item, step) -> (path, tile offsets, tile sizes). With mosaics, `samples` is the
+    `files`: (item, step) -> (path, what was written). With mosaics, `samples` is the
     block's scratch file: `positions` holds the global (row, col) of the cells each mosaic level
     samples, `counts` how many per level, `values` each item's values there, one row per step.
     Level 0 (full resolution) is sampled only when the mosaic cannot reuse the block's tiles."""
 
     window: object
-    files: dict[tuple[str, int], tuple[Path, list[int], list[int]]] = field(default_factory=dict)
+    files: dict[tuple[str, int], tuple[Path, Written]] = field(default_factory=dict)
     samples: Path | None = None
     full_resolution_sampled: bool = False
     counts: list[int] = field(default_factory=list)
     positions: Segment | None = None
     values: dict[str, Segment] = field(default_factory=dict)
+
+
+class _ScratchFile:
+    """Arrays for one file, written in one go."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.arrays, self.size = path, [], 0
+
+    def add(self, array: np.ndarray) -> Segment:
+        array = np.ascontiguousarray(array)
+        self.arrays.append(array)
+        self.size += array.nbytes
+        return Segment(self.size - array.nbytes, array.dtype.str, array.shape)
+
+    def write(self) -> None:
+        with open(self.path, "wb") as file:
+            file.writelines(array.data for array in self.arrays)
 
 
 class BlockGeotiffWriter:
@@ -243,6 +259,7 @@ class BlockGeotiffWriter:
         self.reuse_tiles = rows % self.tile == 0 and cols % self.tile == 0
         self.samples_dir = samples_dir
         self.blocks: list[BlockFiles] = []
+        self._folders: set[Path] = set()  # made already
 
     def collect(self, receipt: BlockFiles) -> None:
         """Record files a (possibly remote) call wrote."""
@@ -253,23 +270,30 @@ class BlockGeotiffWriter:
         rows, cols = np.divmod(block.data.cell_index, window.n_cols)
         tiles = SparseTiles(rows, cols, window.n_cols, window.n_rows, self.tile)
         receipt = BlockFiles(window)
-        sampled = None
+        scratch = sampled = None
         if self.samples_dir is not None:
-            sampled = self._start_samples(receipt, rows, cols)
+            self._make(self.samples_dir)
+            receipt.samples = self.samples_dir / \
+                f"{tile_label(window.tile.x, window.tile.y)}_{window.block_idx}.bin"
+            scratch = _ScratchFile(receipt.samples)
+            sampled = self._sample(receipt, rows, cols, scratch)
         for item in self.items:
             stored = self._stored_values(item, block)
             self._write_files(item, block, tiles, stored, receipt)
-            if sampled is not None:
-                receipt.values[item.name] = _append(receipt.samples, stored[:, sampled])
+            if scratch is not None:
+                receipt.values[item.name] = scratch.add(stored[:, sampled])
+        if scratch is not None:
+            scratch.write()
         return receipt
 
-    def _start_samples(self, receipt: BlockFiles, rows, cols) -> np.ndarray:
+    def _make(self, folder: Path) -> None:
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+
+    def _sample(self, receipt: BlockFiles, rows, cols, scratch: _ScratchFile) -> np.ndarray:
         """Record where the mosaic levels sample this block; return the sampled cells' indices."""
         window = receipt.window
-        self.samples_dir.mkdir(parents=True, exist_ok=True)
-        receipt.samples = self.samples_dir / f"{tile_label(window.tile.x, window.tile.y)}_" \
-                                             f"{window.block_idx}.bin"
-        receipt.samples.write_bytes(b"")
         row0, col0 = global_origin(window, self.grid)
         global_rows, global_cols = row0 + rows, col0 + cols
         index = np.arange(len(rows))
@@ -284,8 +308,7 @@ class BlockGeotiffWriter:
         sampled = np.concatenate(levels)
         receipt.full_resolution_sampled = not self.reuse_tiles
         receipt.counts = [len(level) for level in levels]
-        receipt.positions = _append(receipt.samples,
-                                    np.stack([global_rows[sampled], global_cols[sampled]]))
+        receipt.positions = scratch.add(np.stack([global_rows[sampled], global_cols[sampled]]))
         return sampled
 
     def _write_files(self, item: OutputItem, block, tiles: SparseTiles, stored: np.ndarray,
@@ -294,16 +317,15 @@ class BlockGeotiffWriter:
         window = block.window
         label = tile_label(window.tile.x, window.tile.y)
         folder = item.folder / label
-        folder.mkdir(parents=True, exist_ok=True)
+        self._make(folder)
         transform = Affine(self.grid.cell_lon, 0.0, window.west, 0.0, -self.grid.cell_lat,
                            window.north)
         steps = [0] if item.at_init else range(1, len(stored) + 1)
         for step, values in zip(steps, stored, strict=True):
             level = tiles.level(values, item.nodata)
             path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
-            offsets = write_tiled_file(path, [level], item.dtype, transform, item.nodata,
-                                       self.tile)
-            receipt.files[(item.name, step)] = (path, offsets, list(level.tile_sizes))
+            receipt.files[(item.name, step)] = (path, write_tiled_file(
+                path, [level], item.dtype, transform, item.nodata, self.tile))
 
     def _stored_values(self, item: OutputItem, block) -> np.ndarray:
         """(files, pixels): what each of the item's files stores for each simulated pixel."""
@@ -358,14 +380,6 @@ class BlockGeotiffWriter:
             total = total + sign * fluxes[k]
         return total.astype(item.dtype)
 
-
-
-def _append(path: Path, array: np.ndarray) -> Segment:
-    array = np.ascontiguousarray(array)
-    with open(path, "ab") as file:
-        offset = file.tell()
-        file.write(array.data)
-    return Segment(offset, array.dtype.str, array.shape)
 
 
 class MosaicLayout:
@@ -435,39 +449,36 @@ class MosaicLayout:
         return levels
 
     def _copied_level(self, key, item: OutputItem) -> Level:
+        """Full resolution: the block files' tiles, read with one call per file."""
         empty = empty_tile(np.dtype(item.dtype).str, float(item.nodata), self.tile)
         sizes = np.full(len(self.owner), len(empty))
         files = [block.files[key] for block in self.blocks]
-        for ids, (_, _, tile_sizes) in zip(self.tile_ids, files, strict=True):
-            sizes[ids] = tile_sizes
-
-        def tiles():
-            handles = [os.open(path, os.O_RDONLY) for path, _, _ in files]
-            try:
-                for owner, source in zip(self.owner.tolist(), self.source.tolist(), strict=True):
-                    if owner < 0:
-                        yield empty
-                    else:
-                        _, offsets, tile_sizes = files[owner]
-                        yield os.pread(handles[owner], tile_sizes[source], offsets[source])
-            finally:
-                for handle in handles:
-                    os.close(handle)
-
-        return Level(self.width, self.height, sizes.tolist(), tiles())
+        for ids, (_, written) in zip(self.tile_ids, files, strict=True):
+            sizes[ids] = written.tile_sizes
+        tiles = [empty] * len(self.owner)
+        for ids, (path, written) in zip(self.tile_ids, files, strict=True):
+            start = int(written.tile_offsets[0])
+            with open(path, "rb") as file:
+                file.seek(start)
+                data = memoryview(file.read(int(written.tile_offsets[-1] + written.tile_sizes[-1])
+                                            - start))
+            for tile_id, offset, size in zip(ids.tolist(), (written.tile_offsets - start).tolist(),
+                                             written.tile_sizes.tolist(), strict=True):
+                tiles[tile_id] = data[offset:offset + size]
+        return Level(self.width, self.height, sizes.tolist(), tiles)
 
 
 def write_mosaics(blocks: list[BlockFiles], items: list[OutputItem], grid, folder: Path,
-                  start_year: int) -> list[Path]:
+                  start_year: int) -> dict[Path, Written]:
     """One Cloud-Optimized GeoTIFF per item and step over all written blocks:
     `<folder>/<item>_<year>.tif` (`<item>_init.tif` for TimingInit items). Written in place: the
     folder is in the run's staging directory."""
-    if not blocks:
-        return []
+    if not blocks or not items:
+        return {}
     blocks = sorted(blocks, key=lambda b: (b.window.tile.y, b.window.tile.x, b.window.block_idx))
     layout = MosaicLayout(blocks, grid, block_tile(grid))
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    written = {}
     for item in items:
         per_block = [block.values[item.name].read(block.samples) for block in blocks]
         steps = [0] if item.at_init else range(1, per_block[0].shape[0] + 1)
@@ -475,7 +486,6 @@ def write_mosaics(blocks: list[BlockFiles], items: list[OutputItem], grid, folde
             label = "init" if item.at_init else str(start_year + step - 1)
             path = folder / f"{item.name}_{label}.tif"
             levels = layout.levels((item.name, step), item, [values[row] for values in per_block])
-            write_tiled_file(path, levels, item.dtype, layout.transform, item.nodata,
-                             layout.tile)
-            paths.append(path)
-    return paths
+            written[path] = write_tiled_file(path, levels, item.dtype, layout.transform,
+                                             item.nodata, layout.tile)
+    return written
