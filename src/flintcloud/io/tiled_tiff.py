@@ -56,8 +56,8 @@ def empty_tile(dtype: str, nodata: float, tile: int) -> bytes:
 
 @dataclass(frozen=True)
 class Level:
-    """One resolution of the image: its size and its tiles, row-major. `tiles` is consumed
-    once, while the file is written (it may read them from other files)."""
+    """One resolution of the image: its size, its tiles' sizes (row-major) and their bytes, in
+    order, in chunks of one or more tiles."""
 
     width: int
     height: int

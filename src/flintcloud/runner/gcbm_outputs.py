@@ -32,7 +32,6 @@ from flintcloud.io.gcbm_compile import (
     write_summary_json,
 )
 from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
-from flintcloud.io.tiled_tiff import Written
 from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, run_project
 
 COG_FOLDER = "cog"
@@ -103,6 +102,10 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         if items:  # here, files are written by another process while blocks simulate
             sink = writer if executor is not None else _BackgroundSink(writer)
         run = run_project(project, on_progress=on_progress, on_block=sink, executor=executor)
+        if isinstance(sink, _BackgroundSink):
+            sink.finish()  # every block's files are written
+        maps = _Mosaics(writer, items, project, staging / COG_FOLDER, sink) \
+            if items and mosaics else None
         write_summary_csvs(run.results, staging)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)
@@ -111,15 +114,13 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             compiling = child.submit(write_compiled_outputs, tables, staging)
             if db_name is not None:
                 write_results_db(staging / db_name, tables)
-            if isinstance(sink, _BackgroundSink):
-                sink.finish()
-            written = {path: file for block in writer.blocks for path, file in block.files.values()}
-            if items and mosaics:
-                written |= _write_mosaics(writer, items, project, staging / COG_FOLDER, sink)
+            known = {Path(path): digest for block in writer.blocks
+                     for path, digest in zip(block.paths, block.hashes, strict=True)}
+            if maps is not None:
+                known |= maps.finish()
                 shutil.rmtree(samples, ignore_errors=True)
             compiling.result()
-        outputs = file_entries(staging, known={path: (file.size, file.sha256)
-                                               for path, file in written.items()})
+        outputs = file_entries(staging, known=known)
         configuration = {"merged": project.config.data, "files": project.config.files}
         write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
                        configuration=configuration, started=started, finished=now(),
@@ -138,16 +139,29 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
     return GcbmOutputs(run, output_dir, files)
 
 
-def _write_mosaics(writer: BlockGeotiffWriter, items, project: GcbmProject, folder: Path,
-                   sink) -> dict[Path, Written]:
-    """Half the items' mosaics in the block writer's process, idle once the blocks are
-    written, and half here."""
-    arguments = (writer.blocks, project.grid, folder, project.start_year)
-    if not isinstance(sink, _BackgroundSink):
-        return write_mosaics(arguments[0], items, *arguments[1:])
-    there = sink.pool.submit(write_mosaics, arguments[0], items[1::2], *arguments[1:])
-    here = write_mosaics(arguments[0], items[0::2], *arguments[1:])
-    return here | there.result()
+class _Mosaics:
+    """The whole-area maps, started as soon as the blocks are written: most items in the block
+    writer's process (idle by then), the rest here once the run's tables are made."""
+
+    CHILD_SHARE = 0.6  # this process also writes the tables and the results database
+
+    def __init__(self, writer: BlockGeotiffWriter, items, project: GcbmProject, folder: Path,
+                 sink) -> None:
+        self.arguments = (writer.blocks, project.grid, folder, project.start_year)
+        self.there = None
+        self.here = items
+        if isinstance(sink, _BackgroundSink):
+            split = round(len(items) * self.CHILD_SHARE)
+            self.there = sink.pool.submit(write_mosaics, self.arguments[0], items[:split],
+                                          *self.arguments[1:])
+            self.here = items[split:]
+
+    def finish(self) -> dict[Path, tuple[int, str]]:
+        """Write this process's share, wait for the other; (size, sha256) of every map."""
+        written = write_mosaics(self.arguments[0], self.here, *self.arguments[1:])
+        if self.there is not None:
+            written |= self.there.result()
+        return {path: (file.size, file.sha256) for path, file in written.items()}
 
 
 def write_compiled_outputs(tables, output_dir: Path) -> None:

@@ -213,13 +213,18 @@ class Segment:
 class BlockFiles:
     """What the writer wrote for one block; picklable (Dask workers return it).
 
-    `files`: (item, step) -> (path, what was written). With mosaics, `samples` is the
+    `files`: (item, step) -> row of `paths`, `hashes` (size, sha256), `tile_offsets` and
+    `tile_sizes` (of its full-resolution tiles): arrays, which pickle fast. With mosaics, `samples` is the
     block's scratch file: `positions` holds the global (row, col) of the cells each mosaic level
     samples, `counts` how many per level, `values` each item's values there, one row per step.
     Level 0 (full resolution) is sampled only when the mosaic cannot reuse the block's tiles."""
 
     window: object
-    files: dict[tuple[str, int], tuple[Path, Written]] = field(default_factory=dict)
+    files: dict[tuple[str, int], int] = field(default_factory=dict)
+    paths: list[str] = field(default_factory=list)
+    hashes: list[tuple[int, str]] = field(default_factory=list)
+    tile_offsets: np.ndarray | list = field(default_factory=list)
+    tile_sizes: np.ndarray | list = field(default_factory=list)
     samples: Path | None = None
     full_resolution_sampled: bool = False
     counts: list[int] = field(default_factory=list)
@@ -284,6 +289,8 @@ class BlockGeotiffWriter:
                 receipt.values[item.name] = scratch.add(stored[:, sampled])
         if scratch is not None:
             scratch.write()
+        receipt.tile_offsets = np.array(receipt.tile_offsets)
+        receipt.tile_sizes = np.array(receipt.tile_sizes)
         return receipt
 
     def _make(self, folder: Path) -> None:
@@ -324,8 +331,13 @@ class BlockGeotiffWriter:
         for step, values in zip(steps, stored, strict=True):
             level = tiles.level(values, item.nodata)
             path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
-            receipt.files[(item.name, step)] = (path, write_tiled_file(
-                path, [level], item.dtype, transform, item.nodata, self.tile))
+            written = write_tiled_file(path, [level], item.dtype, transform, item.nodata,
+                                       self.tile)
+            receipt.files[(item.name, step)] = len(receipt.paths)
+            receipt.paths.append(str(path))
+            receipt.hashes.append((written.size, written.sha256))
+            receipt.tile_offsets.append(written.tile_offsets)
+            receipt.tile_sizes.append(written.tile_sizes)
 
     def _stored_values(self, item: OutputItem, block) -> np.ndarray:
         """(files, pixels): what each of the item's files stores for each simulated pixel."""
@@ -438,6 +450,14 @@ class MosaicLayout:
             self.owner[ids] = number
             self.source[ids] = np.arange(len(ids))
             self.tile_ids.append(ids)
+        # runs of consecutive tiles that are consecutive in one block file (or all empty)
+        n = len(self.owner)
+        breaks = np.flatnonzero((self.owner[1:] != self.owner[:-1]) |
+                                (self.source[1:] != self.source[:-1] + 1)) + 1
+        starts, ends = np.r_[0, breaks], np.r_[breaks, n]
+        self.runs = list(zip(starts.tolist(), ends.tolist(), self.owner[starts].tolist(),
+                             self.source[starts].tolist(), self.source[ends - 1].tolist(),
+                             strict=True))
 
     def levels(self, key: tuple[str, int], item: OutputItem, samples: list[np.ndarray]) -> list[Level]:
         """The mosaic of one item and step: its full-resolution tiles and overviews."""
@@ -452,20 +472,25 @@ class MosaicLayout:
         """Full resolution: the block files' tiles, read with one call per file."""
         empty = empty_tile(np.dtype(item.dtype).str, float(item.nodata), self.tile)
         sizes = np.full(len(self.owner), len(empty))
-        files = [block.files[key] for block in self.blocks]
-        for ids, (_, written) in zip(self.tile_ids, files, strict=True):
-            sizes[ids] = written.tile_sizes
-        tiles = [empty] * len(self.owner)
-        for ids, (path, written) in zip(self.tile_ids, files, strict=True):
-            start = int(written.tile_offsets[0])
-            with open(path, "rb") as file:
-                file.seek(start)
-                data = memoryview(file.read(int(written.tile_offsets[-1] + written.tile_sizes[-1])
-                                            - start))
-            for tile_id, offset, size in zip(ids.tolist(), (written.tile_offsets - start).tolist(),
-                                             written.tile_sizes.tolist(), strict=True):
-                tiles[tile_id] = data[offset:offset + size]
-        return Level(self.width, self.height, sizes.tolist(), tiles)
+        rows = [block.files[key] for block in self.blocks]
+        offsets = [block.tile_offsets[row] for block, row in zip(self.blocks, rows, strict=True)]
+        tile_sizes = [block.tile_sizes[row] for block, row in zip(self.blocks, rows, strict=True)]
+        for ids, these in zip(self.tile_ids, tile_sizes, strict=True):
+            sizes[ids] = these
+        data = []
+        for block, row, these, size in zip(self.blocks, rows, offsets, tile_sizes, strict=True):
+            with open(block.paths[row], "rb") as file:
+                file.seek(int(these[0]))
+                data.append(memoryview(file.read(int(size.sum()))))
+        chunks = []
+        for start, end, owner, first, last in self.runs:
+            if owner < 0:
+                chunks.append(empty * (end - start))
+                continue
+            these = offsets[owner]
+            chunks.append(data[owner][int(these[first] - these[0]):
+                                      int(these[last] - these[0] + tile_sizes[owner][last])])
+        return Level(self.width, self.height, sizes.tolist(), chunks)
 
 
 def write_mosaics(blocks: list[BlockFiles], items: list[OutputItem], grid, folder: Path,
