@@ -40,13 +40,13 @@ class SparseTiles:
         across, down = tile_grid(width, height, tile)
         self.width, self.height, self.tile, self.n_tiles = width, height, tile, across * down
         ids = (rows // tile) * across + cols // tile
-        self.occupied, self.slot = np.unique(ids, return_inverse=True)
-        self.position = (rows % tile) * tile + cols % tile
+        self.occupied, slot = np.unique(ids, return_inverse=True)
+        self.place = slot * tile * tile + (rows % tile) * tile + cols % tile  # in occupied tiles
 
     def level(self, values: np.ndarray, nodata: float) -> Level:
         """The raster holding `values` (one per given pixel) at its pixels, as compressed tiles."""
         filled = np.full((len(self.occupied), self.tile * self.tile), nodata, dtype=values.dtype)
-        filled[self.slot, self.position] = values
+        filled.reshape(-1)[self.place] = values
         tiles = [empty_tile(values.dtype.str, float(nodata), self.tile)] * self.n_tiles
         for i, tile_id in enumerate(self.occupied.tolist()):
             tiles[tile_id] = deflate(filled[i])

@@ -29,23 +29,24 @@ def sha256_of(path: Path) -> str:
 
 
 def file_entries(root: Path, paths: list[Path] | None = None,
-                 known: dict[Path, tuple[int, str]] | None = None) -> list[dict[str, Any]]:
+                 known: dict[str, tuple[int, str]] | None = None) -> list[dict[str, Any]]:
     """Path (relative to root, '/'-separated), size and sha256 of each file, sorted by path.
-    `known`: (size, sha256) of files hashed as they were written; the others are read here,
-    two at a time (hashing releases the GIL)."""
-    root = Path(root)
-    files = [Path(p) for p in paths] if paths is not None else \
-        [p for p in root.rglob("*") if p.is_file()]
+    `known`: (size, sha256) by full path of files hashed as they were written; the others are
+    read here, two at a time (hashing releases the GIL)."""
+    root = str(root)
+    files = [str(p) for p in paths] if paths is not None else \
+        [os.path.join(folder, name) for folder, _, names in os.walk(root) for name in names]
     known = known or {}
     unknown = [path for path in files if path not in known]
     with ThreadPoolExecutor(2) as pool:
-        hashed = dict(zip(unknown, pool.map(lambda p: (p.stat().st_size, sha256_of(p)), unknown),
-                          strict=True))
+        hashed = dict(zip(unknown, pool.map(
+            lambda p: (os.stat(p).st_size, sha256_of(Path(p))), unknown), strict=True))
     entries = []
     for path in files:
         size, digest = known[path] if path in known else hashed[path]
-        entries.append({"path": path.relative_to(root).as_posix(), "bytes": size,
-                        "sha256": digest})
+        relative = os.path.relpath(path, root) if not path.startswith(root + os.sep) \
+            else path[len(root) + 1:]
+        entries.append({"path": relative.replace(os.sep, "/"), "bytes": size, "sha256": digest})
     return sorted(entries, key=lambda entry: entry["path"])
 
 

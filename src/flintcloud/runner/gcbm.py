@@ -137,7 +137,10 @@ def simulate_block(project: GcbmProject, library: ParameterLibrary, reader: Bloc
 
 class BlockSink(Protocol):
     """Receives each simulated block where it was simulated (in a worker, under Dask) and
-    returns a small picklable receipt, which `collect` gets back in the driving process."""
+    returns a small picklable receipt, which `collect` gets back in the driving process.
+    A sink may also have `done()`, called in the driving process once every receipt is
+    collected, before the landscape results are merged: work that needs every block's output
+    can start there."""
 
     def __call__(self, block: BlockResult) -> Any: ...
 
@@ -237,6 +240,8 @@ def run_project(source: str | Path | GcbmProject, *,
         if hasattr(on_block, "collect"):
             for outcome in simulated:
                 on_block.collect(outcome.receipt)
+        if hasattr(on_block, "done"):
+            on_block.done()
         library = session.library
         results = merge([outcome.sums for outcome in simulated], library.base,
                         library.classifier_names, project.start_year)

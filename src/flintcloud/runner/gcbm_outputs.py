@@ -99,13 +99,11 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
         samples = staging / ".mosaic-samples" if mosaics else None
         writer = BlockGeotiffWriter(items, project.grid, samples_dir=samples)
+        maps = _Mosaics(writer, items, project, staging / COG_FOLDER) if items and mosaics \
+            else None
         if items:  # here, files are written by another process while blocks simulate
-            sink = writer if executor is not None else _BackgroundSink(writer)
+            sink = writer if executor is not None else _BackgroundSink(writer, then=maps)
         run = run_project(project, on_progress=on_progress, on_block=sink, executor=executor)
-        if isinstance(sink, _BackgroundSink):
-            sink.finish()  # every block's files are written
-        maps = _Mosaics(writer, items, project, staging / COG_FOLDER, sink) \
-            if items and mosaics else None
         write_summary_csvs(run.results, staging)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)
@@ -114,7 +112,7 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             compiling = child.submit(write_compiled_outputs, tables, staging)
             if db_name is not None:
                 write_results_db(staging / db_name, tables)
-            known = {Path(path): digest for block in writer.blocks
+            known = {path: digest for block in writer.blocks
                      for path, digest in zip(block.paths, block.hashes, strict=True)}
             if maps is not None:
                 known |= maps.finish()
@@ -140,28 +138,30 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
 
 
 class _Mosaics:
-    """The whole-area maps, started as soon as the blocks are written: most items in the block
-    writer's process (idle by then), the rest here once the run's tables are made."""
+    """The whole-area maps. With a background block writer they start as soon as every block is
+    written: most items in the writer's process (idle by then) while the engine merges its
+    results, the rest here once the run's tables are made."""
 
-    CHILD_SHARE = 0.6  # this process also writes the tables and the results database
+    CHILD_SHARE = 0.7
 
-    def __init__(self, writer: BlockGeotiffWriter, items, project: GcbmProject, folder: Path,
-                 sink) -> None:
+    def __init__(self, writer: BlockGeotiffWriter, items, project: GcbmProject,
+                 folder: Path) -> None:
         self.arguments = (writer.blocks, project.grid, folder, project.start_year)
-        self.there = None
         self.here = items
-        if isinstance(sink, _BackgroundSink):
-            split = round(len(items) * self.CHILD_SHARE)
-            self.there = sink.pool.submit(write_mosaics, self.arguments[0], items[:split],
-                                          *self.arguments[1:])
-            self.here = items[split:]
+        self.there = None
 
-    def finish(self) -> dict[Path, tuple[int, str]]:
+    def start(self, pool: ProcessPoolExecutor) -> None:
+        split = round(len(self.here) * self.CHILD_SHARE)
+        self.there = pool.submit(write_mosaics, self.arguments[0], self.here[:split],
+                                 *self.arguments[1:])
+        self.here = self.here[split:]
+
+    def finish(self) -> dict[str, tuple[int, str]]:
         """Write this process's share, wait for the other; (size, sha256) of every map."""
         written = write_mosaics(self.arguments[0], self.here, *self.arguments[1:])
         if self.there is not None:
             written |= self.there.result()
-        return {path: (file.size, file.sha256) for path, file in written.items()}
+        return {str(path): (file.size, file.sha256) for path, file in written.items()}
 
 
 def write_compiled_outputs(tables, output_dir: Path) -> None:
@@ -176,9 +176,11 @@ class _BackgroundSink:
     """A block sink run in a child process: the block's files are written while the next
     blocks simulate, and the last ones while the run's tables are made. At most `max_pending` blocks wait, to bound memory."""
 
-    def __init__(self, sink, max_pending: int = 2) -> None:
+    def __init__(self, sink, max_pending: int = 2, then: _Mosaics | None = None) -> None:
+        """`then` starts in the child once every block is written."""
         self.sink = sink
         self.max_pending = max_pending
+        self.then = then
         # fork: the child inherits the loaded libraries, so it starts in milliseconds
         self.pool = ProcessPoolExecutor(1, mp_context=get_context("fork"))
         self.pending: deque[Future] = deque()
@@ -199,6 +201,11 @@ class _BackgroundSink:
         for receipt in self.received:
             self.sink.collect(receipt.result())
         self.received = []
+
+    def done(self) -> None:
+        self.finish()
+        if self.then is not None:
+            self.then.start(self.pool)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
