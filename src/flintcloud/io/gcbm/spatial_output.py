@@ -340,20 +340,20 @@ class BlockGeotiffWriter:
             receipt.tile_sizes.append(written.tile_sizes)
 
     def _stored_values(self, item: OutputItem, block) -> np.ndarray:
-        """(files, pixels): what each of the item's files stores for each simulated pixel."""
-        n_steps = block.trajectory.age.shape[0] - 1
-        signs = self._flux_signs(item, block.trajectory.flux_keys,
-                                 block.data.parameters.params.disturbances.type_names)
-        rows, previous = [], None
-        for step in [0] if item.at_init else range(1, n_steps + 1):
-            values = self._pixel_values(item, block, step, signs)
-            stored = values
-            if item.subtract_previous and previous is not None:
-                # upstream subtracts its previous stored file in the item's type
-                stored = (values - previous).astype(item.dtype)
-            previous = values
-            rows.append(stored)
-        return np.stack(rows)
+        """(files, pixels): what each of the item's files stores for each simulated pixel, as
+        GCBM stores it: the sum in double, cast to the item's type, then (optionally) times the
+        pixel's area, then (optionally) minus the previous file, in the item's type."""
+        steps = [0] if item.at_init else list(range(1, block.trajectory.age.shape[0]))
+        if item.variable == "landUnitArea":
+            values = np.tile(block.data.area_ha.astype(item.dtype), (len(steps), 1))
+        else:
+            values = block.pixel_values(self._stand_values(item, block, steps))
+        if item.area_adjustment:
+            values = (values * block.data.area_ha).astype(item.dtype)
+        if item.subtract_previous:
+            values[1:] = (values[1:] - values[:-1]).astype(item.dtype)
+        return values
+
     @staticmethod
     def _flux_signs(item: OutputItem, keys, type_names) -> list[tuple[int, float]]:
         """(flux key index, ±1) of every flux key the item's groups count."""
@@ -365,33 +365,26 @@ class BlockGeotiffWriter:
                 signs.append((k, sign))
         return signs
 
-    def _pixel_values(self, item: OutputItem, block, step: int, signs) -> np.ndarray:
-        """The item's value for each simulated pixel of the block, in its type, as GCBM stores it:
-        the sum in double, cast to the type, then (optionally) times the pixel's area."""
-        if item.variable == "landUnitArea":
-            values = block.data.area_ha.astype(item.dtype)
-        else:
-            values = block.pixel_values(self._stand_values(item, block.trajectory, step, signs))
-        if item.area_adjustment:
-            values = (values * block.data.area_ha).astype(item.dtype)
-        return values
-
-    def _stand_values(self, item: OutputItem, trajectory, step: int, signs) -> np.ndarray:
+    def _stand_values(self, item: OutputItem, block, steps: list[int]) -> np.ndarray:
+        """(steps, stands) in the item's type."""
+        trajectory = block.trajectory
         if item.variable == "age":
-            return trajectory.age[step].astype(item.dtype)
+            return trajectory.age[steps].astype(item.dtype)
+        total = np.zeros((len(steps), trajectory.age.shape[1]), dtype=np.float64)
         if item.pools:
-            total = np.zeros(trajectory.age.shape[1], dtype=np.float64)
             for pool in item.pools:  # summed in the listed order, as GCBM does
-                total = total + trajectory.pools[step, pool]
+                total = total + trajectory.pools[steps, pool]
             return total.astype(item.dtype)
-        total = np.zeros(trajectory.age.shape[1], dtype=np.float64)
-        if step == 0:
-            return total.astype(item.dtype)
-        fluxes = trajectory.fluxes[step - 1]
-        for k, sign in signs:
-            total = total + sign * fluxes[k]
+        signs = self._flux_signs(item, trajectory.flux_keys,
+                                 block.data.parameters.params.disturbances.type_names)
+        for row, step in enumerate(steps):
+            if step == 0:  # no fluxes before the first step
+                continue
+            fluxes, step_total = trajectory.fluxes[step - 1], total[row]
+            for k, sign in signs:
+                step_total = step_total + sign * fluxes[k]
+            total[row] = step_total
         return total.astype(item.dtype)
-
 
 
 class MosaicLayout:
