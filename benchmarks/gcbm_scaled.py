@@ -54,7 +54,7 @@ def main() -> None:
     deduplicate = not args.per_pixel
     engine, everything = [], []
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        project = replicate_blocks(DEMO, args.n_blocks, Path(tmp))
+        project = replicate_blocks(DEMO, args.n_blocks, Path(tmp) / "project")
         for attempt in range(repeat):
             started = time.perf_counter()
             run = run_project(project, deduplicate=deduplicate)

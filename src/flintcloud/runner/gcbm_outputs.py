@@ -189,7 +189,8 @@ class _BackgroundSink:
     def __call__(self, block) -> Future:
         while len(self.pending) >= self.max_pending:
             self.pending.popleft().result()  # raises here if writing failed
-        future = self.pool.submit(self.sink, block)
+        prepare = getattr(self.sink, "prepare", None)  # what of the block the child needs
+        future = self.pool.submit(self.sink, prepare(block) if prepare else block)
         self.pending.append(future)
         return future
 

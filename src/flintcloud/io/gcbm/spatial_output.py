@@ -232,6 +232,28 @@ class BlockFiles:
     values: dict[str, Segment] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SimulatedBlock:
+    """What the writer needs of a simulated block (a tenth of its pickled size)."""
+
+    window: object
+    cell_index: np.ndarray  # (pixels,) row * n_cols + col
+    area_ha: np.ndarray  # (pixels,)
+    stand_of_pixel: np.ndarray  # (pixels,) column of the trajectory
+    trajectory: object
+    disturbance_types: list[str]
+
+    @classmethod
+    def of(cls, block) -> SimulatedBlock:
+        if isinstance(block, SimulatedBlock):
+            return block
+        return cls(block.window, block.data.cell_index, block.data.area_ha, block.stand_of_pixel,
+                   block.trajectory, block.data.parameters.params.disturbances.type_names)
+
+    def pixel_values(self, per_stand: np.ndarray) -> np.ndarray:
+        return per_stand[..., self.stand_of_pixel]
+
+
 class _ScratchFile:
     """Arrays for one file, written in one go."""
 
@@ -270,9 +292,15 @@ class BlockGeotiffWriter:
         """Record files a (possibly remote) call wrote."""
         self.blocks.append(receipt)
 
+    @staticmethod
+    def prepare(block) -> SimulatedBlock:
+        """What to send to another process: the part of a block result the writer reads."""
+        return SimulatedBlock.of(block)
+
     def __call__(self, block) -> BlockFiles:
+        block = SimulatedBlock.of(block)
         window = block.window
-        rows, cols = np.divmod(block.data.cell_index, window.n_cols)
+        rows, cols = np.divmod(block.cell_index, window.n_cols)
         tiles = SparseTiles(rows, cols, window.n_cols, window.n_rows, self.tile)
         receipt = BlockFiles(window)
         scratch = sampled = None
@@ -345,11 +373,11 @@ class BlockGeotiffWriter:
         pixel's area, then (optionally) minus the previous file, in the item's type."""
         steps = [0] if item.at_init else list(range(1, block.trajectory.age.shape[0]))
         if item.variable == "landUnitArea":
-            values = np.tile(block.data.area_ha.astype(item.dtype), (len(steps), 1))
+            values = np.tile(block.area_ha.astype(item.dtype), (len(steps), 1))
         else:
             values = block.pixel_values(self._stand_values(item, block, steps))
         if item.area_adjustment:
-            values = (values * block.data.area_ha).astype(item.dtype)
+            values = (values * block.area_ha).astype(item.dtype)
         if item.subtract_previous:
             values[1:] = (values[1:] - values[:-1]).astype(item.dtype)
         return values
@@ -376,7 +404,7 @@ class BlockGeotiffWriter:
                 total = total + trajectory.pools[steps, pool]
             return total.astype(item.dtype)
         signs = self._flux_signs(item, trajectory.flux_keys,
-                                 block.data.parameters.params.disturbances.type_names)
+                                 block.disturbance_types)
         for row, step in enumerate(steps):
             if step == 0:  # no fluxes before the first step
                 continue
