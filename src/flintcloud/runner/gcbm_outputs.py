@@ -25,18 +25,23 @@ from flintcloud.io.gcbm.results_db import write_results_db
 from flintcloud.io.gcbm.results_tables import results_tables
 from flintcloud.io.gcbm.spatial_output import BlockGeotiffWriter, read_output_items, write_mosaics
 from flintcloud.io.gcbm_compile import (
+    CompiledTables,
     annual_summary,
     compile_tables,
     write_compiled_db,
     write_summary_csv,
     write_summary_json,
 )
+from flintcloud.io.gcbm_compile.compiled_db import LAYOUTS
+from flintcloud.io.gcbm_compile.views import FLUX_VIEWS
 from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
 from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, run_project
 
 COG_FOLDER = "cog"
 DEFAULT_DB_NAME = "gcbm_output.db"
 COMPILED_DB_NAME = "compiled_simulation_output.db"  # GCBM.CompileResults' default name
+# compiled in a child: about half the work of compiling the indicators
+CHILD_VIEWS = FLUX_VIEWS + tuple(f"{view}_density" for view in FLUX_VIEWS)
 
 
 @dataclass
@@ -104,12 +109,13 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         if items:  # here, files are written by another process while blocks simulate
             sink = writer if executor is not None else _BackgroundSink(writer, then=maps)
         run = run_project(project, on_progress=on_progress, on_block=sink, executor=executor)
-        write_summary_csvs(run.results, staging)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)
-        # compiling overlaps with the database and the maps; on error the child ends first
+        # the indicators are compiled half in a child, half here, while the database and the
+        # maps are written; on error the child ends first
         with ProcessPoolExecutor(1, mp_context=get_context("fork")) as child:
-            compiling = child.submit(write_compiled_outputs, tables, staging)
+            compiling = child.submit(compile_tables, tables, views=CHILD_VIEWS)
+            write_summary_csvs(run.results, staging)
             if db_name is not None:
                 write_results_db(staging / db_name, tables)
             known = {path: digest for block in writer.blocks
@@ -117,7 +123,8 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             if maps is not None:
                 known |= maps.finish()
                 shutil.rmtree(samples, ignore_errors=True)
-            compiling.result()
+            here = compile_tables(tables, views=[v for v in LAYOUTS if v not in CHILD_VIEWS])
+            write_compiled_outputs(here.merge(compiling.result()), staging)
         outputs = file_entries(staging, known=known)
         configuration = {"merged": project.config.data, "files": project.config.files}
         write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
@@ -164,9 +171,9 @@ class _Mosaics:
         return {str(path): (file.size, file.sha256) for path, file in written.items()}
 
 
-def write_compiled_outputs(tables, output_dir: Path) -> None:
+def write_compiled_outputs(compiled: CompiledTables, output_dir: Path) -> None:
     """The compiled indicators database and the annual summary (CSV, JSON) drawn from it."""
-    compiled = write_compiled_db(compile_tables(tables), output_dir / COMPILED_DB_NAME)
+    compiled = write_compiled_db(compiled, output_dir / COMPILED_DB_NAME)
     summary = annual_summary(compiled)
     write_summary_csv(summary, output_dir / "annual_summary.csv")
     write_summary_json(summary, output_dir / "annual_summary.json")

@@ -9,7 +9,9 @@ by, so the large tables are summed by (indicator id, key) and only the result ge
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -37,29 +39,47 @@ class Locations:
         return location_ids.map(self.frame[key])
 
 
-def compile_views(results: ResultsTables, indicators: IndicatorSet) -> dict[str, pd.DataFrame]:
-    """All v_* tables, as DataFrames holding (at least) the columns of `compiled_db.LAYOUTS`."""
+FLUX_VIEWS = ("v_flux_indicators", "v_flux_indicator_aggregates", "v_stock_change_indicators")
+
+
+def compile_views(results: ResultsTables, indicators: IndicatorSet,
+                  names: Collection[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The v_* tables (`names`, default all), as DataFrames holding (at least) the columns of
+    `compiled_db.LAYOUTS`. Each is built once, and only when it or a table drawn from it is
+    asked for, so two processes can share the work."""
     locations = reporting_locations(results)
     types = _disturbance_types(results)
-    pools = collection_pools(results, indicators)
-    flux_indicators = flux_indicator_table(results, indicators, locations, types, pools)
-    aggregates = flux_aggregate_table(flux_indicators, indicators, locations)
-    stock_changes = stock_change_table(aggregates, indicators, locations)
-    ages = age_table(results, locations)
-    views = {
-        "v_flux_indicators": flux_indicators,
-        "v_flux_indicator_aggregates": aggregates,
-        "v_stock_change_indicators": stock_changes,
-        "v_pool_indicators": pool_indicator_table(results, indicators, locations, pools),
-        "v_age_indicators": ages,
-        "v_error_indicators": error_table(results, locations),
-        "v_disturbance_indicators": disturbance_indicator_table(results, locations, types),
-        "v_total_disturbed_areas": disturbed_area_table(results, locations, types),
-        "v_disturbance_fluxes": disturbance_flux_table(results, locations, types),
+    pools = cache(lambda: collection_pools(results, indicators))
+    built: dict[str, pd.DataFrame] = {}
+
+    def view(name: str) -> pd.DataFrame:
+        if name not in built:
+            built[name] = builders[name]()
+        return built[name]
+
+    builders = {
+        "v_flux_indicators": lambda: flux_indicator_table(
+            results, indicators, locations, types, pools()),
+        "v_flux_indicator_aggregates": lambda: flux_aggregate_table(
+            view("v_flux_indicators"), indicators, locations),
+        "v_stock_change_indicators": lambda: stock_change_table(
+            view("v_flux_indicator_aggregates"), indicators, locations),
+        "v_pool_indicators": lambda: pool_indicator_table(
+            results, indicators, locations, pools()),
+        "v_age_indicators": lambda: age_table(results, locations),
+        "v_error_indicators": lambda: error_table(results, locations),
+        "v_disturbance_indicators": lambda: disturbance_indicator_table(results, locations, types),
+        "v_total_disturbed_areas": lambda: disturbed_area_table(results, locations, types),
+        "v_disturbance_fluxes": lambda: disturbance_flux_table(results, locations, types),
     }
-    for name in ("v_flux_indicators", "v_flux_indicator_aggregates", "v_stock_change_indicators"):
-        views[f"{name}_density"] = density_table(views[name], ages)
-    return views
+    for name in FLUX_VIEWS:
+        builders[f"{name}_density"] = lambda name=name: density_table(view(name),
+                                                                      view("v_age_indicators"))
+    wanted = builders.keys() if names is None else names
+    unknown = set(wanted) - builders.keys()
+    if unknown:
+        raise ValueError(f"no compiled views named {sorted(unknown)}")
+    return {name: view(name) for name in builders if name in wanted}
 
 
 # --- joins and sums with SQL semantics ---------------------------------------------------------
