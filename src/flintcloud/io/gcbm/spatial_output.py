@@ -271,6 +271,11 @@ class _ScratchFile:
             file.writelines(array.data for array in self.arrays)
 
 
+# Folders this process has made. A writer is copied to its process for every block, so this
+# lives here; a run's folders are in a staging folder with a unique name.
+_MADE: set[Path] = set()
+
+
 class BlockGeotiffWriter:
     """Writes every item's GeoTIFFs for each simulated block it is given (an `on_block` sink,
     picklable: under Dask each worker writes its blocks and returns what it wrote)."""
@@ -286,7 +291,6 @@ class BlockGeotiffWriter:
         self.reuse_tiles = rows % self.tile == 0 and cols % self.tile == 0
         self.samples_dir = samples_dir
         self.blocks: list[BlockFiles] = []
-        self._folders: set[Path] = set()  # made already
 
     def collect(self, receipt: BlockFiles) -> None:
         """Record files a (possibly remote) call wrote."""
@@ -321,10 +325,11 @@ class BlockGeotiffWriter:
         receipt.tile_sizes = np.array(receipt.tile_sizes)
         return receipt
 
-    def _make(self, folder: Path) -> None:
-        if folder not in self._folders:
+    @staticmethod
+    def _make(folder: Path) -> None:
+        if folder not in _MADE:
             folder.mkdir(parents=True, exist_ok=True)
-            self._folders.add(folder)
+            _MADE.add(folder)
 
     def _sample(self, receipt: BlockFiles, rows, cols, scratch: _ScratchFile) -> np.ndarray:
         """Record where the mosaic levels sample this block; return the sampled cells' indices."""
