@@ -173,7 +173,7 @@ class _Mosaics:
 
 def write_compiled_outputs(compiled: CompiledTables, output_dir: Path) -> None:
     """The compiled indicators database and the annual summary (CSV, JSON) drawn from it."""
-    compiled = write_compiled_db(compiled, output_dir / COMPILED_DB_NAME)
+    write_compiled_db(compiled, output_dir / COMPILED_DB_NAME)
     summary = annual_summary(compiled)
     write_summary_csv(summary, output_dir / "annual_summary.csv")
     write_summary_json(summary, output_dir / "annual_summary.json")

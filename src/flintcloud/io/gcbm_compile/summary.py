@@ -15,6 +15,7 @@ from flintcloud.errors import InputError
 from flintcloud.io.files import atomic_path
 from flintcloud.io.gcbm.results_db import connect_read_only, table_columns
 from flintcloud.io.gcbm_compile.compiled_db import (
+    CompiledTables,
     check_output_path,
     compile_tables,
     read_compiled_table,
@@ -29,16 +30,17 @@ from flintcloud.io.gcbm_compile.indicators import (
 )
 
 
-def annual_summary(db: str | Path, *,
+def annual_summary(db: str | Path | CompiledTables, *,
                    indicators: IndicatorSet | str | Path | None = None) -> pd.DataFrame:
     """One row per year: `year` then the declared columns (sums over the landscape).
 
-    `db` is a compiled database (v_* tables) or a GCBM results database, which is compiled in
-    memory first. A year without any row for a column's indicators gets 0 (no flux, no area).
+    `db` is a compiled database (v_* tables), a GCBM results database, which is compiled in
+    memory first, or compiled tables in memory. A year without any row for a column's
+    indicators gets 0 (no flux, no area).
     """
     if not isinstance(indicators, IndicatorSet):
         indicators = load_indicators(indicators)
-    tables = _source_tables(Path(db), indicators)
+    tables = db.tables if isinstance(db, CompiledTables) else _source_tables(Path(db), indicators)
     values: dict[str, pd.Series] = {}
     for column in indicators.annual_summary:
         values |= _column_values(column, tables[column.table])
