@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -111,9 +112,11 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         run = run_project(project, on_progress=on_progress, on_block=sink, executor=executor)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)
-        # the indicators are compiled half in a child, half here, while the database and the
-        # maps are written; on error the child ends first
-        with ProcessPoolExecutor(1, mp_context=get_context("fork")) as child:
+        # the indicators are compiled half in a child (the block writer's, after its maps),
+        # half here, while the database and the maps are written; on error the child ends first
+        with ExitStack() as stack:
+            child = sink.pool if isinstance(sink, _BackgroundSink) else stack.enter_context(
+                ProcessPoolExecutor(1, mp_context=get_context("fork")))
             compiling = child.submit(compile_tables, tables, views=CHILD_VIEWS)
             write_summary_csvs(run.results, staging)
             if db_name is not None:
