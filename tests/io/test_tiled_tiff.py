@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import rasterio
@@ -81,3 +84,22 @@ def test_a_written_file_reports_its_tiles_size_and_hash(tmp_path):
     data = path.read_bytes()
     assert [data[o:o + len(t)] for o, t in zip(written.tile_offsets, tiles, strict=True)] == tiles
     assert (written.size, written.sha256) == (len(data), sha256_of(path))
+
+
+def test_fresh_processes_write_identical_bytes(tmp_path):
+    """Reruns must reproduce files byte for byte: nothing written may depend on memory state
+    or time. (ISA-L's deflate did, rarely; the service's crash-rerun test caught it.)"""
+    script = (
+        "import sys, numpy as np\n"
+        "from affine import Affine\n"
+        "from flintcloud.io.geotiff import write_geotiff\n"
+        "rng = np.random.default_rng(11)\n"
+        "a = np.full((1600, 1600), -1e38, np.float32)\n"
+        "a[::3, ::2] = rng.integers(0, 400, a[::3, ::2].shape) / np.float32(7)\n"
+        "write_geotiff(sys.argv[1], a, Affine(0.00025, 0, -106, 0, -0.00025, 55), -1e38, tile=80)\n")
+    digests = set()
+    for run in range(4):
+        path = tmp_path / f"{run}.tif"
+        subprocess.run([sys.executable, "-c", script, str(path)], check=True)
+        digests.add(sha256_of(path))
+    assert len(digests) == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 from affine import Affine
-from isal import isal_zlib
 
-# ISA-L's deflate, level 1: a run writes tens of thousands of tiles; it is 3x faster than zlib's
-# level 1 and compresses indicator tiles a little better (zlib's level 6: 8x slower, 1.6x smaller)
+# zlib's level 1: a run writes tens of thousands of tiles (level 6: 3x slower, 1.6x smaller).
+# Not ISA-L, three times faster: its level 1 output depends on memory it does not initialise,
+# so a rerun would not reproduce the files byte for byte.
 DEFLATE_LEVEL = 1
 
 # GeoKeyDirectory for EPSG:4326: version 1.1.0, 3 keys: model type geographic (1024 = 2),
@@ -45,7 +46,7 @@ _MAX_WRITEV = 1024  # buffers per writev call (IOV_MAX on Linux)
 
 
 def deflate(data) -> bytes:
-    return isal_zlib.compress(data, DEFLATE_LEVEL)
+    return zlib.compress(data, DEFLATE_LEVEL)
 
 
 @lru_cache(maxsize=256)
@@ -79,7 +80,8 @@ def encode_tiles(array: np.ndarray, nodata: float, tile: int) -> list[bytes]:
     tiles = padded.reshape(down, tile, across, tile).swapaxes(1, 2).reshape(down * across, -1)
     occupied = np.any(tiles != array.dtype.type(nodata), axis=1)
     empty = empty_tile(array.dtype.str, float(nodata), tile)
-    return [deflate(np.ascontiguousarray(t)) if o else empty for t, o in zip(tiles, occupied, strict=True)]
+    return [deflate(np.ascontiguousarray(t)) if o else empty
+            for t, o in zip(tiles, occupied, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,8 @@ def _head(levels: Sequence[Level], dtype, transform: Affine, nodata: float,
         raise ValueError("rotated geotransforms are not supported")
     sizes = [np.asarray(level.tile_sizes, dtype=np.int64) for level in levels]
     data_bytes = sum(int(s.sum()) for s in sizes)
-    shapes = tuple((level.width, level.height, len(s)) for level, s in zip(levels, sizes, strict=True))
+    shapes = tuple((level.width, level.height, len(s))
+                   for level, s in zip(levels, sizes, strict=True))
     layout = _layout(shapes, np.dtype(dtype).str, float(nodata), tuple(transform)[:6], tile,
                      data_bytes + 64 * (len(shapes) + sum(len(s) for s in sizes)) > _CLASSIC_LIMIT)
     head = bytearray(layout.head)
@@ -241,7 +244,8 @@ def _ifd_bytes(tags, offset: int, next_offset: int, bigtiff: bool) -> tuple[byte
         count = len(raw) // kind[1]
         if len(raw) <= inline:
             places[tag] = len(head) + entry_size * len(entries) + entry_size - inline
-            entries.append(struct.pack(entry_format, tag, kind[0], count) + raw.ljust(inline, b"\0"))
+            entries.append(struct.pack(entry_format, tag, kind[0], count) +
+                           raw.ljust(inline, b"\0"))
         else:
             places[tag] = values_at - offset
             entries.append(struct.pack(entry_format, tag, kind[0], count) +

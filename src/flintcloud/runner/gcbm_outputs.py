@@ -184,7 +184,7 @@ def write_compiled_outputs(compiled: CompiledTables, output_dir: Path) -> None:
 
 class _BackgroundSink:
     """A block sink run in a child process: the block's files are written while the next
-    blocks simulate, and the last ones while the run's tables are made. At most `max_pending` blocks wait, to bound memory."""
+    blocks simulate. At most `max_pending` blocks wait, to bound memory."""
 
     def __init__(self, sink, max_pending: int = 2, then: _Mosaics | None = None) -> None:
         """`then` starts in the child once every block is written."""
@@ -205,16 +205,13 @@ class _BackgroundSink:
         return future
 
     def collect(self, receipt: Future) -> None:
-        self.received.append(receipt)  # waited for in `finish`, once the run's tables are done
+        self.received.append(receipt)  # waited for in `done`
 
-    def finish(self) -> None:
-        """Wait for every block's files and record them with the sink."""
+    def done(self) -> None:
+        """Every block has been given: wait for their files, record them, start `then`."""
         for receipt in self.received:
             self.sink.collect(receipt.result())
         self.received = []
-
-    def done(self) -> None:
-        self.finish()
         if self.then is not None:
             self.then.start(self.pool)
 
@@ -224,7 +221,8 @@ class _BackgroundSink:
 
 def _summary(run: GcbmRun) -> dict:
     return {"pixels": run.n_pixels, "area_ha": run.area_ha, "start_year": run.start_year,
-            "steps": run.n_steps, "blocks": run.n_blocks, "blocks_simulated": run.n_blocks_simulated,
+            "steps": run.n_steps, "blocks": run.n_blocks,
+            "blocks_simulated": run.n_blocks_simulated,
             "simulation_seconds": run.wall_seconds}
 
 

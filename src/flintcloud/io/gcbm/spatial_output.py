@@ -214,10 +214,11 @@ class BlockFiles:
     """What the writer wrote for one block; picklable (Dask workers return it).
 
     `files`: (item, step) -> row of `paths`, `hashes` (size, sha256), `tile_offsets` and
-    `tile_sizes` (of its full-resolution tiles): arrays, which pickle fast. With mosaics, `samples` is the
-    block's scratch file: `positions` holds the global (row, col) of the cells each mosaic level
-    samples, `counts` how many per level, `values` each item's values there, one row per step.
-    Level 0 (full resolution) is sampled only when the mosaic cannot reuse the block's tiles."""
+    `tile_sizes` (of its full-resolution tiles): arrays, which pickle fast. With mosaics,
+    `samples` is the block's scratch file: `positions` holds the global (row, col) of the cells
+    each mosaic level samples, `counts` how many per level, `values` each item's values there,
+    one row per step. Level 0 (full resolution) is sampled only when the mosaic cannot reuse
+    the block's tiles."""
 
     window: object
     files: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -429,8 +430,10 @@ class MosaicLayout:
         origins = [global_origin(block.window, grid) for block in blocks]
         self.row0 = min(row for row, _ in origins)
         self.col0 = min(col for _, col in origins)
-        self.height = max(r + b.window.n_rows for (r, _), b in zip(origins, blocks, strict=True)) - self.row0
-        self.width = max(c + b.window.n_cols for (_, c), b in zip(origins, blocks, strict=True)) - self.col0
+        ends = [(row + b.window.n_rows, col + b.window.n_cols)
+                for (row, col), b in zip(origins, blocks, strict=True)]
+        self.height = max(row for row, _ in ends) - self.row0
+        self.width = max(col for _, col in ends) - self.col0
         self.transform = Affine(grid.cell_lon, 0.0, min(b.window.west for b in blocks), 0.0,
                                 -grid.cell_lat, max(b.window.north for b in blocks))
         factors = []
@@ -485,11 +488,13 @@ class MosaicLayout:
                              self.source[starts].tolist(), self.source[ends - 1].tolist(),
                              strict=True))
 
-    def levels(self, key: tuple[str, int], item: OutputItem, samples: list[np.ndarray]) -> list[Level]:
+    def levels(self, key: tuple[str, int], item: OutputItem,
+               samples: list[np.ndarray]) -> list[Level]:
         """The mosaic of one item and step: its full-resolution tiles and overviews."""
         values = [np.concatenate([row[s[k]] for row, s in zip(samples, self.slices, strict=True)])
                   for k in range(len(self.factors))]
-        levels = [tiles.level(v, item.nodata) for tiles, v in zip(self.sampled, values, strict=True)]
+        levels = [tiles.level(v, item.nodata)
+                  for tiles, v in zip(self.sampled, values, strict=True)]
         if self.reuse_tiles:
             levels.insert(0, self._copied_level(key, item))
         return levels
