@@ -78,9 +78,9 @@ def test_files_past_4_gib_offsets_are_bigtiff(tmp_path, monkeypatch):
 def test_a_written_file_reports_its_tiles_size_and_hash(tmp_path):
     array = sparse_array((160, 240), np.float32, -1e38)
     tiles = tiled_tiff.encode_tiles(array, -1e38, 80)
-    level = tiled_tiff.Level(240, 160, [len(t) for t in tiles], tiles)
+    level = tiled_tiff.Level(240, 160, 80, [len(t) for t in tiles], tiles)
     path = tmp_path / "t.tif"
-    written = tiled_tiff.write_tiled_file(path, [level], np.float32, TRANSFORM, -1e38, 80)
+    written = tiled_tiff.write_tiled_file(path, [level], np.float32, TRANSFORM, -1e38)
     data = path.read_bytes()
     assert [data[o:o + len(t)] for o, t in zip(written.tile_offsets, tiles, strict=True)] == tiles
     assert (written.size, written.sha256) == (len(data), sha256_of(path))

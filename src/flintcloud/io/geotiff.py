@@ -44,13 +44,23 @@ class SparseTiles:
         self.place = slot * tile * tile + (rows % tile) * tile + cols % tile  # in occupied tiles
 
     def level(self, values: np.ndarray, nodata: float) -> Level:
-        """The raster holding `values` (one per given pixel) at its pixels, as compressed tiles."""
+        """The raster holding `values` (one per given pixel) at its pixels, as compressed tiles
+        (runs of empty tiles in one chunk)."""
         filled = np.full((len(self.occupied), self.tile * self.tile), nodata, dtype=values.dtype)
         filled.reshape(-1)[self.place] = values
-        tiles = [empty_tile(values.dtype.str, float(nodata), self.tile)] * self.n_tiles
+        empty = empty_tile(values.dtype.str, float(nodata), self.tile)
+        sizes = np.full(self.n_tiles, len(empty))
+        chunks, after = [], 0
         for i, tile_id in enumerate(self.occupied.tolist()):
-            tiles[tile_id] = deflate(filled[i])
-        return Level(self.width, self.height, [len(t) for t in tiles], tiles)
+            tile = deflate(filled[i])
+            sizes[tile_id] = len(tile)
+            if tile_id > after:
+                chunks.append(empty * (tile_id - after))
+            chunks.append(tile)
+            after = tile_id + 1
+        if self.n_tiles > after:
+            chunks.append(empty * (self.n_tiles - after))
+        return Level(self.width, self.height, self.tile, sizes, chunks)
 
 
 def overview_factors(width: int, height: int, tile: int) -> list[int]:
@@ -81,11 +91,11 @@ def write_geotiff(path: str | Path, array: np.ndarray, transform: Affine, nodata
     levels = []
     for level in [array] + [_overview(array, f, nodata) for f in factors]:
         tiles = encode_tiles(level, nodata, tile)
-        levels.append(Level(level.shape[1], level.shape[0], [len(t) for t in tiles], tiles))
+        levels.append(Level(level.shape[1], level.shape[0], tile, [len(t) for t in tiles], tiles))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) if atomic else nullcontext(path) as target:
-        write_tiled_file(target, levels, array.dtype, transform, nodata, tile)
+        write_tiled_file(target, levels, array.dtype, transform, nodata)
     return path
 
 

@@ -57,11 +57,12 @@ def empty_tile(dtype: str, nodata: float, tile: int) -> bytes:
 
 @dataclass(frozen=True)
 class Level:
-    """One resolution of the image: its size, its tiles' sizes (row-major) and their bytes, in
-    order, in chunks of one or more tiles."""
+    """One resolution of the image: its size, its tile size, its tiles' sizes (row-major) and
+    their bytes, in order, in chunks of one or more tiles."""
 
     width: int
     height: int
+    tile: int
     tile_sizes: Sequence[int]
     tiles: Iterable[bytes]
 
@@ -94,12 +95,12 @@ class Written:
     tile_sizes: np.ndarray
 
 
-def write_tiled(file, levels: Sequence[Level], dtype, transform: Affine, nodata: float,
-                tile: int) -> Written:
+def write_tiled(file, levels: Sequence[Level], dtype, transform: Affine,
+                nodata: float) -> Written:
     """Write a GeoTIFF in EPSG:4326 to an open binary file: levels[0] at full resolution, the
     others its overviews, each half the size of the one before. The file is hashed as it is
     written, so that a run's manifest need not read it again."""
-    head, offsets = _head(levels, dtype, transform, nodata, tile)
+    head, offsets = _head(levels, dtype, transform, nodata)
     digest, size = hashlib.sha256(head), len(head)
     file.write(head)
     for level in reversed(levels):
@@ -110,12 +111,12 @@ def write_tiled(file, levels: Sequence[Level], dtype, transform: Affine, nodata:
 
 
 def write_tiled_file(path: Path, levels: Sequence[Level], dtype, transform: Affine,
-                     nodata: float, tile: int) -> Written:
+                     nodata: float) -> Written:
     """`write_tiled` to a new file, in one system call when it has few tiles (a block file)."""
     if sum(len(level.tile_sizes) for level in levels) >= _MAX_WRITEV:
         with open(path, "wb") as file:
-            return write_tiled(file, levels, dtype, transform, nodata, tile)
-    head, offsets = _head(levels, dtype, transform, nodata, tile)
+            return write_tiled(file, levels, dtype, transform, nodata)
+    head, offsets = _head(levels, dtype, transform, nodata)
     chunks = [head] + [t for level in reversed(levels) for t in level.tiles]
     digest = hashlib.sha256()
     for chunk in chunks:
@@ -133,16 +134,16 @@ def write_tiled_file(path: Path, levels: Sequence[Level], dtype, transform: Affi
     return Written(size, digest.hexdigest(), offsets, np.asarray(levels[0].tile_sizes))
 
 
-def _head(levels: Sequence[Level], dtype, transform: Affine, nodata: float,
-          tile: int) -> tuple[bytearray, np.ndarray]:
+def _head(levels: Sequence[Level], dtype, transform: Affine,
+          nodata: float) -> tuple[bytearray, np.ndarray]:
     """Header, structural metadata and IFDs, with every tile's offset and size filled in."""
     if transform.b or transform.d:
         raise ValueError("rotated geotransforms are not supported")
     sizes = [np.asarray(level.tile_sizes, dtype=np.int64) for level in levels]
     data_bytes = sum(int(s.sum()) for s in sizes)
-    shapes = tuple((level.width, level.height, len(s))
+    shapes = tuple((level.width, level.height, level.tile, len(s))
                    for level, s in zip(levels, sizes, strict=True))
-    layout = _layout(shapes, np.dtype(dtype).str, float(nodata), tuple(transform)[:6], tile,
+    layout = _layout(shapes, np.dtype(dtype).str, float(nodata), tuple(transform)[:6],
                      data_bytes + 64 * (len(shapes) + sum(len(s) for s in sizes)) > _CLASSIC_LIMIT)
     head = bytearray(layout.head)
     word = np.dtype("<u8" if layout.bigtiff else "<u4")
@@ -166,12 +167,11 @@ class _Layout:
 
 
 @lru_cache(maxsize=64)
-def _layout(shapes, dtype: str, nodata: float, transform: tuple, tile: int,
-            bigtiff: bool) -> _Layout:
+def _layout(shapes, dtype: str, nodata: float, transform: tuple, bigtiff: bool) -> _Layout:
     """The head of every file with these levels; a run's block files share a few."""
     dtype = np.dtype(dtype)
     ifds = [_ifd_tags(width, height, n_tiles, k > 0, dtype, Affine(*transform), nodata, tile,
-                      bigtiff) for k, (width, height, n_tiles) in enumerate(shapes)]
+                      bigtiff) for k, (width, height, tile, n_tiles) in enumerate(shapes)]
     header = 16 if bigtiff else 8
     sizes = [_ifd_size(tags, bigtiff) for tags in ifds]
     chunks = [struct.pack("<2sHHHQ", b"II", 43, 8, 0, header + len(_GHOST)) if bigtiff

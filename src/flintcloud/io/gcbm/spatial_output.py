@@ -365,8 +365,7 @@ class BlockGeotiffWriter:
         for step, values in zip(steps, stored, strict=True):
             level = tiles.level(values, item.nodata)
             path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
-            written = write_tiled_file(path, [level], item.dtype, transform, item.nodata,
-                                       self.tile)
+            written = write_tiled_file(path, [level], item.dtype, transform, item.nodata)
             receipt.files[(item.name, step)] = len(receipt.paths)
             receipt.paths.append(str(path))
             receipt.hashes.append((written.size, written.sha256))
@@ -521,7 +520,7 @@ class MosaicLayout:
             these = offsets[owner]
             chunks.append(data[owner][int(these[first] - these[0]):
                                       int(these[last] - these[0] + tile_sizes[owner][last])])
-        return Level(self.width, self.height, sizes.tolist(), chunks)
+        return Level(self.width, self.height, self.tile, sizes, chunks)
 
 
 def write_mosaics(blocks: list[BlockFiles], items: list[OutputItem], grid, folder: Path,
@@ -543,5 +542,5 @@ def write_mosaics(blocks: list[BlockFiles], items: list[OutputItem], grid, folde
             path = folder / f"{item.name}_{label}.tif"
             levels = layout.levels((item.name, step), item, [values[row] for values in per_block])
             written[path] = write_tiled_file(path, levels, item.dtype, layout.transform,
-                                             item.nodata, layout.tile)
+                                             item.nodata)
     return written
