@@ -33,7 +33,9 @@ TILE = 256
 
 class SparseTiles:
     """The tiles of a width x height raster that is nodata except at given pixels (rows, cols):
-    only tiles holding one of them are filled and compressed."""
+    only tiles holding one of them are filled and compressed, and each distinct tile once (a
+    run's rasters repeat tiles: zero fluxes in undisturbed years, pools that do not change);
+    `forget` drops the tiles kept."""
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray, width: int, height: int,
                  tile: int) -> None:
@@ -42,17 +44,28 @@ class SparseTiles:
         ids = (rows // tile) * across + cols // tile
         self.occupied, slot = np.unique(ids, return_inverse=True)
         self.place = slot * tile * tile + (rows % tile) * tile + cols % tile  # in occupied tiles
+        # each occupied tile's pixels, as a slice of values[self.order]
+        self.order = np.argsort(slot, kind="stable")
+        self.bounds = np.searchsorted(slot[self.order], np.arange(len(self.occupied) + 1)).tolist()
+        self.encoded: dict[tuple, bytes] = {}
+
+    def forget(self) -> None:
+        self.encoded = {}
 
     def level(self, values: np.ndarray, nodata: float) -> Level:
         """The raster holding `values` (one per given pixel) at its pixels, as compressed tiles
         (runs of empty tiles in one chunk)."""
         filled = np.full((len(self.occupied), self.tile * self.tile), nodata, dtype=values.dtype)
         filled.reshape(-1)[self.place] = values
+        grouped, kind = values[self.order], (values.dtype.str, float(nodata))
         empty = empty_tile(values.dtype.str, float(nodata), self.tile)
         sizes = np.full(self.n_tiles, len(empty))
         chunks, after = [], 0
         for i, tile_id in enumerate(self.occupied.tolist()):
-            tile = deflate(filled[i])
+            key = (kind, tile_id, grouped[self.bounds[i]:self.bounds[i + 1]].tobytes())
+            tile = self.encoded.get(key)
+            if tile is None:
+                tile = self.encoded[key] = deflate(filled[i])
             sizes[tile_id] = len(tile)
             if tile_id > after:
                 chunks.append(empty * (tile_id - after))

@@ -464,6 +464,10 @@ class MosaicLayout:
                                       self.tile))
         return levels
 
+    def forget(self) -> None:
+        for tiles in self.sampled:
+            tiles.forget()
+
     def _place_block_tiles(self, origins) -> None:
         """For each full-resolution tile: the block whose tile it is (-1: none) and which."""
         across, down = -(-self.width // self.tile), -(-self.height // self.tile)
@@ -535,6 +539,7 @@ def write_mosaics(blocks: list[BlockFiles], items: list[OutputItem], grid, folde
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for item in items:
+        layout.forget()  # tiles kept for reuse: one item's at a time
         per_block = [block.values[item.name].read(block.samples) for block in blocks]
         steps = [0] if item.at_init else range(1, per_block[0].shape[0] + 1)
         for row, step in enumerate(steps):
