@@ -16,7 +16,7 @@ from typing import Any
 from flintcloud import __version__
 from flintcloud.io.files import atomic_path
 
-KEY_LIBRARIES = ("numpy", "pandas", "pyarrow", "rasterio", "SQLAlchemy")
+KEY_LIBRARIES = ("numpy", "pandas", "pyarrow", "rasterio", "zlib-ng", "SQLAlchemy")
 MANIFEST_NAME = "manifest.json"
 
 

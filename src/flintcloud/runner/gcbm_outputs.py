@@ -36,6 +36,7 @@ from flintcloud.io.gcbm_compile import (
 from flintcloud.io.gcbm_compile.compiled_db import LAYOUTS
 from flintcloud.io.gcbm_compile.views import FLUX_VIEWS
 from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
+from flintcloud.io.tiled_tiff import Written
 from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, run_project
 
 COG_FOLDER = "cog"
@@ -123,11 +124,16 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
                 write_results_db(staging / db_name, tables)
             known = {path: digest for block in writer.blocks
                      for path, digest in zip(block.paths, block.hashes, strict=True)}
+            mosaic_files = maps.write_here() if maps is not None else {}
+            compiled = compile_tables(tables, views=[v for v in LAYOUTS if v not in CHILD_VIEWS])
+            # the child's half is done here if the child has not started it (its maps last)
+            compiled = compiled.merge(compile_tables(tables, views=CHILD_VIEWS)
+                                      if compiling.cancel() else compiling.result())
             if maps is not None:
-                known |= maps.finish()
+                mosaic_files |= maps.wait()
                 shutil.rmtree(samples, ignore_errors=True)
-            here = compile_tables(tables, views=[v for v in LAYOUTS if v not in CHILD_VIEWS])
-            write_compiled_outputs(here.merge(compiling.result()), staging)
+            known |= {str(path): (file.size, file.sha256) for path, file in mosaic_files.items()}
+            write_compiled_outputs(compiled, staging)
         outputs = file_entries(staging, known=known)
         configuration = {"merged": project.config.data, "files": project.config.files}
         write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
@@ -166,12 +172,13 @@ class _Mosaics:
                                  *self.arguments[1:])
         self.here = self.here[split:]
 
-    def finish(self) -> dict[str, tuple[int, str]]:
-        """Write this process's share, wait for the other; (size, sha256) of every map."""
-        written = write_mosaics(self.arguments[0], self.here, *self.arguments[1:])
-        if self.there is not None:
-            written |= self.there.result()
-        return {str(path): (file.size, file.sha256) for path, file in written.items()}
+    def write_here(self) -> dict[Path, Written]:
+        """This process's share."""
+        return write_mosaics(self.arguments[0], self.here, *self.arguments[1:])
+
+    def wait(self) -> dict[Path, Written]:
+        """The child's share, once written."""
+        return self.there.result() if self.there is not None else {}
 
 
 def write_compiled_outputs(compiled: CompiledTables, output_dir: Path) -> None:
