@@ -20,6 +20,7 @@ from flintcloud.runner.gcbm_outputs import run_gcbm
 from tests.conftest import shared_path
 from tests.gcbm.conftest import REFERENCE, demo_zip
 from tests.io.test_gcbm_compile_reference import assert_compiled_table_equals_reference
+from tests.io.test_tiled_tiff import expected_overview
 
 # GeoTIFFs hold float32 (or Int16) copies of per-hectare values the engine matches to 1e-6 tC/ha;
 # a float32 cast adds at most half an ulp on top
@@ -170,15 +171,6 @@ def test_a_mosaic_assembles_every_block(tmp_path):
         assert mosaic.shape == (400, 800)  # blocks 0 and 1 side by side
     assert_mosaic_holds_blocks(tmp_path / "out" / "cog" / "NPP_2012.tif", tmp_path / "out",
                                "NPP", (0, 1), 3)
-
-
-def expected_overview(array, factor, nodata):
-    """Cell i takes pixel i*f + f - 1 of the full resolution (nodata beyond the edge)."""
-    out = np.full((-(-array.shape[0] // factor), -(-array.shape[1] // factor)), nodata,
-                  dtype=array.dtype)
-    picked = array[factor - 1::factor, factor - 1::factor]
-    out[:picked.shape[0], :picked.shape[1]] = picked
-    return out
 
 
 def test_a_large_mosaic_is_a_cog_with_sampled_overviews(tmp_path):
