@@ -23,8 +23,8 @@ from affine import Affine
 from zlib_ng import zlib_ng
 
 # zlib-ng's level 1: a run writes tens of thousands of tiles, and it is 3x faster than zlib's
-# (files 1.3x larger). Deterministic: a rerun writes the same bytes. Not ISA-L, as fast: its
-# output depends on memory it does not initialise.
+# (files 1.3x larger). It is deterministic, so a rerun writes the same bytes; ISA-L's deflate,
+# as fast, is not (its output depends on memory it does not initialise).
 DEFLATE_LEVEL = 1
 EMPTY_TILE_LEVEL = 9  # compressed once per run: as small as it gets
 

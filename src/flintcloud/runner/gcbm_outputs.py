@@ -162,19 +162,20 @@ class _Mosaics:
 
     def __init__(self, writer: BlockGeotiffWriter, items, project: GcbmProject,
                  folder: Path) -> None:
-        self.arguments = (writer.blocks, project.grid, folder, project.start_year)
+        # write_mosaics' arguments after the items (the blocks' list fills as blocks are written)
+        self.where = (project.grid, folder, project.start_year)
+        self.blocks = writer.blocks
         self.here = items
         self.there = None
 
     def start(self, pool: ProcessPoolExecutor) -> None:
         split = round(len(self.here) * self.CHILD_SHARE)
-        self.there = pool.submit(write_mosaics, self.arguments[0], self.here[:split],
-                                 *self.arguments[1:])
+        self.there = pool.submit(write_mosaics, self.blocks, self.here[:split], *self.where)
         self.here = self.here[split:]
 
     def write_here(self) -> dict[Path, Written]:
         """This process's share."""
-        return write_mosaics(self.arguments[0], self.here, *self.arguments[1:])
+        return write_mosaics(self.blocks, self.here, *self.where)
 
     def wait(self) -> dict[Path, Written]:
         """The child's share, once written."""
