@@ -192,9 +192,10 @@ def write_compiled_outputs(compiled: CompiledTables, output_dir: Path) -> None:
 
 class _BackgroundSink:
     """A block sink run in a child process: the block's files are written while the next
-    blocks simulate. At most `max_pending` blocks wait, to bound memory."""
+    blocks simulate. At most `max_pending` blocks wait, to bound memory (a block's payload is a
+    few MB at most); when files are slow to create, the engine runs ahead meanwhile."""
 
-    def __init__(self, sink, max_pending: int = 2, then: _Mosaics | None = None) -> None:
+    def __init__(self, sink, max_pending: int = 16, then: _Mosaics | None = None) -> None:
         """`then` starts in the child once every block is written."""
         self.sink = sink
         self.max_pending = max_pending
