@@ -33,9 +33,9 @@ TILE = 256
 
 class SparseTiles:
     """The tiles of a width x height raster that is nodata except at given pixels (rows, cols):
-    only tiles holding one of them are filled and compressed, and each distinct tile once (a
-    run's rasters repeat tiles: zero fluxes in undisturbed years, pools that do not change);
-    `forget` drops the tiles kept."""
+    only tiles holding one of them are filled and compressed. A run's rasters repeat tiles
+    (pools that do not change, fluxes that are zero): a tile equal to the step before's, or
+    made of one value already seen there, is not compressed again; `forget` drops the latter."""
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray, width: int, height: int,
                  tile: int) -> None:
@@ -43,37 +43,64 @@ class SparseTiles:
         self.width, self.height, self.tile, self.n_tiles = width, height, tile, across * down
         ids = (rows // tile) * across + cols // tile
         self.occupied, slot = np.unique(ids, return_inverse=True)
-        self.place = slot * tile * tile + (rows % tile) * tile + cols % tile  # in occupied tiles
-        # each occupied tile's pixels, as a slice of values[self.order]
+        # values[self.order] lists the pixels tile by tile: tile i holds the slice
+        # starts[i]:starts[i + 1], and pixel k of that list lies at self.inside[k] in its tile
         self.order = np.argsort(slot, kind="stable")
-        self.bounds = np.searchsorted(slot[self.order], np.arange(len(self.occupied) + 1)).tolist()
-        self.encoded: dict[tuple, bytes] = {}
+        self.inside = ((rows % tile) * tile + cols % tile)[self.order]
+        self.starts = np.searchsorted(slot[self.order], np.arange(len(self.occupied) + 1))
+        # empty tiles before each occupied tile, and after the last
+        self.gaps = np.diff(self.occupied, prepend=-1, append=self.n_tiles) - 1
+        self.constant: dict[tuple, bytes] = {}
 
     def forget(self) -> None:
-        self.encoded = {}
+        self.constant = {}
 
     def level(self, values: np.ndarray, nodata: float) -> Level:
         """The raster holding `values` (one per given pixel) at its pixels, as compressed tiles
         (runs of empty tiles in one chunk)."""
-        filled = np.full((len(self.occupied), self.tile * self.tile), nodata, dtype=values.dtype)
-        filled.reshape(-1)[self.place] = values
-        grouped, kind = values[self.order], (values.dtype.str, float(nodata))
+        return self.levels(values[None], nodata)[0]
+
+    def levels(self, values: np.ndarray, nodata: float) -> list[Level]:
+        """`level` of each row of `values` (steps x pixels)."""
         empty = empty_tile(values.dtype.str, float(nodata), self.tile)
-        sizes = np.full(self.n_tiles, len(empty))
-        chunks, after = [], 0
-        for i, tile_id in enumerate(self.occupied.tolist()):
-            key = (kind, tile_id, grouped[self.bounds[i]:self.bounds[i + 1]].tobytes())
-            tile = self.encoded.get(key)
-            if tile is None:
-                tile = self.encoded[key] = deflate(filled[i])
-            sizes[tile_id] = len(tile)
-            if tile_id > after:
-                chunks.append(empty * (tile_id - after))
-            chunks.append(tile)
-            after = tile_id + 1
-        if self.n_tiles > after:
-            chunks.append(empty * (self.n_tiles - after))
-        return Level(self.width, self.height, self.tile, sizes, chunks)
+        if not len(self.occupied):
+            return [Level(self.width, self.height, self.tile, [len(empty)] * self.n_tiles,
+                          [empty * self.n_tiles]) for _ in values]
+        grouped = np.ascontiguousarray(values[:, self.order])
+        bits = grouped.view(f"u{grouped.itemsize}")  # compared as bits: 0.0 and -0.0 differ
+        starts = self.starts[:-1]
+        changed = np.ones((len(values), len(starts)), dtype=bool)
+        changed[1:] = np.logical_or.reduceat(bits[1:] != bits[:-1], starts, axis=1)
+        low = np.minimum.reduceat(bits, starts, axis=1)
+        constant = low == np.maximum.reduceat(bits, starts, axis=1)
+        gaps = [empty * gap if gap else b"" for gap in self.gaps.tolist()]
+        kind, bounds = (values.dtype.str, float(nodata)), self.starts.tolist()
+        levels, tiles = [], [b""] * len(starts)
+        for step, (new, flat, first) in enumerate(zip(changed.tolist(), constant.tolist(),
+                                                      low.tolist(), strict=True)):
+            chunks = []
+            for i, tile_id in enumerate(self.occupied.tolist()):
+                if new[i]:
+                    key = (kind, tile_id, first[i]) if flat[i] else None
+                    tiles[i] = self.constant.get(key) if flat[i] else None
+                    if tiles[i] is None:
+                        tiles[i] = self._encode(grouped[step], bounds[i], bounds[i + 1], nodata)
+                        if flat[i]:
+                            self.constant[key] = tiles[i]
+                if gaps[i]:
+                    chunks.append(gaps[i])
+                chunks.append(tiles[i])
+            if gaps[-1]:
+                chunks.append(gaps[-1])
+            sizes = np.full(self.n_tiles, len(empty))
+            sizes[self.occupied] = [len(tile) for tile in tiles]
+            levels.append(Level(self.width, self.height, self.tile, sizes, chunks))
+        return levels
+
+    def _encode(self, values: np.ndarray, start: int, end: int, nodata: float) -> bytes:
+        filled = np.full(self.tile * self.tile, nodata, dtype=values.dtype)
+        filled[self.inside[start:end]] = values[start:end]
+        return deflate(filled)
 
 
 def overview_factors(width: int, height: int, tile: int) -> list[int]:

@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from flintcloud.io.files import make_spread_folder
 from flintcloud.io.gcbm.outputs import write_summary_csvs
 from flintcloud.io.gcbm.project import GcbmProject, open_project, remove_project_copy
 from flintcloud.io.gcbm.results_db import write_results_db
@@ -91,6 +92,7 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = output_dir / f".staging-{uuid.uuid4().hex}"
+    make_spread_folder(staging)  # many files go in its subfolders
     started = now()
     project = open_project(source)
     sink = None

@@ -14,6 +14,7 @@ keeps the values of the cells each overview level samples, in a scratch file per
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -362,8 +363,7 @@ class BlockGeotiffWriter:
         transform = Affine(self.grid.cell_lon, 0.0, window.west, 0.0, -self.grid.cell_lat,
                            window.north)
         steps = [0] if item.at_init else range(1, len(stored) + 1)
-        for step, values in zip(steps, stored, strict=True):
-            level = tiles.level(values, item.nodata)
+        for step, level in zip(steps, tiles.levels(stored, item.nodata), strict=True):
             path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
             written = write_tiled_file(path, [level], item.dtype, transform, item.nodata)
             receipt.files[(item.name, step)] = len(receipt.paths)
@@ -410,13 +410,15 @@ class BlockGeotiffWriter:
             return total.astype(item.dtype)
         signs = self._flux_signs(item, trajectory.flux_keys,
                                  block.disturbance_types)
-        for row, step in enumerate(steps):
-            if step == 0:  # no fluxes before the first step
-                continue
-            fluxes, step_total = trajectory.fluxes[step - 1], total[row]
-            for k, sign in signs:
-                step_total = step_total + sign * fluxes[k]
-            total[row] = step_total
+        rows = [row for row, step in enumerate(steps) if step > 0]  # no fluxes before step 1
+        if not rows or not signs:
+            return total.astype(item.dtype)
+        keys = [k for k, _ in signs]
+        fluxes = np.stack([trajectory.fluxes[steps[row] - 1][keys] for row in rows])
+        step_totals = total[rows]
+        for j, (_, sign) in enumerate(signs):  # in key order, as GCBM sums them
+            step_totals = step_totals + sign * fluxes[:, j]
+        total[rows] = step_totals
         return total.astype(item.dtype)
 
 
@@ -491,16 +493,20 @@ class MosaicLayout:
                              self.source[starts].tolist(), self.source[ends - 1].tolist(),
                              strict=True))
 
-    def levels(self, key: tuple[str, int], item: OutputItem,
-               samples: list[np.ndarray]) -> list[Level]:
-        """The mosaic of one item and step: its full-resolution tiles and overviews."""
-        values = [np.concatenate([row[s[k]] for row, s in zip(samples, self.slices, strict=True)])
-                  for k in range(len(self.factors))]
-        levels = [tiles.level(v, item.nodata)
-                  for tiles, v in zip(self.sampled, values, strict=True)]
+    def levels(self, item: OutputItem, samples: list[np.ndarray],
+               steps: Sequence[int]) -> list[list[Level]]:
+        """The mosaics of one item, one per step: full-resolution tiles and overviews.
+        `samples`: each block's sampled values, (steps, cells)."""
+        overviews = [tiles.levels(np.concatenate([values[:, s[k]] for values, s in
+                                                  zip(samples, self.slices, strict=True)], axis=1),
+                                  item.nodata)
+                     for k, tiles in enumerate(self.sampled)]
+        mosaics = [list(levels) for levels in zip(*overviews, strict=True)] if overviews \
+            else [[] for _ in steps]
         if self.reuse_tiles:
-            levels.insert(0, self._copied_level(key, item))
-        return levels
+            for step, levels in zip(steps, mosaics, strict=True):
+                levels.insert(0, self._copied_level((item.name, step), item))
+        return mosaics
 
     def _copied_level(self, key, item: OutputItem) -> Level:
         """Full resolution: the block files' tiles, read with one call per file."""
@@ -542,10 +548,9 @@ def write_mosaics(blocks: list[BlockFiles], items: list[OutputItem], grid, folde
         layout.forget()  # tiles kept for reuse: one item's at a time
         per_block = [block.values[item.name].read(block.samples) for block in blocks]
         steps = [0] if item.at_init else range(1, per_block[0].shape[0] + 1)
-        for row, step in enumerate(steps):
+        for step, levels in zip(steps, layout.levels(item, per_block, steps), strict=True):
             label = "init" if item.at_init else str(start_year + step - 1)
             path = folder / f"{item.name}_{label}.tif"
-            levels = layout.levels((item.name, step), item, [values[row] for values in per_block])
             written[path] = write_tiled_file(path, levels, item.dtype, layout.transform,
                                              item.nodata)
     return written
