@@ -7,8 +7,9 @@ pixels.
 for landscapes where every pixel differs, e.g. continuous temperature rasters.
 --outputs also runs with every output written, alternating with the engine alone R times (3 by
 default: shared VMs are noisy), and prints the ratio of the best times and of the medians, and
-what creating one small file costs on this file system (on the project's VMs it varies from
-0.02 ms to 0.9 ms, and a 25-block run writes 6,013 files). The project and the outputs go to a
+what creating one small file costs on this file system (a 25-block run writes 6,013 files; on
+the project's VMs, ext4 without journal, it varies from 0.02 ms to 0.9 ms in a folder where many
+files were deleted in the last minutes, hence the run's spread folders: see io/files.py). The project and the outputs go to a
 temporary folder in DIR (default: the system's).
 """
 
@@ -28,15 +29,22 @@ GCBM_25_BLOCKS_SECONDS = 495.0
 DEMO = Path(__file__).resolve().parents[1].parent / "shared/data/gcbm-demo/gcbm-project-demo.zip"
 
 
-def file_creation_seconds(folder: Path, n: int = 1000) -> float:
-    """Seconds to create, write 10 kB to and close one file, on average over n."""
-    folder.mkdir()
-    started = time.perf_counter()
-    for i in range(n):
-        descriptor = os.open(folder / f"{i}.tif", os.O_WRONLY | os.O_CREAT, 0o644)
-        os.write(descriptor, bytes(10_000))
-        os.close(descriptor)
-    return (time.perf_counter() - started) / n
+def file_creation_seconds(folder: Path, n: int = 1000) -> tuple[float, float]:
+    """Seconds to create, write 10 kB to and close one file, on average over n: in a plain
+    folder, and in a subfolder of a spread folder (as a run's outputs are)."""
+    from flintcloud.io.files import make_spread_folder
+
+    make_spread_folder(folder / "spread")
+    costs = []
+    for where in (folder / "plain", folder / "spread" / "item"):
+        where.mkdir()
+        started = time.perf_counter()
+        for i in range(n):
+            descriptor = os.open(where / f"{i}.tif", os.O_WRONLY | os.O_CREAT, 0o644)
+            os.write(descriptor, bytes(10_000))
+            os.close(descriptor)
+        costs.append((time.perf_counter() - started) / n)
+    return costs[0], costs[1]
 
 
 def main() -> None:
@@ -67,15 +75,15 @@ def main() -> None:
                 everything.append(time.perf_counter() - started)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if args.outputs:
-            per_file = file_creation_seconds(Path(tmp) / "calibration")
+            plain, spread = file_creation_seconds(Path(tmp) / "calibration")
             best = min(everything) / min(engine) - 1
             median = statistics.median(everything) / statistics.median(engine) - 1
             print(f"with all outputs ({len(outputs.files)} files): best {min(everything):.2f} s "
                   f"(+{best * 100:.0f}% over the engine's best), median "
                   f"{statistics.median(everything):.2f} s (+{median * 100:.0f}%); runs "
                   f"{', '.join(f'{t:.2f}' for t in everything)} s; creating a file here costs "
-                  f"{per_file * 1e3:.2f} ms now ({per_file * len(outputs.files):.1f} s for this "
-                  "run's files)")
+                  f"{plain * 1e3:.2f} ms now, {spread * 1e3:.2f} ms in the run's spread folders "
+                  f"({spread * len(outputs.files):.1f} s for this run's files)")
     seconds = min(engine)
     mode = "distinct stands" if deduplicate else "every pixel"
     line = (f"scaled ({mode}): {args.n_blocks} blocks, {run.n_pixels} pixels, {seconds:.2f} s wall"
