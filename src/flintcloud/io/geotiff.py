@@ -60,13 +60,15 @@ class SparseTiles:
         (runs of empty tiles in one chunk)."""
         return self.levels(values[None], nodata)[0]
 
-    def levels(self, values: np.ndarray, nodata: float) -> list[Level]:
-        """`level` of each row of `values` (steps x pixels)."""
+    def levels(self, values: np.ndarray, nodata: float, *,
+               in_tile_order: bool = False) -> list[Level]:
+        """`level` of each row of `values` (steps x pixels); `in_tile_order`: the pixels are
+        given as rows[self.order], cols[self.order]."""
         empty = empty_tile(values.dtype.str, float(nodata), self.tile)
         if not len(self.occupied):
             return [Level(self.width, self.height, self.tile, [len(empty)] * self.n_tiles,
                           [empty * self.n_tiles]) for _ in values]
-        grouped = np.ascontiguousarray(values[:, self.order])
+        grouped = np.ascontiguousarray(values if in_tile_order else values[:, self.order])
         bits = grouped.view(f"u{grouped.itemsize}")  # compared as bits: 0.0 and -0.0 differ
         starts = self.starts[:-1]
         changed = np.ones((len(values), len(starts)), dtype=bool)

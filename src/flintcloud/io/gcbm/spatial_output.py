@@ -15,7 +15,7 @@ keeps the values of the cells each overview level samples, in a scratch file per
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -255,6 +255,11 @@ class SimulatedBlock:
     def pixel_values(self, per_stand: np.ndarray) -> np.ndarray:
         return per_stand[..., self.stand_of_pixel]
 
+    def reordered(self, order: np.ndarray) -> SimulatedBlock:
+        """The same block with its pixels in `order`."""
+        return replace(self, cell_index=self.cell_index[order], area_ha=self.area_ha[order],
+                       stand_of_pixel=self.stand_of_pixel[order])
+
 
 class _ScratchFile:
     """Arrays for one file, written in one go."""
@@ -308,6 +313,8 @@ class BlockGeotiffWriter:
         window = block.window
         rows, cols = np.divmod(block.cell_index, window.n_cols)
         tiles = SparseTiles(rows, cols, window.n_cols, window.n_rows, self.tile)
+        # pixels tile by tile, so that each file's values need no reordering
+        block, rows, cols = block.reordered(tiles.order), rows[tiles.order], cols[tiles.order]
         receipt = BlockFiles(window)
         scratch = sampled = None
         if self.samples_dir is not None:
@@ -363,7 +370,7 @@ class BlockGeotiffWriter:
         transform = Affine(self.grid.cell_lon, 0.0, window.west, 0.0, -self.grid.cell_lat,
                            window.north)
         steps = [0] if item.at_init else range(1, len(stored) + 1)
-        for step, level in zip(steps, tiles.levels(stored, item.nodata), strict=True):
+        for step, level in zip(steps, tiles.levels(stored, item.nodata, in_tile_order=True), strict=True):
             path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
             written = write_tiled_file(path, [level], item.dtype, transform, item.nodata)
             receipt.files[(item.name, step)] = len(receipt.paths)
