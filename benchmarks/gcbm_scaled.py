@@ -34,10 +34,10 @@ def file_creation_seconds(folder: Path, n: int = 1000) -> tuple[float, float]:
     folder, and in a subfolder of a spread folder (as a run's outputs are)."""
     from flintcloud.io.files import make_spread_folder
 
-    make_spread_folder(folder / "spread")
+    make_spread_folder(folder / "spread", ["item"])
     costs = []
     for where in (folder / "plain", folder / "spread" / "item"):
-        where.mkdir()
+        where.mkdir(exist_ok=True)
         started = time.perf_counter()
         for i in range(n):
             descriptor = os.open(where / f"{i}.tif", os.O_WRONLY | os.O_CREAT, 0o644)

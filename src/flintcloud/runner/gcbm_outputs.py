@@ -107,7 +107,9 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         if "WriteVariableGeotiff" in project.modules:
             items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
         samples = staging / ".mosaic-samples" if mosaics else None
-        writer = BlockGeotiffWriter(items, project.grid, samples_dir=samples)
+        make_spread_folder(staging, _subfolders(staging, items, samples if items else None))
+        writer = BlockGeotiffWriter(items, project.grid, samples_dir=samples,
+                                    keep_tiles=executor is None)  # for the child's mosaics
         maps = _Mosaics(writer, items, project, staging / COG_FOLDER) if items and mosaics \
             else None
         if items:  # here, files are written by another process while blocks simulate
@@ -155,12 +157,21 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
     return GcbmOutputs(run, output_dir, files)
 
 
+def _subfolders(staging: Path, items, samples: Path | None) -> list[str]:
+    """The staging folder's subfolders that receive many files."""
+    folders = {item.folder.relative_to(staging).parts[0] for item in items
+               if item.folder != staging}
+    if samples is not None:
+        folders |= {COG_FOLDER, samples.name}
+    return sorted(folders)
+
+
 class _Mosaics:
     """The whole-area maps. With a background block writer they start as soon as every block is
     written: most items in the writer's process (idle by then) while the engine merges its
     results, the rest here once the run's tables are made."""
 
-    CHILD_SHARE = 0.7
+    CHILD_SHARE = 0.9
 
     def __init__(self, writer: BlockGeotiffWriter, items, project: GcbmProject,
                  folder: Path) -> None:

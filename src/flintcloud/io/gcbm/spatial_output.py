@@ -283,20 +283,48 @@ class _ScratchFile:
 _MADE: set[Path] = set()
 
 
+class _KeptTiles:
+    """The full-resolution tiles of the block files this process wrote, kept (up to a bound)
+    for the mosaics this process writes next, which would otherwise read them back."""
+
+    LIMIT = 256 * 2**20  # bytes
+
+    def __init__(self) -> None:
+        self.tiles: dict[str, bytes] = {}
+        self.size = 0
+
+    def keep(self, path: str, chunks: list[bytes]) -> None:
+        if self.size < self.LIMIT:
+            self.tiles[path] = data = b"".join(chunks)
+            self.size += len(data)
+
+    def take(self, path: str) -> bytes | None:
+        """The tiles of the file at `path` if kept (once: a mosaic reads each file once)."""
+        data = self.tiles.pop(path, None)
+        self.size -= len(data) if data is not None else 0
+        return data
+
+
+_KEPT = _KeptTiles()
+
+
 class BlockGeotiffWriter:
     """Writes every item's GeoTIFFs for each simulated block it is given (an `on_block` sink,
     picklable: under Dask each worker writes its blocks and returns what it wrote)."""
 
-    def __init__(self, items: list[OutputItem], grid, *, samples_dir: Path | None = None) -> None:
+    def __init__(self, items: list[OutputItem], grid, *, samples_dir: Path | None = None,
+                 keep_tiles: bool = False) -> None:
         """Files are written in place: the items' folders are in a run's staging directory,
         moved into place when the run completes. `samples_dir`: where to keep the cells the
-        mosaics' overviews sample (None: no mosaics)."""
+        mosaics' overviews sample (None: no mosaics). `keep_tiles`: keep the files' tiles in
+        memory, when the process that writes them writes mosaics next (a run's own child)."""
         self.items = items
         self.grid = grid
         self.tile = block_tile(grid)
         rows, cols = grid.cells_per_block
         self.reuse_tiles = rows % self.tile == 0 and cols % self.tile == 0
         self.samples_dir = samples_dir
+        self.keep_tiles = keep_tiles and samples_dir is not None
         self.blocks: list[BlockFiles] = []
 
     def collect(self, receipt: BlockFiles) -> None:
@@ -373,6 +401,8 @@ class BlockGeotiffWriter:
         for step, level in zip(steps, tiles.levels(stored, item.nodata, in_tile_order=True), strict=True):
             path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
             written = write_tiled_file(path, [level], item.dtype, transform, item.nodata)
+            if self.keep_tiles:
+                _KEPT.keep(str(path), level.tiles)
             receipt.files[(item.name, step)] = len(receipt.paths)
             receipt.paths.append(str(path))
             receipt.hashes.append((written.size, written.sha256))
@@ -526,9 +556,12 @@ class MosaicLayout:
             sizes[ids] = these
         data = []
         for block, row, these, size in zip(self.blocks, rows, offsets, tile_sizes, strict=True):
-            with open(block.paths[row], "rb") as file:
-                file.seek(int(these[0]))
-                data.append(memoryview(file.read(int(size.sum()))))
+            kept = _KEPT.take(block.paths[row])
+            if kept is None:
+                with open(block.paths[row], "rb") as file:
+                    file.seek(int(these[0]))
+                    kept = file.read(int(size.sum()))
+            data.append(memoryview(kept))
         chunks = []
         for start, end, owner, first, last in self.runs:
             if owner < 0:
