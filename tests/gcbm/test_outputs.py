@@ -215,3 +215,26 @@ def test_a_failure_while_writing_block_files_fails_the_run_and_leaves_nothing(tm
     with pytest.raises(OSError, match="disk full while writing GeoTIFFs"):
         run_gcbm(demo_zip(), out)
     assert list(out.iterdir()) == []
+
+
+def test_mosaics_from_kept_tiles_equal_mosaics_from_the_block_files(tmp_path):
+    from flintcloud.io.gcbm.project import open_project
+    from flintcloud.io.gcbm.spatial_output import (
+        BlockGeotiffWriter,
+        read_output_items,
+        write_mosaics,
+    )
+    from flintcloud.runner.gcbm import run_project
+
+    project = open_project(npp_only_project(tmp_path, 3))
+    digests = []
+    for keep_tiles in (True, False):
+        staging = tmp_path / f"keep-{keep_tiles}"
+        items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
+        writer = BlockGeotiffWriter(items, project.grid, samples_dir=staging / "samples",
+                                    keep_tiles=keep_tiles)
+        run_project(project, on_block=writer)
+        written = write_mosaics(writer.blocks, items, project.grid, staging / "cog",
+                                project.start_year)
+        digests.append({path.name: file.sha256 for path, file in written.items()})
+    assert len(digests[0]) == 2 * 11 and digests[0] == digests[1]

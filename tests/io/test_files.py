@@ -32,11 +32,13 @@ def _takes_top_directory_flag(folder) -> bool:
         os.close(descriptor)
 
 
-def test_a_spread_folder_is_made_with_its_parents(tmp_path):
+def test_a_spread_folder_is_made_with_its_parents_and_subfolders(tmp_path):
     folder = tmp_path / "a" / "b"
-    files.make_spread_folder(folder)
-    files.make_spread_folder(folder)  # again: nothing changes
-    assert folder.is_dir()
+    files.make_spread_folder(folder, ["NPP", "cog"])
+    (folder / "cog" / "kept.tif").write_bytes(b"x")
+    files.make_spread_folder(folder, ["cog"])  # again: what is there stays
+    assert sorted(p.name for p in folder.iterdir()) == ["NPP", "cog"]
+    assert (folder / "cog" / "kept.tif").read_bytes() == b"x"
 
 
 def test_a_spread_folder_is_marked_top_of_hierarchy_where_possible(tmp_path):
