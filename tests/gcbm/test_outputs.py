@@ -109,6 +109,37 @@ def test_mosaics_are_cloud_optimized_and_equal_the_blocks(demo_outputs):
     assert cog_validate(cog, strict=True)[:2] == (True, [])
 
 
+def test_no_output_file_is_empty_or_left_over(demo_outputs):
+    files = [path for path in demo_outputs.rglob("*") if path.is_file()]
+    assert [path for path in files if path.stat().st_size == 0] == []
+    assert [path for path in demo_outputs.rglob(".*")] == []  # no staging, samples, temporaries
+    assert len(files) == 21 * 11 * 2 + 7  # block files and maps; db, CSVs, summaries, manifest
+
+
+def test_files_created_ahead_that_no_block_fills_are_removed(tmp_path):
+    from flintcloud.io.gcbm.project import open_project
+    from flintcloud.io.gcbm.spatial_output import BlockGeotiffWriter, read_output_items
+    from flintcloud.runner.gcbm import blocks_to_simulate, run_project
+
+    project = open_project(npp_only_project(tmp_path, 2))
+    items = read_output_items(project.modules["WriteVariableGeotiff"], tmp_path / "out")
+    writer = BlockGeotiffWriter(items, project.grid)
+    windows = list(blocks_to_simulate(str(project.config_dir)))
+    simulated = run_project(project).block_indices
+    assert [(w.tile.index, w.block_idx) for w in windows] == simulated and len(windows) == 2
+    for window in windows:
+        writer.create_files(window, project.n_steps)
+    created = sorted((tmp_path / "out").rglob("*.tif"))
+    assert len(created) == 2 * 2 * 11 and all(p.stat().st_size == 0 for p in created)
+    first = windows[0].block_idx
+    run_project(project, on_block=lambda block: writer(block)
+                if block.window.block_idx == first else None)
+    writer.remove_unfilled()
+    left = sorted((tmp_path / "out").rglob("*.tif"))
+    assert len(left) == 2 * 11 and all(p.stat().st_size > 0 for p in left)
+    assert all(f"_{first:02d}_" in p.name for p in left)
+
+
 def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):
     manifest = json.loads((demo_outputs / "manifest.json").read_text())
     outputs = {entry["path"]: entry for entry in manifest["outputs"]}
@@ -126,7 +157,7 @@ def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):
     assert manifest["summary"]["pixels"] == 11347
 
 
-# compile_tables runs in a forked child (which inherits the patch), the others here
+# most maps are written in the forked block writer (which inherits the patch), the others here
 @pytest.mark.parametrize("step", ["write_results_db", "compile_tables", "write_mosaics"])
 def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatch, step):
     out = tmp_path / "out"

@@ -86,6 +86,17 @@ def test_a_written_file_reports_its_tiles_size_and_hash(tmp_path):
     assert (written.size, written.sha256) == (len(data), sha256_of(path))
 
 
+def test_a_file_written_over_a_longer_one_holds_only_itself(tmp_path):
+    path = tmp_path / "t.tif"
+    path.write_bytes(b"x" * 100_000)
+    tiles = [tiled_tiff.empty_tile("<f4", -1.0, 16)]
+    level = tiled_tiff.Level(16, 16, 16, [len(tiles[0])], tiles)
+    written = tiled_tiff.write_tiled_file(path, [level], np.float32, TRANSFORM, -1.0)
+    assert written.size == path.stat().st_size < 100_000
+    with rasterio.open(path) as dataset:
+        assert (dataset.read(1) == -1.0).all()
+
+
 def test_fresh_processes_write_identical_bytes(tmp_path):
     """Reruns must reproduce files byte for byte: nothing written may depend on memory state
     or time. (ISA-L's deflate did, rarely; the service's crash-rerun test caught it.)"""

@@ -123,13 +123,17 @@ def write_tiled_file(path: Path, levels: Sequence[Level], dtype, transform: Affi
     for chunk in chunks:
         digest.update(chunk)
     size = sum(map(len, chunks))
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # no O_TRUNC: on a file created empty ahead, ext4 would take it for a file being replaced
+    # and write it out to disk when closed
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
         written = os.writev(descriptor, chunks)
         if written < size:  # short writes are allowed, if rare
             rest = memoryview(b"".join(chunks))[written:]
             while rest:
                 rest = rest[os.write(descriptor, rest):]
+        if os.fstat(descriptor).st_size > size:  # it held a longer file
+            os.ftruncate(descriptor, size)
     finally:
         os.close(descriptor)
     return Written(size, digest.hexdigest(), offsets, np.asarray(levels[0].tile_sizes))

@@ -9,7 +9,7 @@ their keys.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -140,7 +140,9 @@ class BlockSink(Protocol):
     returns a small picklable receipt, which `collect` gets back in the driving process.
     A sink may also have `done()`, called in the driving process once every receipt is
     collected, before the landscape results are merged: work that needs every block's output
-    can start there."""
+    can start there. And `expect(config_dir)`, called before the first block when blocks run
+    in the driving process: a sink that works in another process may look ahead there with
+    `blocks_to_simulate(config_dir)` while the engine spins up."""
 
     def __call__(self, block: BlockResult) -> Any: ...
 
@@ -191,6 +193,24 @@ def _session(config_dir: str) -> _Session:
     return _SESSIONS[config_dir]
 
 
+def blocks_to_simulate(config_dir: str) -> Iterator[BlockWindow]:
+    """The blocks `run_block` will find a simulated cell in, in order; only their classifier
+    layers are read, by readers of its own (so it may run in a forked process)."""
+    session = _SESSIONS.get(config_dir)  # a forked process inherits the driver's
+    own = session is None
+    if own:
+        session = _Session.open(open_project(Path(config_dir)))
+    reader = BlockReader(session.project, session.library)
+    try:
+        for window in session.windows:
+            if reader.simulated_mask(window).any():
+                yield window
+    finally:
+        reader.close()
+        if own:
+            session.close()
+
+
 def run_block(config_dir: str, number: int, *, deduplicate: bool = True,
               sink: BlockSink | None = None,
               on_year: Callable[[int], None] | None = None) -> BlockOutcome:
@@ -231,6 +251,8 @@ def run_project(source: str | Path | GcbmProject, *,
         session = _SESSIONS[config_dir] = _Session.open(project)
         n_blocks = len(session.windows)
         notify(ProgressEvent("start", 0, n_blocks))
+        if executor is None and hasattr(on_block, "expect"):
+            on_block.expect(config_dir)
         if executor is None:
             outcomes = _run_here(config_dir, n_blocks, on_block, deduplicate, notify)
         else:

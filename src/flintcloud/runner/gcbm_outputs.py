@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -34,17 +34,13 @@ from flintcloud.io.gcbm_compile import (
     write_summary_csv,
     write_summary_json,
 )
-from flintcloud.io.gcbm_compile.compiled_db import LAYOUTS
-from flintcloud.io.gcbm_compile.views import FLUX_VIEWS
 from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
 from flintcloud.io.tiled_tiff import Written
-from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, run_project
+from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, blocks_to_simulate, run_project
 
 COG_FOLDER = "cog"
 DEFAULT_DB_NAME = "gcbm_output.db"
 COMPILED_DB_NAME = "compiled_simulation_output.db"  # GCBM.CompileResults' default name
-# compiled in a child: about half the work of compiling the indicators
-CHILD_VIEWS = FLUX_VIEWS + tuple(f"{view}_density" for view in FLUX_VIEWS)
 
 
 @dataclass
@@ -112,32 +108,24 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
                                     keep_tiles=executor is None)  # for the child's mosaics
         maps = _Mosaics(writer, items, project, staging / COG_FOLDER) if items and mosaics \
             else None
-        if items:  # here, files are written by another process while blocks simulate
-            sink = writer if executor is not None else _BackgroundSink(writer, then=maps)
+        if items and executor is not None:
+            sink = writer  # each worker writes its blocks' files
+        elif items:  # here, files are written by another process while blocks simulate
+            sink = _BackgroundSink(writer, then=maps, n_steps=project.n_steps)
         run = run_project(project, on_progress=on_progress, on_block=sink, executor=executor)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)
-        # the indicators are compiled half in a child (the block writer's, after its maps),
-        # half here, while the database and the maps are written; on error the child ends first
-        with ExitStack() as stack:
-            child = sink.pool if isinstance(sink, _BackgroundSink) else stack.enter_context(
-                ProcessPoolExecutor(1, mp_context=get_context("fork")))
-            compiling = child.submit(compile_tables, tables, views=CHILD_VIEWS)
-            write_summary_csvs(run.results, staging)
-            if db_name is not None:
-                write_results_db(staging / db_name, tables)
-            known = {path: digest for block in writer.blocks
-                     for path, digest in zip(block.paths, block.hashes, strict=True)}
-            mosaic_files = maps.write_here() if maps is not None else {}
-            compiled = compile_tables(tables, views=[v for v in LAYOUTS if v not in CHILD_VIEWS])
-            # the child's half is done here if the child has not started it (its maps last)
-            compiled = compiled.merge(compile_tables(tables, views=CHILD_VIEWS)
-                                      if compiling.cancel() else compiling.result())
-            if maps is not None:
-                mosaic_files |= maps.wait()
-                shutil.rmtree(samples, ignore_errors=True)
-            known |= {str(path): (file.size, file.sha256) for path, file in mosaic_files.items()}
-            write_compiled_outputs(compiled, staging)
+        write_summary_csvs(run.results, staging)
+        if db_name is not None:
+            write_results_db(staging / db_name, tables)
+        mosaic_files = maps.write_here() if maps is not None else {}
+        write_compiled_outputs(compile_tables(tables), staging)
+        if maps is not None:
+            mosaic_files |= maps.wait()
+            shutil.rmtree(samples, ignore_errors=True)
+        known = {path: digest for block in writer.blocks
+                 for path, digest in zip(block.paths, block.hashes, strict=True)}
+        known |= {str(path): (file.size, file.sha256) for path, file in mosaic_files.items()}
         outputs = file_entries(staging, known=known)
         configuration = {"merged": project.config.data, "files": project.config.files}
         write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
@@ -208,15 +196,23 @@ class _BackgroundSink:
     blocks simulate. At most `max_pending` blocks wait, to bound memory (a block's payload is a
     few MB at most); when files are slow to create, the engine runs ahead meanwhile."""
 
-    def __init__(self, sink, max_pending: int = 16, then: _Mosaics | None = None) -> None:
-        """`then` starts in the child once every block is written."""
-        self.sink = sink
+    def __init__(self, sink, max_pending: int = 16, then: _Mosaics | None = None,
+                 n_steps: int = 0) -> None:
+        """`then` starts in the child once every block is written; `n_steps`: the run's."""
+        self.sink, self.n_steps = sink, n_steps
         self.max_pending = max_pending
         self.then = then
         # fork: the child inherits the loaded libraries, so it starts in milliseconds
         self.pool = ProcessPoolExecutor(1, mp_context=get_context("fork"))
         self.pending: deque[Future] = deque()
         self.received: list[Future] = []
+        self.creating: Future | None = None
+
+    def expect(self, config_dir: str) -> None:
+        """Before the first block: the child creates the files of the blocks to come while the
+        engine spins up (in a folder where creating files is slow, a third of the writing)."""
+        if hasattr(self.sink, "create_files"):
+            self.creating = self.pool.submit(_create_files, self.sink, config_dir, self.n_steps)
 
     def __call__(self, block) -> Future:
         while len(self.pending) >= self.max_pending:
@@ -234,11 +230,26 @@ class _BackgroundSink:
         for receipt in self.received:
             self.sink.collect(receipt.result())
         self.received = []
+        if self.creating is not None:
+            self.creating.result()  # raises here if it failed
+            self.pool.submit(self.sink.remove_unfilled).result()
         if self.then is not None:
             self.then.start(self.pool)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
+
+
+CREATE_FILES_SECONDS = 1.0  # at most: blocks that come meanwhile wait
+
+
+def _create_files(writer: BlockGeotiffWriter, config_dir: str, n_steps: int) -> None:
+    """In the block writer's process: create the files of the blocks to come, in order."""
+    started = time.perf_counter()
+    for window in blocks_to_simulate(config_dir):
+        writer.create_files(window, n_steps)
+        if time.perf_counter() - started > CREATE_FILES_SECONDS:
+            break
 
 
 def _summary(run: GcbmRun) -> dict:

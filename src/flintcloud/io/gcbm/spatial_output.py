@@ -14,6 +14,7 @@ keeps the values of the cells each overview level samples, in a scratch file per
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -281,6 +282,7 @@ class _ScratchFile:
 # Folders this process has made. A writer is copied to its process for every block, so this
 # lives here; a run's folders are in a staging folder with a unique name.
 _MADE: set[Path] = set()
+_CREATED: set[str] = set()  # files created empty ahead of their block (`create_files`)
 
 
 class _KeptTiles:
@@ -388,19 +390,41 @@ class BlockGeotiffWriter:
         receipt.positions = scratch.add(np.stack([global_rows[sampled], global_cols[sampled]]))
         return sampled
 
+    def create_files(self, window, n_steps: int) -> None:
+        """Create, empty, the files of a block that is to be simulated, before its results come:
+        in the writer's process, while the engine spins up, when creating files is slow. Those
+        that its block does not fill are removed by `remove_unfilled`."""
+        for item in self.items:
+            for step in ([0] if item.at_init else range(1, n_steps + 1)):
+                path = self._path(item, window, step)
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+                _CREATED.add(str(path))
+
+    @staticmethod
+    def remove_unfilled() -> None:
+        """Remove the files `create_files` made that no block filled."""
+        for path in _CREATED:
+            Path(path).unlink(missing_ok=True)
+        _CREATED.clear()
+
+    def _path(self, item: OutputItem, window, step: int) -> Path:
+        label = tile_label(window.tile.x, window.tile.y)
+        folder = item.folder / label
+        self._make(folder)
+        return folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
+
     def _write_files(self, item: OutputItem, block, tiles: SparseTiles, stored: np.ndarray,
                      receipt: BlockFiles) -> None:
         """One file per step (TimingInit items: step 0 only)."""
         window = block.window
-        label = tile_label(window.tile.x, window.tile.y)
-        folder = item.folder / label
-        self._make(folder)
         transform = Affine(self.grid.cell_lon, 0.0, window.west, 0.0, -self.grid.cell_lat,
                            window.north)
         steps = [0] if item.at_init else range(1, len(stored) + 1)
-        for step, level in zip(steps, tiles.levels(stored, item.nodata, in_tile_order=True), strict=True):
-            path = folder / f"{item.name}_{label}_{window.block_idx:02d}_{step}.tif"
+        levels = tiles.levels(stored, item.nodata, in_tile_order=True)
+        for step, level in zip(steps, levels, strict=True):
+            path = self._path(item, window, step)
             written = write_tiled_file(path, [level], item.dtype, transform, item.nodata)
+            _CREATED.discard(str(path))
             if self.keep_tiles:
                 _KEPT.keep(str(path), level.tiles)
             receipt.files[(item.name, step)] = len(receipt.paths)
