@@ -226,11 +226,18 @@ def test_harvest_annual_summary_from_the_results_db(tmp_path):
     assert summary.loc[2010, "total_biomass_tc"] == 80.0
 
 
-def test_summary_from_compiled_tables_in_memory_equals_summary_from_their_database(tmp_path):
+def test_summary_and_views_compiled_in_parts_equal_compiled_whole(tmp_path):
     db = _harvest().write(tmp_path / "gcbm_output.db")
-    compiled = compile_tables(db)
-    written = write_compiled_db(compiled, tmp_path / "compiled.db")
-    pd.testing.assert_frame_equal(annual_summary(compiled), annual_summary(written))
+    whole = compile_tables(db)
+    flux = [name for name in whole.tables if name.startswith("v_flux") or
+            name.startswith("v_stock_change")]
+    parts = compile_tables(db, views=flux).merge(
+        compile_tables(db, views=[name for name in whole.tables if name not in flux]))
+    assert list(parts.tables) == list(whole.tables)
+    for name, frame in whole.tables.items():
+        pd.testing.assert_frame_equal(parts.tables[name], frame)
+    written = write_compiled_db(whole, tmp_path / "compiled.db")
+    pd.testing.assert_frame_equal(annual_summary(parts), annual_summary(written))
 
 
 # --- errors ------------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ from flintcloud.io.gcbm_compile import (
     write_summary_csv,
     write_summary_json,
 )
+from flintcloud.io.gcbm_compile.compiled_db import LAYOUTS
+from flintcloud.io.gcbm_compile.views import FLUX_VIEWS
 from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
 from flintcloud.io.tiled_tiff import Written
 from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, blocks_to_simulate, run_project
@@ -41,6 +43,8 @@ from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, blocks_to_simulate, r
 COG_FOLDER = "cog"
 DEFAULT_DB_NAME = "gcbm_output.db"
 COMPILED_DB_NAME = "compiled_simulation_output.db"  # GCBM.CompileResults' default name
+# compiled in the block writer's child when it is idle: about half the work
+CHILD_VIEWS = FLUX_VIEWS + tuple(f"{view}_density" for view in FLUX_VIEWS)
 
 
 @dataclass
@@ -119,7 +123,7 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         if db_name is not None:
             write_results_db(staging / db_name, tables)
         mosaic_files = maps.write_here() if maps is not None else {}
-        write_compiled_outputs(compile_tables(tables), staging)
+        write_compiled_outputs(_compile(tables, sink, maps), staging)
         if maps is not None:
             mosaic_files |= maps.wait()
             shutil.rmtree(samples, ignore_errors=True)
@@ -143,6 +147,16 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             sink.close()
         remove_project_copy(project)
     return GcbmOutputs(run, output_dir, files)
+
+
+def _compile(tables, sink, maps: _Mosaics | None) -> CompiledTables:
+    """The compiled indicators: half in the block writer's child if it is idle by now (its
+    maps written, as in small runs), all here otherwise."""
+    if not isinstance(sink, _BackgroundSink) or (maps is not None and not maps.written()):
+        return compile_tables(tables)
+    there = sink.pool.submit(compile_tables, tables, views=CHILD_VIEWS)
+    here = compile_tables(tables, views=[view for view in LAYOUTS if view not in CHILD_VIEWS])
+    return here.merge(there.result())
 
 
 def _subfolders(staging: Path, items, samples: Path | None) -> list[str]:
@@ -177,6 +191,10 @@ class _Mosaics:
     def write_here(self) -> dict[Path, Written]:
         """This process's share."""
         return write_mosaics(self.blocks, self.here, *self.where)
+
+    def written(self) -> bool:
+        """Whether the child's share is written (or there is none)."""
+        return self.there is None or self.there.done()
 
     def wait(self) -> dict[Path, Written]:
         """The child's share, once written."""

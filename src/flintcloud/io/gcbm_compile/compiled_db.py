@@ -8,6 +8,7 @@ named after the results database's classifiers. The file appears only when compl
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -76,6 +77,12 @@ class CompiledTables:
     tables: dict[str, pd.DataFrame]
     classifiers: tuple[str, ...]
 
+    def merge(self, other: CompiledTables) -> CompiledTables:
+        """Tables compiled in parts (e.g. in two processes), in the usual order."""
+        tables = self.tables | other.tables
+        return CompiledTables({name: tables[name] for name in LAYOUTS if name in tables},
+                              self.classifiers)
+
 
 def columns(table: str, classifiers: tuple[str, ...]) -> list[tuple[str, str]]:
     """(name, SQLite type) of each column of output `table` for these classifiers."""
@@ -105,8 +112,10 @@ def _check_classifier_names(results: ResultsTables) -> None:
 
 
 def compile_tables(results_db: str | Path | ResultsTables,
-                   indicators: IndicatorSet | str | Path | None = None) -> CompiledTables:
-    """The compiled tables of a results database (a path or tables already read), in memory."""
+                   indicators: IndicatorSet | str | Path | None = None, *,
+                   views: Collection[str] | None = None) -> CompiledTables:
+    """The compiled tables of a results database (a path or tables already read), in memory;
+    `views`: only these tables (see `CompiledTables.merge`)."""
     results = results_db if isinstance(results_db, ResultsTables) else read_results(results_db)
     if not isinstance(indicators, IndicatorSet):
         indicators = load_indicators(indicators)
@@ -117,7 +126,7 @@ def compile_tables(results_db: str | Path | ResultsTables,
     renamed = results.ClassifierSetDimension.rename(columns=dict(zip(results.classifiers,
                                                                      working, strict=True)))
     views = compile_views(replace(results, classifiers=working, ClassifierSetDimension=renamed),
-                          indicators)
+                          indicators, views)
     names = {}
     for work, name in zip(working, results.classifiers, strict=True):
         names |= {work: name, f"{work}{PREVIOUS}": f"{name}{PREVIOUS}"}

@@ -9,6 +9,7 @@ by, so the large tables are summed by (indicator id, key) and only the result ge
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -41,9 +42,11 @@ class Locations:
 FLUX_VIEWS = ("v_flux_indicators", "v_flux_indicator_aggregates", "v_stock_change_indicators")
 
 
-def compile_views(results: ResultsTables, indicators: IndicatorSet) -> dict[str, pd.DataFrame]:
-    """The v_* tables, as DataFrames holding (at least) the columns of `compiled_db.LAYOUTS`;
-    each built once, in the order the tables drawn from others need."""
+def compile_views(results: ResultsTables, indicators: IndicatorSet,
+                  names: Collection[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The v_* tables (`names`, default all), as DataFrames holding (at least) the columns of
+    `compiled_db.LAYOUTS`. Each is built once, and only when it or a table drawn from it is
+    asked for, so two processes can share the work."""
     locations = reporting_locations(results)
     types = _disturbance_types(results)
     pools = cache(lambda: collection_pools(results, indicators))
@@ -72,7 +75,11 @@ def compile_views(results: ResultsTables, indicators: IndicatorSet) -> dict[str,
     for name in FLUX_VIEWS:
         builders[f"{name}_density"] = lambda name=name: density_table(view(name),
                                                                       view("v_age_indicators"))
-    return {name: view(name) for name in builders}
+    wanted = builders.keys() if names is None else names
+    unknown = set(wanted) - builders.keys()
+    if unknown:
+        raise ValueError(f"no compiled views named {sorted(unknown)}")
+    return {name: view(name) for name in builders if name in wanted}
 
 
 # --- joins and sums with SQL semantics ---------------------------------------------------------
