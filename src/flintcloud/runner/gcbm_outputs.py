@@ -43,8 +43,10 @@ from flintcloud.runner.gcbm import GcbmRun, ProgressEvent, blocks_to_simulate, r
 COG_FOLDER = "cog"
 DEFAULT_DB_NAME = "gcbm_output.db"
 COMPILED_DB_NAME = "compiled_simulation_output.db"  # GCBM.CompileResults' default name
-# compiled in the block writer's child when it is idle: about half the work
-CHILD_VIEWS = FLUX_VIEWS + tuple(f"{view}_density" for view in FLUX_VIEWS)
+# compiled in the block writer's child when it is idle: a little over half the work (the main
+# process also merges the halves and writes them)
+CHILD_VIEWS = FLUX_VIEWS + tuple(f"{view}_density" for view in FLUX_VIEWS) + \
+    ("v_error_indicators",)
 
 
 @dataclass
@@ -119,11 +121,13 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         run = run_project(project, on_progress=on_progress, on_block=sink, executor=executor)
         tables = results_tables(run.results, module_ids=run.module_ids,
                                 disturbance_codes=run.disturbance_codes)
+        compiling = _Compiling(tables, sink, maps)
         write_summary_csvs(run.results, staging)
         if db_name is not None:
             write_results_db(staging / db_name, tables)
         mosaic_files = maps.write_here() if maps is not None else {}
-        write_compiled_outputs(_compile(tables, sink, maps), staging)
+        compiling.share()
+        write_compiled_outputs(compiling.result(), staging)
         if maps is not None:
             mosaic_files |= maps.wait()
             shutil.rmtree(samples, ignore_errors=True)
@@ -149,14 +153,25 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
     return GcbmOutputs(run, output_dir, files)
 
 
-def _compile(tables, sink, maps: _Mosaics | None) -> CompiledTables:
-    """The compiled indicators: half in the block writer's child if it is idle by now (its
-    maps written, as in small runs), all here otherwise."""
-    if not isinstance(sink, _BackgroundSink) or (maps is not None and not maps.written()):
-        return compile_tables(tables)
-    there = sink.pool.submit(compile_tables, tables, views=CHILD_VIEWS)
-    here = compile_tables(tables, views=[view for view in LAYOUTS if view not in CHILD_VIEWS])
-    return here.merge(there.result())
+class _Compiling:
+    """The compiled indicators: half in the block writer's child if it is idle (its maps
+    written, as in small runs) when `share` is called, all here otherwise."""
+
+    def __init__(self, tables, sink, maps: _Mosaics | None) -> None:
+        self.tables, self.sink, self.maps, self.there = tables, sink, maps, None
+        self.share()
+
+    def share(self) -> None:
+        idle = self.maps is None or self.maps.written()
+        if self.there is None and isinstance(self.sink, _BackgroundSink) and idle:
+            self.there = self.sink.pool.submit(compile_tables, self.tables, views=CHILD_VIEWS)
+
+    def result(self) -> CompiledTables:
+        if self.there is None:
+            return compile_tables(self.tables)
+        here = compile_tables(self.tables,
+                              views=[view for view in LAYOUTS if view not in CHILD_VIEWS])
+        return here.merge(self.there.result())
 
 
 def _subfolders(staging: Path, items, samples: Path | None) -> list[str]:
