@@ -94,7 +94,6 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = output_dir / f".staging-{uuid.uuid4().hex}"
-    make_spread_folder(staging)  # many files go in its subfolders
     started = now()
     project = open_project(source)
     sink = None
@@ -109,6 +108,7 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         if "WriteVariableGeotiff" in project.modules:
             items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
         samples = staging / ".mosaic-samples" if mosaics else None
+        # many files go in its subfolders
         make_spread_folder(staging, _subfolders(staging, items, samples if items else None))
         writer = BlockGeotiffWriter(items, project.grid, samples_dir=samples,
                                     keep_tiles=executor is None)  # for the child's mosaics
