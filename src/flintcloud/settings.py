@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     heartbeat_timeout_s: PositiveFloat = Field(
         30.0, description="A running job whose heartbeat is older than this is orphaned.")
     max_attempts: PositiveInt = Field(3, description="Runs of a job before an orphaned job fails.")
+    idempotency_key_hours: PositiveFloat = Field(
+        24.0, description="How long an Idempotency-Key is remembered: within it the same key and "
+                          "request return the first job; after it the key starts a new job.")
     worker_niceness: int = Field(
         10, ge=0, le=19, description="Niceness of pooled worker processes (`serve`, `worker "
                                      "--processes N`) and their jobs: HTTP keeps priority.")

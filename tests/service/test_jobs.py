@@ -109,6 +109,20 @@ def test_idempotency_key_replays_the_same_job_and_rejects_another_payload(servic
     assert created_other and other_owner.id != first.id  # keys are per owner
 
 
+def test_an_idempotency_key_is_forgotten_after_its_lifetime(services, clock):
+    repository = JobRepository(services.database, clock, key_lifetime=timedelta(hours=24))
+    first = add(repository, idempotency=("key-1", "hash-a"))
+    clock.advance(23 * 3600)
+    assert add(repository, idempotency=("key-1", "hash-a")).id == first.id
+    with pytest.raises(IdempotencyKeyReusedError):
+        add(repository, idempotency=("key-1", "hash-b"))
+    clock.advance(2 * 3600)  # 25 h after the first request
+    assert repository.replay("", ("key-1", "hash-b")) is None
+    renewed = add(repository, idempotency=("key-1", "hash-b"))
+    assert renewed.id != first.id
+    assert add(repository, idempotency=("key-1", "hash-b")).id == renewed.id
+
+
 def test_worker_runs_point_and_records_outputs(services, worker):
     job, _ = services.jobs.submit("point", {}, owner="")
     done = worker.run_once()

@@ -151,9 +151,13 @@ def _worker_is_gone(worker_id: str | None) -> bool:
 class JobRepository:
     """All reads and writes of job rows."""
 
-    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+    def __init__(self, database: Database, clock: Clock = utc_now, *,
+                 key_lifetime: timedelta = timedelta(hours=24)) -> None:
+        """`key_lifetime`: how long an Idempotency-Key is remembered; after it, the key names a
+        new request (the IETF draft lets servers expire keys; 24 h is the usual choice)."""
         self.db = database
         self.clock = clock
+        self.key_lifetime = key_lifetime
 
     # -- create and read -----------------------------------------------------------------------
     def add(self, *, process_id: str, owner: str, inputs: dict, max_attempts: int,
@@ -170,6 +174,9 @@ class JobRepository:
             with self.db.session.begin() as session:
                 session.add(row)
                 if idempotency is not None:
+                    # expired keys go (all of them: the table holds a day of keys at most)
+                    session.execute(delete(IdempotencyKeyRow).where(
+                        IdempotencyKeyRow.created < now - self.key_lifetime))
                     session.flush()  # the job row must exist before the key that points to it
                     key, request_hash = idempotency
                     session.add(IdempotencyKeyRow(owner=owner, key=key, request_hash=request_hash,
@@ -190,7 +197,7 @@ class JobRepository:
         key, request_hash = idempotency
         with self.db.session() as session:
             existing = session.get(IdempotencyKeyRow, (owner, key))
-            if existing is None:
+            if existing is None or existing.created < self.clock() - self.key_lifetime:
                 return None
             if existing.request_hash != request_hash:
                 raise IdempotencyKeyReusedError(

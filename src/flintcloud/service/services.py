@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flintcloud.service.db import Database, open_database
 from flintcloud.service.errors import UnauthorizedError
@@ -67,7 +68,9 @@ class Services:
     def build(cls, settings: Settings, *, database: Database | None = None) -> Services:
         database = database or open_database(settings)
         storage = Storage(settings.storage_dir).ensure()
-        jobs = JobService(JobRepository(database), storage, max_attempts=settings.max_attempts)
+        repository = JobRepository(
+            database, key_lifetime=timedelta(hours=settings.idempotency_key_hours))
+        jobs = JobService(repository, storage, max_attempts=settings.max_attempts)
         simulations = SimulationService(
             database, storage, jobs, max_upload_bytes=settings.max_upload_bytes,
             zip_limits=ZipLimits(settings.max_zip_members, settings.max_zip_uncompressed_bytes,
