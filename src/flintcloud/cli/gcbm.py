@@ -25,7 +25,7 @@ def run(
         "--dask-workers", min=0, help="Run blocks on a local Dask cluster of N processes.")] = 0,
     mosaics: Annotated[bool, typer.Option(
         "--mosaics/--no-mosaics", help="Also write whole-area COGs per indicator and year "
-                                       "(about a third of the outputs' cost).")] = True,
+                                       "(about a quarter of the outputs' work).")] = True,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Run blocks on the Dask cluster at this address (workers must see "
                             "the project folder).")] = None,
