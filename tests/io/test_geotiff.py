@@ -69,7 +69,7 @@ def test_sparse_tiles_hold_each_steps_values_bit_for_bit():
     steps = np.stack([first, first, np.where(rows < 40, np.float32(-0.0), first),
                       np.zeros_like(first)])
     tiles = SparseTiles(rows, cols, width, height, tile)
-    levels = tiles.levels(steps, nodata) + [tiles.level(steps[1], nodata)]
+    levels = tiles.levels(steps, nodata) + tiles.levels(steps[1:2], nodata)  # cached tiles
     for values, level in zip(list(steps) + [steps[1]], levels, strict=True):
         expected = np.full((height, width), nodata, dtype=np.float32)
         expected[rows, cols] = values

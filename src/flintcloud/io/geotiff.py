@@ -55,15 +55,11 @@ class SparseTiles:
     def forget(self) -> None:
         self.constant = {}
 
-    def level(self, values: np.ndarray, nodata: float) -> Level:
-        """The raster holding `values` (one per given pixel) at its pixels, as compressed tiles
-        (runs of empty tiles in one chunk)."""
-        return self.levels(values[None], nodata)[0]
-
     def levels(self, values: np.ndarray, nodata: float, *,
                in_tile_order: bool = False) -> list[Level]:
-        """`level` of each row of `values` (steps x pixels); `in_tile_order`: the pixels are
-        given as rows[self.order], cols[self.order]."""
+        """For each row of `values` (steps x pixels), the raster holding its values at the
+        given pixels, as compressed tiles (runs of empty tiles in one chunk). `in_tile_order`:
+        the values are given for rows[self.order], cols[self.order]."""
         empty = empty_tile(values.dtype.str, float(nodata), self.tile)
         if not len(self.occupied):
             return [Level(self.width, self.height, self.tile, [len(empty)] * self.n_tiles,
