@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from flintcloud.models.gcbm.pools import BIOMASS_POOLS, DOM_POOLS, POOL_NAMES
+from flintcloud.gcbm.science.pools import BIOMASS_POOLS, DOM_POOLS, POOL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("FLINTCLOUD_SHARED_DIR", ROOT.parent / "shared")) / \
@@ -44,7 +44,7 @@ def synthetic_results(n_locations: int, seed: int = 42):
     import numpy as np
     import pandas as pd
 
-    from flintcloud.io.gcbm.results_db import ResultsTables
+    from flintcloud.gcbm.outputs.results_db import ResultsTables
 
     rng = np.random.default_rng(seed)
     years = np.array([0, *YEARS])
@@ -126,7 +126,7 @@ def measure(results_db: Path, output_db: Path) -> dict:
     """In a fresh process: compile once, return seconds, peak memory and output rows."""
     import sqlite3
 
-    from flintcloud.io.gcbm_compile import annual_summary, compile_results
+    from flintcloud.gcbm.outputs.compiled import annual_summary, compile_results
 
     started = time.perf_counter()
     compile_results(results_db, output_db)
@@ -184,7 +184,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(*args.child)))
         return
-    from flintcloud.io.gcbm.results_db import write_results_db
+    from flintcloud.gcbm.outputs.results_db import write_results_db
 
     with tempfile.TemporaryDirectory() as scratch:
         work = args.keep or Path(scratch)

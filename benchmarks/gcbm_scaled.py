@@ -48,8 +48,9 @@ def file_creation_seconds(folder: Path, n: int = 1000) -> tuple[float, float]:
 
 
 def main() -> None:
-    from flintcloud.io.gcbm.scaled import replicate_blocks
-    from flintcloud.runner.gcbm import run_project
+    from landscapes import replicate_blocks
+
+    from flintcloud.gcbm.run import run_project
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n_blocks", nargs="?", type=int, default=25)
@@ -68,7 +69,7 @@ def main() -> None:
             run = run_project(project, deduplicate=deduplicate)
             engine.append(time.perf_counter() - started)
             if args.outputs:
-                from flintcloud.runner.gcbm_outputs import run_gcbm
+                from flintcloud.gcbm.run_outputs import run_gcbm
 
                 started = time.perf_counter()
                 outputs = run_gcbm(project, Path(tmp) / f"out{attempt}")

@@ -10,7 +10,7 @@ import pytest
 import flintcloud  # noqa: F401  (must precede numpy: see flintcloud/__init__.py)
 
 # Fixtures shared by tests in several folders (io and cli) for GCBM input preparation.
-pytest_plugins = ["tests.io.gcbm_inputs.fixtures"]
+pytest_plugins = ["tests.gcbm.inputs.fixtures"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("FLINTCLOUD_SHARED_DIR", PROJECT_ROOT.parent / "shared"))

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from contextlib import closing
 
-from tests.io.conftest import cbm_defaults
+from tests.gcbm.inputs.conftest import cbm_defaults
 
 YIELDS = ("Classifier1,Classifier2,species,0,10,20,30\n"
           "BF,7,Balsam fir,0,5,12,30\n"

@@ -8,8 +8,8 @@ import sys
 
 import pandas as pd
 
-from tests.io.conftest import cbm_defaults
-from tests.io.gcbm_inputs.fixtures import set_attributes
+from tests.gcbm.inputs.conftest import cbm_defaults
+from tests.gcbm.inputs.fixtures import set_attributes
 
 
 def _flintcloud(*args) -> subprocess.CompletedProcess:

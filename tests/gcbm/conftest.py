@@ -19,7 +19,7 @@ def demo_zip() -> Path:
 @pytest.fixture(scope="session")
 def demo_run():
     """The demo project run once per session (about 3 s)."""
-    from flintcloud.runner.gcbm import run_project
+    from flintcloud.gcbm.run import run_project
 
     return run_project(demo_zip())
 

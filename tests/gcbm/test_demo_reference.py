@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flintcloud.models.gcbm.pools import POOL_NAMES
+from flintcloud.gcbm.science.pools import POOL_NAMES
 from tests.conftest import shared_path
 from tests.gcbm.conftest import REFERENCE
 
@@ -15,7 +15,7 @@ from tests.gcbm.conftest import REFERENCE
 def strata_pools(demo_run):
     """Our per-ha pools of one pixel of each reference stratum, from the demo run's per-pixel
     results (steps 0-11), keyed by stratum."""
-    from flintcloud.runner.gcbm import run_project
+    from flintcloud.gcbm.run import run_project
     from tests.gcbm.conftest import demo_zip
 
     pixels = pd.read_csv(shared_path(*REFERENCE, "per_stratum", "pixel_area_and_stratum_block51.csv.gz"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flintcloud.models.gcbm.simulation import EventLayer, PixelInputs, distinct_stands
-from flintcloud.runner.gcbm import run_project
+from flintcloud.gcbm.run import run_project
+from flintcloud.gcbm.science.simulation import EventLayer, PixelInputs, distinct_stands
 from tests.gcbm.conftest import demo_zip
 
 

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from flintcloud.errors import ConfigError, InputError, ParameterDbError, RasterError
-from flintcloud.runner.gcbm import run_project
+from flintcloud.gcbm.run import run_project
 
 
 def _edit_json(path, edit):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import rasterio
 
-from flintcloud.runner.gcbm import run_project
+from flintcloud.gcbm.run import run_project
 
 
 def _edit_json(path, edit):
@@ -89,7 +89,7 @@ def test_mass_balance_violation_names_block_pixel_and_step():
     import pytest
 
     from flintcloud.errors import EngineInvariantError
-    from flintcloud.models.gcbm.simulation import check_mass_balance
+    from flintcloud.gcbm.science.simulation import check_mass_balance
 
     pools = np.zeros((30, 3))
     pools[0, 2] = 1.0

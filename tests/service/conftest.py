@@ -18,7 +18,7 @@ import rasterio
 from fastapi.testclient import TestClient
 from rasterio.transform import from_origin
 
-from flintcloud.io.gcbm.inputs.checks import GCBM_TABLES
+from flintcloud.gcbm.inputs.checks import GCBM_TABLES
 from flintcloud.service.app import create_app
 from flintcloud.service.services import Services
 from flintcloud.service.worker import Worker
@@ -154,7 +154,7 @@ def make_input_db(path: Path, *, classifiers=None, disturbance_types=("Wildfire"
 def small_project_files(folder: Path) -> dict[str, list[Path]]:
     """A small valid GCBM upload (the GCBM input tests' 40 x 40 cells on the demo's grid, with
     the demo's database plus an `extra_table`): 2 classifiers, a 2012 fire, age, temperature."""
-    from tests.io.gcbm_inputs.fixtures import NODATA, small_rasters, upload_zip, write_raster
+    from tests.gcbm.inputs.fixtures import NODATA, small_rasters, upload_zip, write_raster
 
     files: dict[str, list[Path]] = {"classifiers": [], "disturbances": [], "miscellaneous": []}
     for name, data in small_rasters().items():

@@ -1,5 +1,5 @@
 """A stand-in GCBM engine for tests: it reads the project it is given and writes outputs in the
-layout `flintcloud.service.gcbm_outputs` reads. Only the numbers are invented."""
+layout `flintcloud.gcbm.outputs.catalogue` reads. Only the numbers are invented."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def run_fake_gcbm(project_dir: Path, output_dir: Path, progress) -> None:
                            "poolDstDimId, fluxValue) VALUES (?, NULL, 2, 5, 2.0)", (step + 1,))
     connection.commit()
     connection.close()
-    # the annual summary every real run writes (column names of flintcloud.io.gcbm_compile)
+    # the annual summary every real run writes (column names of flintcloud.gcbm.outputs.compiled)
     summary = [{"year": year, "area_ha": 10.0, "total_biomass_tc": 100.0 + step,
                 "soil_tc": 300.0 + step, "npp_tc_per_yr": 5.0, "rh_tc_per_yr": 2.0,
                 "nep_tc_per_yr": 3.0} for step, year in enumerate(years, start=1)]

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import SMALL_ATTRIBUTES, make_geotiff, small_project_files, zip_bytes
 from flintcloud.errors import InputProblems
-from flintcloud.io.gcbm.inputs import validate_inputs
+from flintcloud.gcbm.inputs import validate_inputs
 from flintcloud.service import gcbm_engine
 from flintcloud.service.errors import error_item
 

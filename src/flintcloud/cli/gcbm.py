@@ -36,7 +36,7 @@ def run(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flintcloud.runner.gcbm_outputs import run_gcbm
+    from flintcloud.gcbm.run_outputs import run_gcbm
 
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -81,7 +81,7 @@ def _dask_client(workers: int, scheduler: str | None):
 def _summary_table(name: str, outputs):
     from rich.table import Table
 
-    from flintcloud.models.gcbm.pools import ECOSYSTEM_POOLS, POOL_NAMES
+    from flintcloud.gcbm.science.pools import ECOSYSTEM_POOLS, POOL_NAMES
 
     run = outputs.run
     totals = run.results.pool_totals_by_year()

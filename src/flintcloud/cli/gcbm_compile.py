@@ -24,7 +24,7 @@ def compile_command(
     indicators: IndicatorsOption = None,
 ) -> None:
     """Compile a GCBM results database into GCBM.CompileResults' reporting tables (v_*)."""
-    from flintcloud.io.gcbm_compile import compile_results
+    from flintcloud.gcbm.outputs.compiled import compile_results
 
     path = compile_results(results_db, output or results_db.with_name(COMPILED_NAME),
                            indicators=indicators)
@@ -40,8 +40,12 @@ def summary_command(
     indicators: IndicatorsOption = None,
 ) -> None:
     """Annual summary: per year NPP, Rh, NEP, NBP, C stocks, emissions by gas, disturbed area."""
-    from flintcloud.io.gcbm_compile import annual_summary, write_summary_csv, write_summary_json
-    from flintcloud.io.gcbm_compile.summary import summary_records
+    from flintcloud.gcbm.outputs.compiled import (
+        annual_summary,
+        write_summary_csv,
+        write_summary_json,
+    )
+    from flintcloud.gcbm.outputs.compiled.summary import summary_records
 
     output_format = output_format or ("json" if output and output.suffix == ".json" else "csv")
     if output_format not in FORMATS:

@@ -28,7 +28,7 @@ def build_db(
         "--locale", help="Language of names in the database: en-CA, fr-CA or es-MX.")] = "en-CA",
 ) -> None:
     """Build GCBM's input database from CBM-CFS3 default parameters and yield tables."""
-    from flintcloud.io.input_db import build_input_db
+    from flintcloud.gcbm.inputs.input_db import build_input_db
 
     summary = build_input_db(
         output, yield_tables=yield_table, admin_boundary=admin_boundary,

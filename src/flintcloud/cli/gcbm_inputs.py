@@ -37,7 +37,7 @@ def prepare(
     admin_boundary: Admin = None, eco_boundary: Eco = None, align: AlignOption = None,
 ) -> None:
     """Turn raw rasters and tables into a runnable GCBM project, after checking everything."""
-    from flintcloud.io.gcbm.inputs import get_config, prepare_project
+    from flintcloud.gcbm.inputs import get_config, prepare_project
 
     config = prepare_project(source, output_dir, attributes=attributes, start_year=start_year,
                              end_year=end_year, admin_boundary=admin_boundary,
@@ -57,7 +57,7 @@ def validate(
     align: AlignOption = None,
 ) -> None:
     """Check GCBM inputs and list every problem (exit code 2), or summarise the project."""
-    from flintcloud.io.gcbm.inputs import validate_inputs
+    from flintcloud.gcbm.inputs import validate_inputs
 
     report = validate_inputs(source, attributes=attributes, start_year=start_year,
                              end_year=end_year, admin_boundary=admin_boundary,
@@ -90,7 +90,7 @@ def demo(
     database is built from libcbm's CBM-CFS3 defaults."""
     import time
 
-    from flintcloud.io.gcbm.inputs.demo import write_demo_project
+    from flintcloud.gcbm.inputs.demo import write_demo_project
 
     started = time.perf_counter()
     config = write_demo_project(output_dir / "project", n_blocks=blocks, seed=seed)

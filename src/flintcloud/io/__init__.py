@@ -1,4 +1,3 @@
-"""Where bytes meet arrays: parameter tables, rasters, SQLite databases and output writers.
-
-Imports `flintcloud.flint` and `flintcloud.models`; never `runner`, `service` or `cli`.
+"""File formats only: tiled TIFF and GeoTIFF writers, raster images, archives, atomic files,
+run manifests, parameter tables. Knows no model; imports nothing of flintcloud but `errors`.
 """

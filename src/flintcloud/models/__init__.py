@@ -1,4 +1,3 @@
-"""Models built on the FLINT engine: the FLINT examples (Point, RothC) and GCBM.
-
-Models import `flintcloud.flint` and nothing above it (no io, runner, service).
+"""The FLINT examples built on the engine: the Point test modules and RothC (GCBM lives in
+`flintcloud.gcbm`). Models import `flintcloud.flint` and `flintcloud.io`; nothing above.
 """

@@ -1,3 +1,3 @@
-"""Run simulations: split them into independent pieces, execute, merge deterministically, and
-report progress as events. Imports flint, models and io; never service or cli.
+"""Run FLINT configurations: land-unit batches split into chunks, run here or in processes, merged
+deterministically; the FLINT examples. Imports flint, models and io; never service or cli.
 """

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flintcloud.errors import InputError, NotFoundError
+from flintcloud.gcbm.outputs.catalogue import indicator_unit
 from flintcloud.io.raster_image import DIVERGING, RAMPS, Band, read_band, read_pixel, render_png
-from flintcloud.service.gcbm_outputs import indicator_unit
 
 AUTO_RAMP = "auto"
 RAMP_NAMES = (AUTO_RAMP, *RAMPS)

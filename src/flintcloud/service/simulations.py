@@ -3,7 +3,7 @@
 Upstream keyed everything by a user-chosen title; here a simulation has an id (uuid4) and a
 title unique per owner, so upstream's title-based endpoints map onto the same resource.
 
-A simulation's `inputs/` folder is in the upload form of `flintcloud.io.gcbm.inputs`
+A simulation's `inputs/` folder is in the upload form of `flintcloud.gcbm.inputs`
 (docs/gcbm-inputs.md): `classifiers/`, `disturbances/`, `miscellaneous/`, `db/gcbm_input.db` and
 `attributes.json`, the attributes file that holds the simulation's settings. The service has no
 GCBM rules of its own: an upload or an edit is refused when `check_files` finds a problem in a
@@ -35,15 +35,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from flintcloud.errors import InputError, InputProblems, NotFoundError, RasterError
+from flintcloud.gcbm.inputs import check_files, get_config, prepare_project
+from flintcloud.gcbm.inputs.checks import GCBM_TABLES, InputDatabase
+from flintcloud.gcbm.inputs.convert import project_to_upload_form
+from flintcloud.gcbm.inputs.description import Description, read_description
+from flintcloud.gcbm.inputs.forms import ATTRIBUTES_NAMES, RASTER_SUFFIXES
+from flintcloud.gcbm.inputs.grid import GDAL_TYPES, inspect_raster
+from flintcloud.gcbm.inputs.model import Problems, layer_name_from_file
+from flintcloud.gcbm.outputs import catalogue as gcbm_outputs
 from flintcloud.io.archive import extract_zip
-from flintcloud.io.gcbm.inputs import check_files, get_config, prepare_project
-from flintcloud.io.gcbm.inputs.checks import GCBM_TABLES, InputDatabase
-from flintcloud.io.gcbm.inputs.convert import project_to_upload_form
-from flintcloud.io.gcbm.inputs.description import Description, read_description
-from flintcloud.io.gcbm.inputs.forms import ATTRIBUTES_NAMES, RASTER_SUFFIXES
-from flintcloud.io.gcbm.inputs.grid import GDAL_TYPES, inspect_raster
-from flintcloud.io.gcbm.inputs.model import Problems, layer_name_from_file
-from flintcloud.service import gcbm_outputs, maps
+from flintcloud.service import maps
 from flintcloud.service.db import Database, SimulationRow, utc_now
 from flintcloud.service.errors import (
     ConflictError,

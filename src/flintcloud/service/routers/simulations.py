@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from flintcloud.io.gcbm.inputs.description import Description
+from flintcloud.gcbm.inputs.description import Description
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.errors import ConflictError, MissingFileError
 from flintcloud.service.responses import file_response

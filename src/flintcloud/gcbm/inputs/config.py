@@ -1,0 +1,371 @@
+"""A GCBM project's configuration files as documents: generated from the templates (package
+data, GCBM's standard configuration), read back as typed `ProjectSettings`, and rewritten from
+edited settings. Only the keys a setting maps to are touched; everything else is kept as is.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from flintcloud.errors import ConfigError
+from flintcloud.gcbm.inputs.grid import TargetGrid
+from flintcloud.gcbm.inputs.model import ROLE_LAYER_NAMES, Role
+from flintcloud.gcbm.project.config import Tile
+
+CONFIG_LIST = "gcbm_config.cfg"
+PROVIDER_FILE = "provider_config.json"
+TEXT_TEMPLATES = (CONFIG_LIST, "logging.conf")
+RASTER_PROVIDER = "RasterTiled"
+RASTER_TRANSFORM = "LocationIdxFromFlintDataTransform"
+LAYER_FOLDER = "../layers/tiled"
+DATABASE_PATH = "../input_database/gcbm_input.db"
+OUTPUT_MODULES = ("WriteVariableGeotiff", "CBMAggregatorLandUnitData", "CBMAggregatorSQLiteWriter")
+
+
+def template_text(name: str) -> str:
+    return resources.files("flintcloud.gcbm.inputs").joinpath("templates", name).read_text(
+        encoding="utf-8")
+
+
+def _config_files(text: str) -> list[str]:
+    return [line.partition("=")[2].strip() for line in text.splitlines()
+            if line.strip().startswith("config=")]
+
+
+# -- typed settings ---------------------------------------------------------------------------
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SpinupParameters(_Strict):
+    """Spinup parameters given in the project instead of read from gcbm_input.db."""
+
+    return_interval: int = Field(ge=1, le=10_000)
+    max_rotations: int = Field(ge=1, le=10_000)
+    historic_disturbance_type: str
+    last_pass_disturbance_type: str
+    delay: int = Field(0, ge=0, le=10_000)
+
+
+class SpinupSettings(_Strict):
+    enabled: bool = True
+    minimum_rotation: int = Field(10, ge=1, le=1000)
+    parameters: SpinupParameters | None = None  # None: the spatial unit's, from the database
+
+
+class GrowthSettings(_Strict):
+    smoother_enabled: bool = True
+
+
+class OutputSettings(_Strict):
+    # The enabled WriteVariableGeotiff items; None: every item of the configuration.
+    geotiff_indicators: list[str] | None = None
+    results_database: bool = True  # CBMAggregatorSQLiteWriter
+
+
+class LayerSettings(_Strict):
+    role: Role
+    attributes: dict[str, Any] | None = None
+
+
+class ProjectSettings(_Strict):
+    """Every editable setting of a GCBM project. `end_year` is the last simulated year."""
+
+    start_year: int = Field(ge=1, le=9998)
+    end_year: int = Field(ge=1, le=9998)
+    admin_boundary: str | None = None
+    eco_boundary: str | None = None
+    spinup: SpinupSettings = Field(default_factory=SpinupSettings)
+    growth: GrowthSettings = Field(default_factory=GrowthSettings)
+    outputs: OutputSettings = Field(default_factory=OutputSettings)
+    layers: dict[str, LayerSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _years_in_order(self) -> ProjectSettings:
+        if self.end_year < self.start_year:
+            raise ValueError(f"end_year {self.end_year} is before start_year {self.start_year}")
+        return self
+
+
+# -- documents --------------------------------------------------------------------------------
+
+class ConfigDocuments:
+    """The JSON documents of a project's config folder, plus its layer JSONs."""
+
+    def __init__(self, config_dir: Path, files: list[str], documents: dict[str, dict]) -> None:
+        self.config_dir = config_dir
+        self.files = files  # gcbm_config.cfg order: the first file defining a key wins
+        self.documents = documents  # file name -> document, provider_config.json included
+        self.layer_documents: dict[str, dict] = {}  # layer name -> its GCBM layer JSON
+        self._on_disk: dict[tuple[str, str], dict] = {}  # what `save` need not rewrite
+
+    @classmethod
+    def from_templates(cls, config_dir: Path) -> ConfigDocuments:
+        files = _config_files(template_text(CONFIG_LIST))
+        documents = {name: json.loads(template_text(name)) for name in [*files, PROVIDER_FILE]}
+        return cls(config_dir, files, documents)
+
+    @classmethod
+    def load(cls, config_dir: Path) -> ConfigDocuments:
+        files = _config_files((config_dir / CONFIG_LIST).read_text(encoding="utf-8"))
+        documents = {name: _read_json(config_dir / name) for name in [*files, PROVIDER_FILE]}
+        loaded = cls(config_dir, files, documents)
+        root = config_dir.parent.resolve()
+        for name in loaded.layer_names():
+            path = loaded.layer_path(name).with_suffix(".json")
+            # A layer outside the project is reported by the checks; never read its files.
+            inside = path.is_relative_to(root) and path.is_file()
+            loaded.layer_documents[name] = _read_json(path) if inside else {}
+        loaded._on_disk = copy.deepcopy(loaded._all())
+        return loaded
+
+    def _all(self) -> dict[tuple[str, str], dict]:
+        return {**{("config", name): doc for name, doc in self.documents.items()},
+                **{("layer", name): doc for name, doc in self.layer_documents.items()}}
+
+    # -- lookups ---------------------------------------------------------------------------
+    def section(self, section: str, key: str | None = None) -> dict:
+        """The `section` object of the first file that defines `section` (and `key`)."""
+        for name in self.files:
+            value = self.documents[name].get(section)
+            if isinstance(value, dict) and (key is None or key in value):
+                return value
+        raise ConfigError(f"no file defines {section}" + (f".{key}" if key else ""),
+                          source=CONFIG_LIST)
+
+    def variable(self, name: str, default: Any = None) -> Any:
+        try:
+            return self.section("Variables", name)[name]
+        except ConfigError:
+            return default
+
+    def module(self, name: str) -> dict | None:
+        try:
+            return self.section("Modules", name)[name]
+        except ConfigError:
+            return None
+
+    def raster_provider(self) -> dict:
+        return self.documents[PROVIDER_FILE]["Providers"][RASTER_PROVIDER]
+
+    def layer_names(self) -> list[str]:
+        return [layer["name"] for layer in self.raster_provider().get("layers", [])]
+
+    def layer_path(self, name: str) -> Path:
+        entry = next(layer for layer in self.raster_provider()["layers"] if layer["name"] == name)
+        return (self.config_dir / entry["layer_path"]).resolve()
+
+    def database_path(self) -> Path:
+        return (self.config_dir / self.documents[PROVIDER_FILE]["Providers"]["SQLite"]["path"]
+                ).resolve()
+
+    def _raster_variables(self) -> dict[str, str]:
+        """Variable name -> layer name, for every raster-lookup variable."""
+        out = {}
+        for name in self.files:
+            for variable, value in self.documents[name].get("Variables", {}).items():
+                transform = value.get("transform") if isinstance(value, dict) else None
+                if isinstance(transform, dict) and transform.get("type") == RASTER_TRANSFORM:
+                    out.setdefault(variable, transform.get("data_id"))
+        return out
+
+    def roles(self) -> dict[str, Role]:
+        """Each layer's role, from the variables and modules that read it."""
+        by_variable = self._raster_variables()
+        classifiers = self.variable("initial_classifier_set", {}).get("transform", {}).get(
+            "vars", [])
+        listener = self.module("CBMDisturbanceListener") or {}
+        disturbances = listener.get("settings", {}).get("vars", [])
+        roles = dict.fromkeys(self.layer_names(), Role.OTHER)
+        for variables, role in ((classifiers, Role.CLASSIFIER),
+                                (disturbances, Role.DISTURBANCE)):
+            for variable in variables:
+                if by_variable.get(variable) in roles:
+                    roles[by_variable[variable]] = role
+        for role, variable in ROLE_LAYER_NAMES.items():
+            if by_variable.get(variable) in roles:
+                roles[by_variable[variable]] = role
+        return roles
+
+    # -- settings --------------------------------------------------------------------------
+    def settings(self) -> ProjectSettings:
+        domain = self.section("LocalDomain")
+        spinup = self._optional_section("Spinup")
+        spinup_variables = self._optional_section("SpinupVariables")
+        growth = (self.module("CBMGrowthModule") or {}).get("settings", {})
+        geotiff = self.module("WriteVariableGeotiff") or {}
+        writer = self.module("CBMAggregatorSQLiteWriter") or {}
+        items = geotiff.get("settings", {}).get("items", []) if geotiff.get("enabled", True) \
+            else []
+        return ProjectSettings.model_validate({
+            "start_year": _year(domain.get("start_date")),
+            "end_year": _year(domain.get("end_date")) - 1,
+            "admin_boundary": self.variable("admin_boundary"),
+            "eco_boundary": self.variable("eco_boundary"),
+            "spinup": {"enabled": bool(spinup.get("enabled", False)),
+                       "minimum_rotation": spinup_variables.get("minimum_rotation", 10),
+                       "parameters": self._spinup_parameters()},
+            "growth": {"smoother_enabled": growth.get("smoother_enabled", True)},
+            "outputs": {"geotiff_indicators": [item["data_name"] for item in items
+                                               if item.get("enabled", True)],
+                        "results_database": bool(writer) and writer.get("enabled", True)},
+            "layers": {name: {"role": role,
+                              "attributes": self.layer_documents.get(name, {}).get("attributes")}
+                       for name, role in self.roles().items()},
+        })
+
+    def _spinup_parameters(self) -> dict | None:
+        value = self.variable("spinup_parameters")
+        if not isinstance(value, dict) or "transform" in value:
+            return None  # GCBM's SQL query: the database's values for the spatial unit
+        return {key: value[key] for key in SpinupParameters.model_fields if key in value}
+
+    def _optional_section(self, section: str) -> dict:
+        try:
+            return self.section(section)
+        except ConfigError:
+            return {}
+
+    def indicator_names(self) -> list[str]:
+        geotiff = self.module("WriteVariableGeotiff") or {}
+        return [item["data_name"] for item in geotiff.get("settings", {}).get("items", [])]
+
+    def apply(self, settings: ProjectSettings) -> None:
+        """Write `settings` into the documents (not yet to disk: see `save`). A key is written
+        only when its value changes, so untouched files stay as they were."""
+        domain = self.section("LocalDomain")
+        _put(domain, "start_date", f"{settings.start_year:04d}/01/01")
+        _put(domain, "end_date", f"{settings.end_year + 1:04d}/01/01")
+        for key in ("admin_boundary", "eco_boundary"):
+            _put(self.section("Variables", key), key, getattr(settings, key))
+        _put(self.section("Spinup"), "enabled", settings.spinup.enabled, False)
+        self._spinup_variables()["minimum_rotation"] = settings.spinup.minimum_rotation
+        parameters = settings.spinup.parameters
+        if parameters is None and self._spinup_parameters() is not None:
+            template = json.loads(template_text("spinup.json"))["Variables"]
+            self.section("Variables", "spinup_parameters")["spinup_parameters"] = \
+                template["spinup_parameters"]
+        elif parameters is not None and self._spinup_parameters() != parameters.model_dump():
+            self.section("Variables", "spinup_parameters")["spinup_parameters"] = \
+                parameters.model_dump()
+        growth = self.module("CBMGrowthModule")
+        if growth is not None and settings.growth.smoother_enabled != \
+                growth.get("settings", {}).get("smoother_enabled", True):
+            growth.setdefault("settings", {})["smoother_enabled"] = \
+                settings.growth.smoother_enabled
+        geotiff = self.module("WriteVariableGeotiff")
+        if geotiff is not None:
+            indicators = settings.outputs.geotiff_indicators
+            enabled = set(self.indicator_names() if indicators is None else indicators)
+            _put(geotiff, "enabled", bool(enabled), True)
+            for item in geotiff.get("settings", {}).get("items", []):
+                _put(item, "enabled", item["data_name"] in enabled, True)
+        writer = self.module("CBMAggregatorSQLiteWriter")
+        if writer is not None:
+            _put(writer, "enabled", settings.outputs.results_database, True)
+        for name, layer in settings.layers.items():
+            document = self.layer_documents.setdefault(name, {})
+            if layer.attributes is None:
+                document.pop("attributes", None)
+            else:
+                document["attributes"] = layer.attributes
+
+    def _spinup_variables(self) -> dict:
+        try:
+            return self.section("SpinupVariables")
+        except ConfigError:
+            return self.documents[self.files[0]].setdefault("SpinupVariables", {})
+
+    # -- generation ------------------------------------------------------------------------
+    def set_landscape(self, grid: TargetGrid, tiles: list[Tile]) -> None:
+        provider = self.raster_provider()
+        provider.update({key: value for key, value in grid.layer_metadata("uint8", 0).items()
+                         if key.endswith("Size")})
+        landscape = self.section("LocalDomain")["landscape"]
+        landscape["tiles"] = [{"x": tile.x, "y": tile.y, "index": tile.index} for tile in tiles]
+        landscape["x_pixels"] = landscape["y_pixels"] = grid.cells_per_tile
+
+    def set_layers(self, layers: list[tuple[str, Role, dict]]) -> None:
+        """Declare (name, role, layer JSON) layers: provider entries, raster variables, the
+        classifier set and the disturbance listener's list, in the order given."""
+        self.raster_provider()["layers"] = [
+            {"name": name, "layer_path": f"{LAYER_FOLDER}/{name}.tiff", "layer_prefix": name}
+            for name, _, _ in layers]
+        variables = self.section("Variables", "initial_classifier_set")
+        for name, _, _ in layers:
+            variables[name] = {"transform": {"library": "internal.flint",
+                                             "type": RASTER_TRANSFORM,
+                                             "provider": RASTER_PROVIDER, "data_id": name}}
+        variables["initial_classifier_set"]["transform"]["vars"] = [
+            name for name, role, _ in layers if role is Role.CLASSIFIER]
+        listener = self.module("CBMDisturbanceListener")
+        listener.setdefault("settings", {})["vars"] = [
+            name for name, role, _ in layers if role is Role.DISTURBANCE]
+        self.layer_documents = {name: document for name, _, document in layers}
+
+    # -- writing ---------------------------------------------------------------------------
+    def save(self, *, text_templates: bool = False) -> None:
+        """Write every document that changed (each atomically), keeping the others' bytes;
+        with `text_templates`, also gcbm_config.cfg and logging.conf from the templates."""
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        for (kind, name), document in self._all().items():
+            if self._on_disk.get((kind, name)) == document:
+                continue
+            path = self.config_dir / name if kind == "config" else \
+                self.layer_path(name).with_suffix(".json")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_json(path, document)
+        if text_templates:
+            for name in TEXT_TEMPLATES:
+                _write_text(self.config_dir / name, template_text(name))
+        self._on_disk = copy.deepcopy(self._all())
+
+
+def _put(target: dict, key: str, value: Any, default: Any = None) -> None:
+    if target.get(key, default) != value:
+        target[key] = value
+
+
+def _year(date: Any) -> int:
+    try:
+        return int(str(date).split("/")[0].split("-")[0])
+    except ValueError:
+        raise ConfigError(f"date {date!r} is not YYYY/MM/DD", source="localdomain.json",
+                          field="LocalDomain.start_date/end_date") from None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("file not found", source=path.name) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(f"cannot be read as JSON: {err}", source=path.name) from err
+    if not isinstance(document, dict):
+        raise ConfigError("the top level must be a JSON object", source=path.name)
+    return document
+
+
+def _write_json(path: Path, document: dict) -> None:
+    _write_text(path, json.dumps(document, indent=4, ensure_ascii=False) + "\n")
+
+
+def _write_text(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

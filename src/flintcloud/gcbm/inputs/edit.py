@@ -1,0 +1,106 @@
+"""Read and edit a prepared project's settings: `get_config` and `update_config`, the
+functions the REST service exposes. An update is validated in full (types, then the database
+and the rasters) before any file changes; errors name each field."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from flintcloud.errors import ConfigError
+from flintcloud.gcbm.inputs.config import ConfigDocuments, ProjectSettings
+from flintcloud.gcbm.inputs.model import Problems
+from flintcloud.gcbm.inputs.validation import check_project
+
+# Replaced as a whole by an update, not merged key by key: an attribute table or a list
+# given in full is the new value.
+_REPLACED = {"attributes"}
+
+
+def find_config_dir(project: str | Path) -> Path:
+    """The config folder of a project given as its root or its config folder."""
+    path = Path(project)
+    for candidate in (path, path / "config"):
+        if (candidate / "gcbm_config.cfg").is_file():
+            return candidate
+    raise ConfigError("gcbm_config.cfg not found", source=str(path),
+                      hint="give a prepared project's folder or its config/ folder")
+
+
+def get_config(project: str | Path) -> ProjectSettings:
+    """The project's editable settings (dates, spatial unit, spinup, growth, outputs, layer
+    attributes)."""
+    return ConfigDocuments.load(find_config_dir(project)).settings()
+
+
+def config_schema() -> dict:
+    """JSON Schema of the settings, for API documentation and clients."""
+    return ProjectSettings.model_json_schema()
+
+
+def update_config(project: str | Path, changes: Mapping[str, Any]) -> ProjectSettings:
+    """Apply `changes` (a partial settings object, e.g. `{"end_year": 2030, "spinup":
+    {"minimum_rotation": 20}}`) and return the new settings, or raise InputProblems with every
+    problem, each naming its field (`spinup.minimum_rotation`, `layers.X.attributes['3']`)."""
+    config_dir = find_config_dir(project)
+    documents = ConfigDocuments.load(config_dir)
+    settings = merge_settings(documents, changes, config_dir.parent.name)
+    checked = check_project(config_dir, settings)
+    for layer in checked.inputs.layers:  # normalised: string keys, integer years
+        settings.layers[layer.name].attributes = layer.attributes
+    documents.apply(settings)
+    documents.save()
+    return documents.settings()
+
+
+def merge_settings(documents: ConfigDocuments, changes: Mapping[str, Any],
+                   source: str) -> ProjectSettings:
+    """The documents' settings with `changes` merged in, checked for types, ranges, layers and
+    indicators (not yet against the database and rasters: see `check_project`)."""
+    current = documents.settings()
+    problems = Problems()
+    merged = _merged(current.model_dump(mode="json"), dict(changes), "")
+    _check_edits(current, merged, documents, problems)
+    settings = None
+    try:
+        settings = ProjectSettings.model_validate(merged)
+    except ValidationError as err:
+        for error in err.errors():
+            problems.add(error["msg"], source="settings",
+                         field=".".join(str(part) for part in error["loc"]) or None)
+    problems.raise_if_any(source)
+    return settings
+
+
+def _merged(current: Any, change: Any, path: str) -> Any:
+    if not (isinstance(current, dict) and isinstance(change, Mapping)) or \
+            path.rsplit(".", 1)[-1] in _REPLACED:
+        return change
+    out = dict(current)
+    for key, value in change.items():
+        out[key] = _merged(current.get(key), value, f"{path}.{key}".lstrip(".")) \
+            if key in current else value
+    return out
+
+
+def _check_edits(current: ProjectSettings, merged: dict, documents: ConfigDocuments,
+                 problems: Problems) -> None:
+    """What the settings' types cannot say: layers exist and keep their roles, indicators
+    are the project's."""
+    layers = merged.get("layers")
+    for name, layer in (layers.items() if isinstance(layers, dict) else ()):
+        if name not in current.layers:
+            problems.add(f"no layer {name!r} in this project", source="settings",
+                         field=f"layers.{name}", hint="layers are added by preparing again")
+        elif isinstance(layer, dict) and layer.get("role") != current.layers[name].role:
+            problems.add("a layer's role cannot be changed", source="settings",
+                         field=f"layers.{name}.role")
+    known = documents.indicator_names()
+    indicators = merged.get("outputs", {}).get("geotiff_indicators", [])
+    for name in indicators if isinstance(indicators, list) else ():
+        if name not in known:
+            problems.add(f"unknown indicator {name!r}; known: {', '.join(known)}",
+                         source="settings", field="outputs.geotiff_indicators")

@@ -1,0 +1,163 @@
+"""A block's simulated pixels and their inputs, read from the project's layers (gcbm-spec §2,
+§5.2): the classifier layers decide which cells are simulated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from flintcloud.errors import ConfigError, RasterError
+from flintcloud.gcbm.project.config import GcbmProject, Layer
+from flintcloud.gcbm.project.parameters import BlockParameters, ParameterLibrary
+from flintcloud.gcbm.project.rasters import (
+    BlockWindow,
+    LayerReader,
+    attribute_of,
+    is_null,
+    pixel_area_ha,
+)
+from flintcloud.gcbm.science.simulation import EventLayer, PixelInputs
+
+
+@dataclass(frozen=True)
+class BlockData:
+    """Everything needed to simulate one block; a pure function of (project, block)."""
+
+    window: BlockWindow
+    cell_index: np.ndarray  # (n,) int64 row * n_cols + col within the block
+    area_ha: np.ndarray  # (n,) float64
+    inputs: PixelInputs
+    parameters: BlockParameters
+
+
+def _events_table(layer: Layer, library: ParameterLibrary) -> dict[int, list[tuple[int, int, int]]]:
+    """Pixel value -> [(year, disturbance type idx, transition idx or -1)], checked once."""
+    dist = library.base.disturbances
+    codes = {int(code): i for i, code in enumerate(dist.type_codes)}
+    transition_index = {int(t): i for i, t in enumerate(library.base.transitions.ids)}
+    table = {}
+    for key, interpretation in (layer.attributes or {}).items():
+        items = interpretation if isinstance(interpretation, list) else [interpretation]
+        events = []
+        for item in items:
+            where = f"attributes[{key!r}]"
+            if not isinstance(item, dict):
+                raise RasterError("a disturbance attribute must be an object", source=layer.metadata_source,
+                                  field=where)
+            if "conditions" in item and item["conditions"]:
+                raise ConfigError("event conditions are not supported yet",
+                                  source=layer.metadata_source, field=f"{where}.conditions")
+            if "year" not in item:
+                raise RasterError("missing 'year'", source=layer.metadata_source, field=where)
+            if "disturbance_type" in item:
+                name = item["disturbance_type"]
+                if name not in dist.type_names:
+                    raise RasterError(f"unknown disturbance type {name!r}",
+                                      source=layer.metadata_source, field=f"{where}.disturbance_type",
+                                      hint="it must be a disturbance_type.name in gcbm_input.db")
+                type_idx = dist.type_index(name)
+            elif "disturbance_type_id" in item:  # GCBM quirk §9.11: the id is the type's code
+                code = int(item["disturbance_type_id"])
+                if code not in codes:
+                    raise RasterError(f"unknown disturbance type code {code}",
+                                      source=layer.metadata_source, field=f"{where}.disturbance_type_id")
+                type_idx = codes[code]
+            else:
+                raise RasterError("missing 'disturbance_type'", source=layer.metadata_source,
+                                  field=where)
+            transition = -1
+            if item.get("transition") is not None:
+                if int(item["transition"]) not in transition_index:
+                    raise RasterError(f"transition {item['transition']} is not in the transition "
+                                      "table", source=layer.metadata_source,
+                                      field=f"{where}.transition")
+                transition = transition_index[int(item["transition"])]
+            events.append((int(item["year"]), type_idx, transition))
+        table[int(key)] = events
+    return table
+
+
+class BlockReader:
+    """Reads blocks of a project; one reader per process (it keeps rasters open)."""
+
+    def __init__(self, project: GcbmProject, library: ParameterLibrary) -> None:
+        self.project = project
+        self.library = library
+        self.classifiers = [project.raster_layer_of(name) for name in library.classifier_names]
+        self.age_layer = project.raster_layer_of("initial_age")
+        self.temperature_layer = project.raster_layer_of("mean_annual_temperature")
+        self.event_layers = [project.raster_layer_of(name) for name in project.disturbance_layers]
+        self.event_tables = [_events_table(layer, library) for layer in self.event_layers]
+        self._readers: dict[str, LayerReader] = {}
+
+    def _read(self, layer: Layer, window: BlockWindow) -> np.ndarray:
+        reader = self._readers.setdefault(layer.name, LayerReader(layer))
+        return reader.read(window)
+
+    def close(self) -> None:
+        for reader in self._readers.values():
+            reader.close()
+
+    def simulated_mask(self, window: BlockWindow) -> np.ndarray:
+        """Cells where every classifier layer has a value in its attribute table (§5.2)."""
+        mask = np.ones((window.n_rows, window.n_cols), dtype=bool)
+        for layer in self.classifiers:
+            mask &= ~is_null(layer, self._read(layer, window))
+            if not mask.any():
+                break
+        return mask
+
+    def read(self, window: BlockWindow) -> BlockData | None:
+        """The block's inputs, or None when it has no simulated cell (costs the mask only)."""
+        mask = self.simulated_mask(window)
+        if not mask.any():
+            return None
+        flat = np.flatnonzero(mask.ravel())
+        n = flat.size
+        codes = [self._read(layer, window).ravel()[flat] for layer in self.classifiers]
+        combos, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True)
+        sets = [tuple(str(attribute_of(layer, value)) for layer, value in zip(self.classifiers, combo,
+                                                                              strict=True))
+                for combo in combos]
+        parameters = self.library.for_classifier_sets(sets)
+        age, has_age = self._values(self.age_layer, window, flat, 0)
+        temperature, _ = self._values(self.temperature_layer, window, flat, 0.0)
+        events = []
+        for layer, table in zip(self.event_layers, self.event_tables, strict=True):
+            events.extend(self._event_layers(layer, table, window, flat))
+        rows = window.row + flat // window.n_cols
+        north = window.tile.y - rows * self.project.grid.cell_lat
+        inputs = PixelInputs(classifier_set=inverse.ravel().astype(np.intp),
+                             spu=np.zeros(n, dtype=np.intp),
+                             temperature_c=temperature.astype(np.float64),
+                             initial_age=age.astype(np.int64), has_initial_age=has_age,
+                             events=tuple(events))
+        return BlockData(window, flat.astype(np.int64), pixel_area_ha(self.project.grid, north),
+                         inputs, parameters)
+
+    def _values(self, layer: Layer | None, window, flat, default):
+        if layer is None:
+            raise ConfigError("variable is not a raster layer lookup", source="variables.json")
+        raw = self._read(layer, window).ravel()[flat]
+        null = is_null(layer, raw)
+        values = np.where(null, default, raw)
+        return values, ~null
+
+    def _event_layers(self, layer, table, window, flat) -> list[EventLayer]:
+        raw = self._read(layer, window).ravel()[flat].astype(np.int64)
+        null = is_null(layer, raw)
+        depth = max((len(events) for events in table.values()), default=0)
+        out = []
+        for position in range(depth):
+            year = np.full(raw.size, -1, dtype=np.int64)
+            type_idx = np.zeros(raw.size, dtype=np.intp)
+            transition = np.full(raw.size, -1, dtype=np.intp)
+            for value in np.unique(raw[~null]):
+                events = table.get(int(value), [])
+                if position >= len(events):
+                    continue
+                is_value = (raw == value) & ~null
+                year[is_value], type_idx[is_value], transition[is_value] = events[position]
+            out.append(EventLayer(layer.name, year, type_idx, transition))
+        return out
