@@ -13,4 +13,5 @@ fi
 source scripts/venv.sh "test,dask,gcbm-db"
 ruff check src tests benchmarks
 lint-imports
+mypy src
 exec python -m pytest "$@"

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from flintcloud.errors import ConfigError
 from flintcloud.flint.timing import parse_date
@@ -37,11 +37,11 @@ def format_path(path: JsonPath) -> str:
     return text
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json_text(text: str, source: str) -> dict:
+def parse_json_text(text: str, source: str) -> dict[str, Any]:
     """Parse one config document; errors name the file, line and column."""
     try:
         document = json.loads(text, parse_constant=_reject_constant)
@@ -62,18 +62,18 @@ def parse_json_text(text: str, source: str) -> dict:
 class FlintConfig:
     """A merged FLINT configuration and, for every top-level key and sub-key, the file it came from."""
 
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     origins: dict[JsonPath, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_documents(cls, documents: Sequence[tuple[str, dict]]) -> FlintConfig:
+    def from_documents(cls, documents: Sequence[tuple[str, dict[str, Any]]]) -> FlintConfig:
         config = cls()
         for source, document in documents:
             config.merge(document, source)
         return config
 
-    def merge(self, document: dict, source: str) -> None:
+    def merge(self, document: dict[str, Any], source: str) -> None:
         """FLINT's two-level merge: the first document to define a key wins."""
         self.files.append(source)
         for top, value in document.items():
@@ -182,12 +182,12 @@ class ConfigView:
         for index, item in enumerate(self.expect_array()):
             yield ConfigView(self.config, (*self.path, index), item)
 
-    def expect_object(self) -> dict:
+    def expect_object(self) -> dict[str, Any]:
         if not isinstance(self.value, dict):
             raise self.error(f"expected an object, got {_describe(self.value)}")
         return self.value
 
-    def expect_array(self) -> list:
+    def expect_array(self) -> list[Any]:
         if not isinstance(self.value, list):
             raise self.error(f"expected an array, got {_describe(self.value)}")
         return self.value

@@ -21,10 +21,10 @@ from flintcloud.flint.modules.outputs import FluxRow, OutputerStream, OutputerSt
 from flintcloud.flint.operations import OperationManager
 from flintcloud.flint.outputs import OutputFiles
 from flintcloud.flint.pools import PoolDef
-from flintcloud.flint.registry import INTERNAL_LIBRARY, Registry, default_registry
+from flintcloud.flint.registry import INTERNAL_LIBRARY, Library, Registry, default_registry
 from flintcloud.flint.signals import NotificationCenter, Signal
 from flintcloud.flint.timing import Timing
-from flintcloud.flint.variables import ExternalVariable, FlintDataVariable, Variable
+from flintcloud.flint.variables import ExternalVariable, FlintDataVariable, Transform, Variable
 
 LIBRARY_TYPES = {"internal", "external", "managed", "python"}
 SPATIAL_TYPES = {"spatial_tiled", "spatially_referenced_sql", "spatially_referenced_nosql",
@@ -80,8 +80,8 @@ class LocalDomainController:
         if not end > start:
             raise domain.error("end_date must be after start_date", "end_date")
         timing = Timing(start, end, stepping=self._stepping(domain))
-        self.land_unit = LandUnitController(n, timing, self._operation_manager(domain, n, timing))
-        self.land_unit.outputs = self.outputs
+        self.land_unit = LandUnitController(n, timing, self._operation_manager(domain, n, timing),
+                                            self.outputs)
         self.land_unit.record_outputs = self.record_outputs
         self._check_libraries()
         self._create_modules()
@@ -150,7 +150,7 @@ class LocalDomainController:
                                   hint=f"known libraries: {', '.join(sorted(self.registry.libraries))}")
             self.loaded_libraries.add(name)
 
-    def _library(self, view: ConfigView, key: str = "library"):
+    def _library(self, view: ConfigView, key: str = "library") -> Library:
         name = view.string(key)
         if name not in self.loaded_libraries:
             hint = "add it to the Libraries section" if name in self.registry.libraries else \
@@ -209,7 +209,7 @@ class LocalDomainController:
             ops.add_pool(self._pool_def(name, view, spec, len(ops.pool_defs)))
         # External pools get indices after all others; a point run never initialises them
         # (moja's initialiseData(false) is a no-op), so they stay 0.
-        self._external_pools = []
+        self._external_pools: list[tuple[Transform, ConfigView]] = []
         for name, view in external:
             transform = self._transform(view.child("transform"))
             ops.add_pool(PoolDef(name, len(ops.pool_defs), 0.0, transform=transform))
@@ -263,7 +263,7 @@ class LocalDomainController:
 
     def _add_variables(self) -> None:
         specs = self._variable_specs()
-        kinds = {"internal": [], "transform": [], "flintdata": []}
+        kinds: dict[str, list[_VariableSpec]] = {"internal": [], "transform": [], "flintdata": []}
         for spec in specs:
             value = spec.value
             kind = next(iter(value)) if isinstance(value, dict) and len(value) == 1 else None
@@ -291,7 +291,7 @@ class LocalDomainController:
         for transform, view in self._external_pools:
             transform.configure(view, self.land_unit)
 
-    def _transform(self, view: ConfigView):
+    def _transform(self, view: ConfigView) -> Transform:
         view.expect_object()
         library = self._library(view)
         kind = view.string("type")
@@ -365,13 +365,13 @@ def _internal_value(view: ConfigView) -> Any:
     value = view.value
     if isinstance(value, dict) and set(value) == {"$date"}:
         parent = ConfigView(view.config, view.path[:-1], {view.path[-1]: value})
-        return parent.date(view.path[-1])
+        return parent.date(str(view.path[-1]))  # a variable's name
     if isinstance(value, dict) and set(value) == {"$uint32"}:
         return int(value["$uint32"])
     return value
 
 
-def run_config(config: FlintConfig, **options) -> RunResult:
+def run_config(config: FlintConfig, **options: Any) -> RunResult:
     """Configure and run a point configuration (a batch of `n_land_units`, default 1)."""
     return LocalDomainController(config, **options).run()
 

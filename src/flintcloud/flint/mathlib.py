@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
 
 def _numpy_exp_matches_libm() -> bool:
@@ -25,8 +28,13 @@ if not NUMPY_EXP_IS_LIBM:
     )
 
 
-def exp(x):
-    """exp(x) for a scalar or array, bit-identical to glibc's exp (Python's math.exp)."""
+@overload
+def exp(x: float) -> float: ...
+@overload
+def exp(x: NDArray[Any]) -> NDArray[np.float64]: ...
+def exp(x: float | NDArray[Any]) -> float | NDArray[np.float64]:
+    """exp(x) for a scalar or array, bit-identical to glibc's exp (Python's math.exp).
+    A 0-d array gives a float."""
     if np.ndim(x) == 0:
         return math.exp(float(x))
     if NUMPY_EXP_IS_LIBM:
@@ -35,11 +43,12 @@ def exp(x):
     return np.fromiter(map(math.exp, flat), np.float64, count=flat.size).reshape(np.shape(x))
 
 
-def _elementwise(scalar_fn, numpy_fn, *args):
+def _elementwise(scalar_fn: Callable[..., float], numpy_fn: Callable[..., Any],
+                 *args: float | NDArray[Any]) -> float | NDArray[np.float64]:
     """`scalar_fn` (a C-library call via `math`) over broadcast arrays. Where `math` raises
     instead of returning C's inf or NaN (pole, domain error, overflow), NumPy supplies that
     special value, which IEEE 754 fixes exactly."""
-    def one(*values):
+    def one(*values: float) -> float:
         try:
             return scalar_fn(*values)
         except (ValueError, OverflowError):
@@ -66,7 +75,13 @@ def _numpy_power_and_log_match_libm() -> bool:
 NUMPY_POWER_AND_LOG_ARE_LIBM = _numpy_power_and_log_match_libm()
 
 
-def power(x, y):
+@overload
+def power(x: float, y: float) -> float: ...
+@overload
+def power(x: NDArray[Any], y: float | NDArray[Any]) -> NDArray[np.float64]: ...
+@overload
+def power(x: float | NDArray[Any], y: NDArray[Any]) -> NDArray[np.float64]: ...
+def power(x: float | NDArray[Any], y: float | NDArray[Any]) -> float | NDArray[np.float64]:
     """x**y for scalars or arrays, bit-identical to the C library's pow; like C, it returns
     inf or NaN (0 to a negative power, negative base) without warning."""
     if NUMPY_POWER_AND_LOG_ARE_LIBM and not all(np.ndim(a) == 0 for a in (x, y)):
@@ -75,7 +90,11 @@ def power(x, y):
     return _elementwise(math.pow, np.power, x, y)
 
 
-def log(x):
+@overload
+def log(x: float) -> float: ...
+@overload
+def log(x: NDArray[Any]) -> NDArray[np.float64]: ...
+def log(x: float | NDArray[Any]) -> float | NDArray[np.float64]:
     """Natural logarithm for a scalar or array, bit-identical to the C library's log; -inf at 0
     and NaN below, without warning."""
     if NUMPY_POWER_AND_LOG_ARE_LIBM and np.ndim(x) != 0:

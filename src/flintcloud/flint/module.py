@@ -9,6 +9,9 @@ from flintcloud.flint.signals import NotificationCenter
 if TYPE_CHECKING:
     from flintcloud.flint.config import ConfigView
     from flintcloud.flint.land_unit import LandUnitController
+    from flintcloud.flint.pools import Pool
+    from flintcloud.flint.timing import Timing
+    from flintcloud.flint.variables import AnyVariable
 
 
 class Module:
@@ -30,7 +33,7 @@ class Module:
         """Register handlers with `bus.subscribe(Signal.X, self.on_x)`."""
 
     # lookups whose errors point at this module's settings
-    def pool(self, name: str, setting: str | None = None):
+    def pool(self, name: str, setting: str | None = None) -> Pool:
         """The pool `name`; `setting` is the settings key that named it, if any."""
         try:
             return self.land_unit.pool(name)
@@ -39,7 +42,7 @@ class Module:
             raise self.settings.error(f"no pool named {name!r}", key,
                                       hint=f"module {self.name} needs pool {name!r}") from None
 
-    def variable(self, name: str, setting: str | None = None):
+    def variable(self, name: str, setting: str | None = None) -> AnyVariable:
         """The variable `name`; `setting` is the settings key that named it, if any."""
         try:
             return self.land_unit.variable(name)
@@ -52,7 +55,7 @@ class Module:
 class Sequencer(Module):
     """A module that drives time: `run()` posts the timing notifications."""
 
-    def configure_timing(self, timing) -> None:
+    def configure_timing(self, timing: Timing) -> None:
         """SequencerModuleBase::configure(timing)."""
 
     def run(self, bus: NotificationCenter) -> None:

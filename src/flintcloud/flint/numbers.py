@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any, overload
+
 import numpy as np
+from numpy.typing import NDArray
 
 # FloatCmp::equalTo(x, 0.0) is googletest's AlmostEquals with 4 ULPs: |x| within 4 denormal steps.
 _ZERO_ULPS = float(np.array([4], dtype=np.uint64).view(np.float64)[0])
 
 
-def is_zero(x):
+@overload
+def is_zero(x: float) -> np.bool_: ...
+@overload
+def is_zero(x: NDArray[Any]) -> NDArray[np.bool_]: ...
+def is_zero(x: float | NDArray[Any]) -> np.bool_ | NDArray[np.bool_]:
     """FloatCmp::equalTo(x, 0.0) for a scalar or an array (NaN is never zero)."""
     return np.abs(x) <= _ZERO_ULPS
 
 
-def is_negative(x):
+@overload
+def is_negative(x: float) -> bool: ...
+@overload
+def is_negative(x: NDArray[Any]) -> NDArray[np.bool_]: ...
+def is_negative(x: float | NDArray[Any]) -> bool | NDArray[np.bool_]:
     """FloatCmp::lessThan(x, 0.0): negative and not within 4 ULPs of zero."""
     return x < -_ZERO_ULPS
 

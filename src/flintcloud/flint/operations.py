@@ -12,16 +12,25 @@ kept in another), so a flux carries an optional boolean mask of the land units i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from flintcloud.errors import SimulationError
 from flintcloud.flint.numbers import format_number, is_negative, is_zero
 from flintcloud.flint.pools import MAX_POOLS, Pool, PoolDef
 
+if TYPE_CHECKING:
+    from flintcloud.flint.timing import Timing
+
 STOCK = "stock"
 PROPORTIONAL = "proportional"
+
+# The land units a transfer applies to: None = every land unit, False = none, else an (n,) mask.
+Mask: TypeAlias = NDArray[np.bool_] | Literal[False] | None
+# A transfer amount or rate: one for every land unit, or one per land unit.
+Amount: TypeAlias = float | NDArray[Any]
 
 
 @dataclass(slots=True)
@@ -30,10 +39,10 @@ class Flux:
 
     source: int
     sink: int
-    values: Any
-    applied: np.ndarray | None = None  # None: every land unit
+    values: Amount
+    applied: NDArray[np.bool_] | None = None  # None: every land unit
 
-    def values_for(self, n: int) -> np.ndarray:
+    def values_for(self, n: int) -> NDArray[np.float64]:
         """The flux per land unit, 0 where the transfer was dropped."""
         values = np.broadcast_to(np.asarray(self.values, dtype=np.float64), (n,))
         return values if self.applied is None else np.where(self.applied, values, 0.0)
@@ -43,7 +52,7 @@ class Flux:
 class OperationResult:
     kind: str
     module_name: str
-    metadata: dict | None
+    metadata: dict[str, Any] | None
     fluxes: list[Flux] = field(default_factory=list)
 
 
@@ -54,10 +63,10 @@ class FluxBatch:
 
     kind: str
     module_name: str
-    metadata: dict | None
-    sources: np.ndarray  # (k,) intp
-    sinks: np.ndarray  # (k,) intp
-    values: np.ndarray  # (k, n) float64
+    metadata: dict[str, Any] | None
+    sources: NDArray[np.intp]  # (k,)
+    sinks: NDArray[np.intp]  # (k,)
+    values: NDArray[np.float64]  # (k, n)
 
     @property
     def fluxes(self) -> list[Flux]:
@@ -66,7 +75,7 @@ class FluxBatch:
                 zip(self.sources, self.sinks, self.values, strict=True)]
 
 
-def _combine(mask_a, mask_b):
+def _combine(mask_a: Mask, mask_b: Mask) -> Mask:
     """AND of two 'applies to' masks where None means everyone and False means no one."""
     if mask_a is False or mask_b is False:
         return False
@@ -78,9 +87,9 @@ def _combine(mask_a, mask_b):
     return both if both.any() else False
 
 
-def _keep_mask(drop) -> Any:
+def _keep_mask(drop: bool | np.bool_ | NDArray[np.bool_]) -> Mask:
     """None if no land unit drops, False if all do, else the boolean array of those that keep."""
-    if np.ndim(drop) == 0:
+    if not isinstance(drop, np.ndarray) or drop.ndim == 0:
         return False if drop else None
     if not drop.any():
         return None
@@ -93,16 +102,16 @@ class Operation:
     __slots__ = ("kind", "module_name", "time_scale", "metadata", "transfers", "_manager")
 
     def __init__(self, manager: OperationManager, kind: str, module_name: str,
-                 time_scale: float, metadata: dict | None = None) -> None:
+                 time_scale: float, metadata: dict[str, Any] | None = None) -> None:
         self._manager = manager
         self.kind = kind
         self.module_name = module_name
         self.time_scale = time_scale  # the timing's fractionOfStep when the operation was created
         self.metadata = metadata
-        self.transfers: list[tuple[int, int, Any, Any]] = []
+        self.transfers: list[tuple[int, int, Amount, NDArray[np.bool_] | None]] = []
 
-    def add_transfer(self, source: Pool | int, sink: Pool | int, value,
-                     where: np.ndarray | None = None) -> Operation:
+    def add_transfer(self, source: Pool | int, sink: Pool | int, value: Amount,
+                     where: NDArray[Any] | None = None) -> Operation:
         """Append a transfer unless FLINT's drop rules discard it (per land unit).
 
         `where` (bool, (n,)) limits the transfer to some land units: the vectorised form of a
@@ -111,7 +120,7 @@ class Operation:
         src = source if isinstance(source, int) else source.index
         dst = sink if isinstance(sink, int) else sink.index
         manager = self._manager
-        keep = None if where is None else _keep_mask(~np.asarray(where, dtype=bool))
+        keep: Mask = None if where is None else _keep_mask(~np.asarray(where, dtype=bool))
         if keep is False:
             return self
         if not manager.allow_zero_result_transfers:
@@ -130,7 +139,7 @@ class Operation:
 class OperationManager:
     """OperationManagerSimple for `n` land units: pool values are an (n_pools, n) float64 array."""
 
-    def __init__(self, n_land_units: int, timing, *, use_kahan: bool = False,
+    def __init__(self, n_land_units: int, timing: Timing, *, use_kahan: bool = False,
                  allow_zero_result_transfers: bool = False, allow_negative_transfers: bool = True,
                  warn_negative_transfers: bool = False) -> None:
         self.n = n_land_units
@@ -141,11 +150,12 @@ class OperationManager:
         self.warn_negative_transfers = warn_negative_transfers
         self.pool_defs: list[PoolDef] = []
         self.pools: dict[str, Pool] = {}
-        self.values = np.zeros((0, n_land_units), dtype=np.float64)
-        self.corrections: np.ndarray | None = None  # Kahan compensation, one per pool value
-        self.pending: list[OperationResult] = []
-        self.last_applied: list[OperationResult] = []
-        self._nonzero_cache: dict[int, Any] = {}
+        self.values: NDArray[np.float64] = np.zeros((0, n_land_units), dtype=np.float64)
+        # Kahan compensation, one per pool value
+        self.corrections: NDArray[np.float64] | None = None
+        self.pending: list[OperationResult | FluxBatch] = []
+        self.last_applied: list[OperationResult | FluxBatch] = []
+        self._nonzero_cache: dict[int, Mask] = {}
 
     # -- pools ---------------------------------------------------------------------------
     def add_pool(self, definition: PoolDef) -> Pool:
@@ -165,40 +175,39 @@ class OperationManager:
     def pool(self, name: str) -> Pool:
         return self.pools[name]
 
-    def set_pool_values(self, index: int, values) -> None:
+    def set_pool_values(self, index: int, values: Amount) -> None:
         self.values[index] = values
         self._nonzero_cache.clear()
 
-    def nonzero_mask(self, index: int):
+    def nonzero_mask(self, index: int) -> Mask:
         """Land units whose pool `index` is not FloatCmp-zero now (None: all, False: none)."""
-        cached = self._nonzero_cache.get(index, self)
-        if cached is self:
-            cached = _keep_mask(is_zero(self.values[index]))
-            self._nonzero_cache[index] = cached
-        return cached
+        if index not in self._nonzero_cache:
+            self._nonzero_cache[index] = _keep_mask(is_zero(self.values[index]))
+        return self._nonzero_cache[index]
 
     # -- operations ----------------------------------------------------------------------
-    def create_stock(self, module_name: str, metadata: dict | None = None) -> Operation:
+    def create_stock(self, module_name: str, metadata: dict[str, Any] | None = None) -> Operation:
         return Operation(self, STOCK, module_name, self.timing.fraction_of_step, metadata)
 
-    def create_proportional(self, module_name: str, metadata: dict | None = None) -> Operation:
+    def create_proportional(self, module_name: str,
+                            metadata: dict[str, Any] | None = None) -> Operation:
         return Operation(self, PROPORTIONAL, module_name, self.timing.fraction_of_step, metadata)
 
-    def submit_fluxes(self, kind: str, module_name: str, sources, sinks, amounts,
-                      metadata: dict | None = None) -> FluxBatch:
+    def submit_fluxes(self, kind: str, module_name: str, sources: ArrayLike, sinks: ArrayLike,
+                      amounts: ArrayLike, metadata: dict[str, Any] | None = None) -> FluxBatch:
         """Fast path for a module that builds a whole operation as arrays.
 
         `amounts` is (k, n): stock amounts, or proportions of the source pools for a
         proportional operation (turned into fluxes now, from the live pools, as `submit` does).
         Only full annual/monthly steps are supported (fraction of step 1).
         """
-        sources = np.asarray(sources, dtype=np.intp)
-        sinks = np.asarray(sinks, dtype=np.intp)
-        amounts = np.asarray(amounts, dtype=np.float64)
+        source_idx = np.asarray(sources, dtype=np.intp)
+        sink_idx = np.asarray(sinks, dtype=np.intp)
+        amount = np.asarray(amounts, dtype=np.float64)
         if not self.timing.is_full_step:
             raise NotImplementedError("submit_fluxes supports full steps only")
-        values = self.values[sources] * amounts if kind == PROPORTIONAL else amounts
-        batch = FluxBatch(kind, module_name, metadata, sources, sinks, values)
+        values = self.values[source_idx] * amount if kind == PROPORTIONAL else amount
+        batch = FluxBatch(kind, module_name, metadata, source_idx, sink_idx, values)
         self.pending.append(batch)
         return batch
 
@@ -207,12 +216,14 @@ class OperationManager:
         result = OperationResult(operation.kind, operation.module_name, operation.metadata)
         full_step = self.timing.is_full_step
         for src, dst, value, keep in operation.transfers:
+            flux: Amount
             if operation.kind == STOCK:
                 flux = value if full_step else value * operation.time_scale
             elif full_step:
-                keep = _combine(keep, self.nonzero_mask(src))
-                if keep is False:
+                combined = _combine(keep, self.nonzero_mask(src))
+                if combined is False:
                     continue
+                keep = combined
                 flux = self.values[src] * value
             else:
                 flux = self.values[src] * value * operation.time_scale
@@ -250,8 +261,10 @@ class OperationManager:
         self.pending = []
 
     def _apply_kahan(self, flux: Flux) -> None:
+        corrections = self.corrections
+        assert corrections is not None, "use_kahan keeps a correction per pool value"
         for index, amount in ((flux.source, -flux.values), (flux.sink, flux.values)):
-            total, correction = self.values[index], self.corrections[index]
+            total, correction = self.values[index], corrections[index]
             y = amount - correction
             t = total + y
             new_correction = (t - total) - y

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path, PurePosixPath
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from flintcloud.flint.config import ConfigView
 
 
 class OutputFiles:
@@ -17,7 +20,7 @@ class OutputFiles:
         self._open: list[tuple[TextIO, Path, Path]] = []
         self.written: list[Path] = []
 
-    def resolve(self, name: str, settings, key: str) -> Path:
+    def resolve(self, name: str, settings: ConfigView, key: str) -> Path:
         """A configured file name inside the output directory; '..' and absolute paths are refused."""
         relative = PurePosixPath(name.replace("\\", "/"))
         if not name or relative.is_absolute() or ".." in relative.parts:
@@ -25,7 +28,7 @@ class OutputFiles:
                                  "output directory", key)
         return self.output_dir / relative
 
-    def open_text(self, name: str, settings, key: str) -> TextIO:
+    def open_text(self, name: str, settings: ConfigView, key: str) -> TextIO:
         final = self.resolve(name, settings, key)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():  # as upstream: the old file goes at SystemInit

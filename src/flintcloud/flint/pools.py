@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from flintcloud.flint.operations import OperationManager
 
 MAX_POOLS = 255
 
@@ -17,7 +23,7 @@ class PoolDef:
     units: str = ""
     scale: float = 1.0
     order: int = 0
-    transform: Any = None  # set for external pools, whose init value comes from a transform
+    transform: Any = None  # a Transform, set for external pools, whose init value comes from a transform
 
 
 class Pool:
@@ -25,7 +31,7 @@ class Pool:
 
     __slots__ = ("definition", "_manager")
 
-    def __init__(self, definition: PoolDef, manager) -> None:
+    def __init__(self, definition: PoolDef, manager: OperationManager) -> None:
         self.definition = definition
         self._manager = manager
 
@@ -38,5 +44,6 @@ class Pool:
         return self.definition.index
 
     @property
-    def value(self):
-        return self._manager.values[self.definition.index]
+    def value(self) -> NDArray[np.float64]:
+        row: NDArray[np.float64] = self._manager.values[self.definition.index]
+        return row

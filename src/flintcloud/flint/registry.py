@@ -13,6 +13,7 @@ from functools import cache
 from importlib.metadata import entry_points
 
 from flintcloud.flint.module import Module
+from flintcloud.flint.variables import FlintData, Transform
 
 INTERNAL_LIBRARY = "internal.flint"
 ENTRY_POINT_GROUP = "flintcloud.libraries"
@@ -22,8 +23,8 @@ ENTRY_POINT_GROUP = "flintcloud.libraries"
 class Library:
     name: str
     modules: dict[str, type[Module]] = field(default_factory=dict)
-    transforms: dict[str, type] = field(default_factory=dict)
-    flintdata: dict[str, type] = field(default_factory=dict)
+    transforms: dict[str, type[Transform]] = field(default_factory=dict)
+    flintdata: dict[str, type[FlintData]] = field(default_factory=dict)
 
 
 class Registry:
@@ -36,10 +37,10 @@ class Registry:
     def add_module(self, library: str, name: str, cls: type[Module]) -> None:
         self.library(library).modules[name] = cls
 
-    def add_transform(self, library: str, name: str, cls: type) -> None:
+    def add_transform(self, library: str, name: str, cls: type[Transform]) -> None:
         self.library(library).transforms[name] = cls
 
-    def add_flintdata(self, library: str, name: str, cls: type) -> None:
+    def add_flintdata(self, library: str, name: str, cls: type[FlintData]) -> None:
         self.library(library).flintdata[name] = cls
 
     def module_names(self) -> list[tuple[str, str, type[Module]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from enum import IntEnum
+from typing import Any
 
 
 class Signal(IntEnum):
@@ -45,11 +46,11 @@ class NotificationCenter:
     def subscribe(self, signal: Signal, handler: Handler) -> None:
         self._listeners[signal].append(handler)
 
-    def post(self, signal: Signal, *args) -> None:
+    def post(self, signal: Signal, *args: Any) -> None:
         for handler in self._listeners.get(signal, ()):
             handler(*args)
 
-    def post_with_post_notification(self, signal: Signal, *args) -> None:
+    def post_with_post_notification(self, signal: Signal, *args: Any) -> None:
         """Post `signal`, and PostNotification(signal) after each of its listeners."""
         for handler in self._listeners.get(signal, ()):
             handler(*args)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from flintcloud.flint.config import ConfigView
+    from flintcloud.flint.land_unit import LandUnitController
 
 
 class SumPoolsTransform:
     """The sum of the named pools' current values (summed in the listed order)."""
 
-    def configure(self, settings, land_unit) -> None:
+    def configure(self, settings: ConfigView, land_unit: LandUnitController) -> None:
         self.land_unit = land_unit
         self.names = [item.value for item in settings.child("pools").elements()]
         self.settings = settings
 
     def value(self) -> Any:
-        total = 0.0
+        total: float | NDArray[np.float64] = 0.0
         for name in self.names:
             try:
                 total = total + self.land_unit.pool(name).value
@@ -26,7 +33,7 @@ class SumPoolsTransform:
 class CompositeTransform:
     """Several variables merged into one struct; null if any is null unless allow_nulls."""
 
-    def configure(self, settings, land_unit) -> None:
+    def configure(self, settings: ConfigView, land_unit: LandUnitController) -> None:
         self.land_unit = land_unit
         self.allow_nulls = settings.boolean("allow_nulls", False)
         self.names = [item.value for item in settings.child("vars").elements()]

@@ -7,15 +7,25 @@ a struct is a dict whose fields may likewise be scalars or arrays.
 from __future__ import annotations
 
 import copy
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from flintcloud.flint.config import ConfigView
+    from flintcloud.flint.land_unit import LandUnitController
 
 
 class Transform(Protocol):
     """A FLINT transform: configured once, asked for its value on every access."""
 
-    def configure(self, settings, land_unit) -> None: ...
+    def configure(self, settings: ConfigView, land_unit: LandUnitController) -> None: ...
 
     def value(self) -> Any: ...
+
+
+class FlintData(Protocol):
+    """A FlintData object (e.g. SpatialLocationInfo): configured once, then held by a variable."""
+
+    def configure(self, settings: ConfigView, land_unit: LandUnitController) -> None: ...
 
 
 class Variable:
@@ -92,5 +102,8 @@ class SpatialLocationInfo:
         self.lat = self.lon = 0.0
         self.land_unit_area = 1.0
 
-    def configure(self, settings, land_unit) -> None:
+    def configure(self, settings: ConfigView, land_unit: LandUnitController) -> None:
         pass
+
+
+AnyVariable = Variable | ExternalVariable | FlintDataVariable

@@ -9,13 +9,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TextIO, TypeVar
 
 import numpy as np
 
 from flintcloud.flint.module import Module
 from flintcloud.flint.numbers import format_number
-from flintcloud.flint.signals import Signal
+from flintcloud.flint.signals import NotificationCenter, Signal
 from flintcloud.flint.timing import format_datetime
 
 RULE = "=" * 74
@@ -69,7 +69,7 @@ def format_variable(value: Any) -> str:
 class _TextStream:
     """A tee of the output file and, optionally, the screen."""
 
-    def __init__(self, file, screen) -> None:
+    def __init__(self, file: TextIO, screen: TextIO | None) -> None:
         self.targets = [t for t in (file, screen) if t is not None]
 
     def line(self, text: str) -> None:
@@ -77,7 +77,10 @@ class _TextStream:
             target.write(text + "\n")
 
 
-class _StreamOutputer(Module):
+_Row = TypeVar("_Row", StockRow, FluxRow)
+
+
+class _StreamOutputer(Module, Generic[_Row]):
     default_info_header = True
 
     def configure(self) -> None:
@@ -85,7 +88,7 @@ class _StreamOutputer(Module):
         self.filename = settings.string("output_filename", "OutputerStreamFlux.txt")  # sic, upstream
         self.to_screen = settings.boolean("output_to_screen", True)
         self.info_header = settings.boolean("output_info_header", self.default_info_header)
-        self.rows: list = []
+        self.rows: list[_Row] = []
         self.stream: _TextStream | None = None
 
     def _open(self) -> None:
@@ -96,7 +99,7 @@ class _StreamOutputer(Module):
         self.stream = _TextStream(file, outputs.screen if self.to_screen else None)
 
 
-class OutputerStream(_StreamOutputer):
+class OutputerStream(_StreamOutputer[StockRow]):
     """Pool values (and chosen variables) at the init step and at each output step."""
 
     description = "Writes pool values at every output step as CSV."
@@ -121,7 +124,7 @@ class OutputerStream(_StreamOutputer):
             names.append(item.value)
         return names
 
-    def subscribe(self, bus) -> None:
+    def subscribe(self, bus: NotificationCenter) -> None:
         bus.subscribe(Signal.SystemInit, self.on_system_init)
         bus.subscribe(Signal.SystemShutdown, self.on_system_shutdown)
         bus.subscribe(Signal.TimingPostInit, lambda: self.write_row("onTimingPostInit"))
@@ -188,13 +191,13 @@ class OutputerStream(_StreamOutputer):
 _MISSING_VARIABLE = object()
 
 
-class OutputerStreamFlux(_StreamOutputer):
+class OutputerStreamFlux(_StreamOutputer[FluxRow]):
     """Every applied flux: at the init step and at each step's end (and after disturbances)."""
 
     description = "Writes every applied flux as CSV."
     default_info_header = False
 
-    def subscribe(self, bus) -> None:
+    def subscribe(self, bus: NotificationCenter) -> None:
         bus.subscribe(Signal.SystemInit, self.on_system_init)
         bus.subscribe(Signal.SystemShutdown, self.on_system_shutdown)
         bus.subscribe(Signal.TimingPostInit, self.write_fluxes)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flintcloud.flint.module import Sequencer
-from flintcloud.flint.signals import Signal
-from flintcloud.flint.timing import add_months, days_in_month, days_in_year
+from flintcloud.flint.signals import NotificationCenter, Signal
+from flintcloud.flint.timing import Timing, add_months, days_in_month, days_in_year
 
 
 class CalendarSequencer(Sequencer):
@@ -14,12 +14,12 @@ class CalendarSequencer(Sequencer):
 
     description = "Monthly time steps from the start month to the end month, inclusive."
 
-    def configure_timing(self, timing) -> None:
+    def configure_timing(self, timing: Timing) -> None:
         # Overrides SequencerModuleBase::configure, so stepLengthInYears is left at 0 here:
         # that is why the first output row prints 0 for it.
         self.timing = timing
 
-    def run(self, bus) -> None:
+    def run(self, bus: NotificationCenter) -> None:
         timing = self.timing
         start, end = timing.start_date, timing.end_date
         actual_start = add_months(datetime(start.year, start.month, 1), -1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flintcloud.flint.module import Module
-from flintcloud.flint.signals import Signal
+from flintcloud.flint.signals import NotificationCenter, Signal
 
 
 class TransactionManagerEndOfStepModule(Module):
@@ -11,7 +11,7 @@ class TransactionManagerEndOfStepModule(Module):
 
     description = "Applies all pending operations at the end of each step."
 
-    def subscribe(self, bus) -> None:
+    def subscribe(self, bus: NotificationCenter) -> None:
         ops = self.land_unit.operations
         for signal in (Signal.TimingPrePostInit, Signal.TimingPreEndStep, Signal.PrePostDisturbanceEvent):
             bus.subscribe(signal, lambda *_: ops.apply())
@@ -25,7 +25,7 @@ class TransactionManagerAfterSubmitModule(Module):
 
     description = "Applies pending operations after each notification."
 
-    def subscribe(self, bus) -> None:
+    def subscribe(self, bus: NotificationCenter) -> None:
         ops = self.land_unit.operations
         bus.subscribe(Signal.PostNotification, lambda *_: ops.apply())
         for signal in (Signal.TimingPostInit2, Signal.TimingPostStep, Signal.PostDisturbanceEvent2):
