@@ -102,7 +102,7 @@ def stand_volumes(softwood: np.ndarray | None, hardwood: np.ndarray | None) -> S
     tables = [t for t in (softwood, hardwood) if t is not None]
     max_age = max(t.size - 1 for t in tables)
 
-    def extended(table):
+    def extended(table: np.ndarray) -> np.ndarray:
         out = np.full(max_age + 1, table[-1], dtype=np.float64)
         out[: table.size] = table
         return out
@@ -120,17 +120,17 @@ def stand_volumes(softwood: np.ndarray | None, hardwood: np.ndarray | None) -> S
 # The conversion calls the C library's pow, exp and log (flintcloud.flint.mathlib), not NumPy's
 # vectorised ones, which can differ in the last bit: the smoother's fit amplifies a last-bit change
 # in its samples to ~1e-9 in its parameters (a least-squares minimum is flat to ~sqrt(eps)).
-def _merch_factor(volume, p: VolumeToBiomassParameters):
+def _merch_factor(volume: np.ndarray, p: VolumeToBiomassParameters) -> np.ndarray:
     return p.a * power(volume, p.b)
 
 
-def _nonmerch_factor(merch, p: VolumeToBiomassParameters):
+def _nonmerch_factor(merch: np.ndarray, p: VolumeToBiomassParameters) -> np.ndarray:
     with np.errstate(all="ignore"):
         factor = p.k_nonmerch + p.a_nonmerch * power(merch, p.b_nonmerch)
     return np.where(merch > 0.0, factor, math.exp(p.a_nonmerch))
 
 
-def _model_term(volume, x1, x2, x3):
+def _model_term(volume: np.ndarray, x1: float, x2: float, x3: float) -> np.ndarray:
     return exp(x1 + x2 * volume + x3 * log(volume + 5.0))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from flintcloud.flint.mathlib import exp, log
 from flintcloud.gcbm.science.growth_curves import CarbonCurve
@@ -65,10 +66,11 @@ class StandTypes:
 
     @property
     def n_ages(self) -> int:
-        return self.increments.shape[-1]
+        return int(self.increments.shape[-1])
 
     @classmethod
-    def build(cls, curve_ids, spu_ids, curves: list[CarbonCurve], turnover, roots) -> StandTypes:
+    def build(cls, curve_ids: ArrayLike, spu_ids: ArrayLike, curves: list[CarbonCurve],
+              turnover: ArrayLike, roots: ArrayLike) -> StandTypes:
         n_ages = max((curve.max_age for curve in curves), default=0) + 2
         increments = np.zeros((len(curves), 2, 3, n_ages), dtype=np.float64)
         ag_carbon = np.zeros((len(curves), n_ages), dtype=np.float64)
@@ -107,7 +109,8 @@ class DecayParameters:
         t = np.asarray(temperature_c, dtype=np.float64)[None, :]
         rate = self.base_rate[:, None] * exp(
             (t - self.reference_temp[:, None]) * log(self.q10[:, None]) * 0.1)
-        return np.minimum(rate, self.max_rate[:, None])
+        rates: np.ndarray = np.minimum(rate, self.max_rate[:, None])
+        return rates
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ not make carries a zero flux (which changes no pool).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,9 @@ DECAY_MODULE = "CBMDecayModule"
 DISTURBANCE_MODULE = "CBMDisturbanceEventModule"
 OVERMATURE_TOLERANCE = -0.0001  # a component declines when its total increment is below this
 AGE_RESET_BIOMASS = 0.001  # tC/ha: a disturbance leaving less live biomass resets age to 0
+
+# One operation as arrays: transfer k moves amounts[k] from pool sources[k] to pool sinks[k].
+Transfers = tuple[Sequence[int], Sequence[int], np.ndarray]
 
 _COMPONENT_POOLS = (SOFTWOOD_BIOMASS, HARDWOOD_BIOMASS)  # merch, foliage, other, coarse, fine
 _SNAGS = ((Pool.SOFTWOOD_STEM_SNAG, Pool.SOFTWOOD_BRANCH_SNAG),
@@ -56,9 +60,9 @@ class StandState:
 
     @property
     def n(self) -> int:
-        return self.age.shape[0]
+        return int(self.age.shape[0])
 
-    def take(self, index) -> StandState:
+    def take(self, index: np.ndarray | slice) -> StandState:
         return StandState(**{name: getattr(self, name)[index] for name in self.__dataclass_fields__})
 
 
@@ -105,7 +109,7 @@ def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
     return out
 
 
-def _half_growth(increments: np.ndarray, turnover: np.ndarray):
+def _half_growth(increments: np.ndarray, turnover: np.ndarray) -> Transfers:
     """GCBM's doHalfGrowth as (sources, sinks, amounts): Atmosphere -> pool Δ/2, or for the
     negative increments of an overmature component, half the loss into DOM (§5.5 step 5)."""
     sources, sinks, amounts = [], [], []
@@ -128,6 +132,7 @@ def _half_growth(increments: np.ndarray, turnover: np.ndarray):
         ):
             declines = overmature & (inc[part] < 0)
             for sink, split in losses:
+                share: float | np.ndarray
                 if split is None:
                     share = 1.0
                 elif split >= 0:
@@ -143,7 +148,8 @@ def _half_growth(increments: np.ndarray, turnover: np.ndarray):
     return sources, sinks, np.array(amounts)
 
 
-def _turnover(biomass: np.ndarray, snags: np.ndarray, turnover: np.ndarray, where: np.ndarray):
+def _turnover(biomass: np.ndarray, snags: np.ndarray, turnover: np.ndarray,
+              where: np.ndarray) -> tuple[Transfers, Transfers, Transfers]:
     """Mid-season growth, snag turnover and biomass turnover as three (sources, sinks, amounts)
     operations (§5.5 step 7), from biomass snapshot `biomass` (10, n) and snags (4, n)."""
     mid_src, mid_dst, mid = [], [], []
@@ -268,7 +274,7 @@ class DecayOperations:
         row = {int(pool): index for index, pool in enumerate(decay.pools)}
         rates = decay.rates(temperature_c)
 
-        def rate(pool):
+        def rate(pool: int) -> tuple[np.ndarray, float]:
             i = row[int(pool)]
             return rates[i], decay.prop_to_atmosphere[i]
 
@@ -330,17 +336,20 @@ def apply_matrices(ops: OperationManager, matrix_idx: np.ndarray, disturbances: 
 def live_biomass(pools: np.ndarray) -> np.ndarray:
     """Total live biomass carbon, summed in CBMDisturbanceEventModule's order."""
     p = pools
-    return (p[Pool.HARDWOOD_COARSE_ROOTS] + p[Pool.HARDWOOD_FINE_ROOTS] + p[Pool.HARDWOOD_FOLIAGE]
-            + p[Pool.HARDWOOD_MERCH] + p[Pool.HARDWOOD_OTHER] + p[Pool.SOFTWOOD_COARSE_ROOTS]
-            + p[Pool.SOFTWOOD_FINE_ROOTS] + p[Pool.SOFTWOOD_FOLIAGE] + p[Pool.SOFTWOOD_MERCH]
-            + p[Pool.SOFTWOOD_OTHER])
+    total: np.ndarray = (
+        p[Pool.HARDWOOD_COARSE_ROOTS] + p[Pool.HARDWOOD_FINE_ROOTS] + p[Pool.HARDWOOD_FOLIAGE]
+        + p[Pool.HARDWOOD_MERCH] + p[Pool.HARDWOOD_OTHER] + p[Pool.SOFTWOOD_COARSE_ROOTS]
+        + p[Pool.SOFTWOOD_FINE_ROOTS] + p[Pool.SOFTWOOD_FOLIAGE] + p[Pool.SOFTWOOD_MERCH]
+        + p[Pool.SOFTWOOD_OTHER])
+    return total
 
 
 def above_ground_biomass(pools: np.ndarray) -> np.ndarray:
     """Above-ground live carbon, in CBMTransitionRulesModule::calculateBiomass's order."""
     p = pools
-    return (p[Pool.SOFTWOOD_MERCH] + p[Pool.SOFTWOOD_FOLIAGE] + p[Pool.SOFTWOOD_OTHER]
-            + p[Pool.HARDWOOD_MERCH] + p[Pool.HARDWOOD_FOLIAGE] + p[Pool.HARDWOOD_OTHER])
+    total: np.ndarray = (p[Pool.SOFTWOOD_MERCH] + p[Pool.SOFTWOOD_FOLIAGE] + p[Pool.SOFTWOOD_OTHER]
+                         + p[Pool.HARDWOOD_MERCH] + p[Pool.HARDWOOD_FOLIAGE] + p[Pool.HARDWOOD_OTHER])
+    return total
 
 
 def apply_transitions(pools: np.ndarray, state: StandState, transition_idx: np.ndarray,

@@ -81,7 +81,8 @@ def _location_codes(trajectory: Trajectory, params: GcbmParameters) -> np.ndarra
     n_land = len(params.land_classes.codes)
     age_class = params.age_classes.classify(trajectory.age).astype(np.int64)
     land = trajectory.historic_land_class * n_land + trajectory.current_land_class
-    return (trajectory.classifier_set * n_classes + age_class) * n_land * n_land + land
+    codes: np.ndarray = (trajectory.classifier_set * n_classes + age_class) * n_land * n_land + land
+    return codes
 
 
 def aggregate(trajectory: Trajectory, area_ha: np.ndarray, params: GcbmParameters,
@@ -112,7 +113,8 @@ def aggregate(trajectory: Trajectory, area_ha: np.ndarray, params: GcbmParameter
                      len(params.land_classes.codes), locations, pools, fluxes, disturbances)
 
 
-def _flux_sums(trajectory: Trajectory, area_ha, row, locations, location) -> dict[str, np.ndarray]:
+def _flux_sums(trajectory: Trajectory, area_ha: np.ndarray, row: np.ndarray,
+               locations: dict[str, np.ndarray], location: np.ndarray) -> dict[str, np.ndarray]:
     """Fluxes of steps 1.. summed by (step, end-of-step location, flux key); disturbance fluxes
     also by the stand's location at the previous step (GCBM's DisturbanceDimension links them to
     it; -1 for annual processes). Zero sums are dropped."""
@@ -155,16 +157,17 @@ def _sum_columns(values: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.
     return ordered[starts], np.add.reduceat(values[:, order], starts, axis=1)
 
 
-def _disturbance_sums(trajectory: Trajectory, area_ha, location) -> dict[str, np.ndarray]:
+def _disturbance_sums(trajectory: Trajectory, area_ha: np.ndarray,
+                      location: np.ndarray) -> dict[str, np.ndarray]:
     """Disturbed area by (step, post-event location, type, location at the previous step)."""
-    records, areas = [np.zeros((0, 4), dtype=np.int64)], [np.zeros(0)]
+    record_parts, area_parts = [np.zeros((0, 4), dtype=np.int64)], [np.zeros(0)]
     for step, layers in enumerate(trajectory.disturbances, start=1):
         for fired in layers:
             hit = np.flatnonzero(fired >= 0)
-            records.append(np.stack([np.full(hit.size, step), location[step, hit], fired[hit],
-                                     location[step - 1, hit]], axis=1).astype(np.int64))
-            areas.append(area_ha[hit])
-    records, areas = np.concatenate(records), np.concatenate(areas)
+            record_parts.append(np.stack([np.full(hit.size, step), location[step, hit], fired[hit],
+                                          location[step - 1, hit]], axis=1).astype(np.int64))
+            area_parts.append(area_ha[hit])
+    records, areas = np.concatenate(record_parts), np.concatenate(area_parts)
     distinct, inverse = np.unique(records, axis=0, return_inverse=True)
     area = np.bincount(inverse.ravel(), weights=areas, minlength=len(distinct))
     return {"step": distinct[:, 0], "location": distinct[:, 1], "type": distinct[:, 2],
@@ -184,7 +187,7 @@ def merge(parts: list[BlockSums], params: GcbmParameters, classifier_names: list
                    "value_tc"),
         "disturbances": ([*location, "disturbance_type", *previous], "area_ha"),
     }
-    frames = {name: [] for name in specs}
+    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in specs}
     for part in parts:
         decode = _LocationDecoder(part, labels, classifier_names, start_year)
         frames["locations"].append(decode(part.locations))
@@ -208,7 +211,8 @@ def merge(parts: list[BlockSums], params: GcbmParameters, classifier_names: list
 class _LocationDecoder:
     """Turns a block's (step, location code) columns into labelled location columns."""
 
-    def __init__(self, part: BlockSums, labels, classifier_names, start_year) -> None:
+    def __init__(self, part: BlockSums, labels: list[str], classifier_names: list[str],
+                 start_year: int) -> None:
         self.part, self.labels, self.names, self.start_year = part, labels, classifier_names, start_year
 
     def columns(self, codes: np.ndarray, prefix: str = "") -> dict[str, np.ndarray]:
@@ -249,7 +253,7 @@ def _label_fluxes(decode: _LocationDecoder, part: BlockSums, params: GcbmParamet
 
 
 def _label_disturbances(decode: _LocationDecoder, part: BlockSums, params: GcbmParameters,
-                        classifier_names) -> pd.DataFrame:
+                        classifier_names: list[str]) -> pd.DataFrame:
     table = part.disturbances
     frame = decode({k: v for k, v in table.items() if k not in ("type", "previous")} |
                    {"area_ha": table["area_ha"]})

@@ -54,7 +54,7 @@ class PixelInputs:
 
     @property
     def n(self) -> int:
-        return self.classifier_set.shape[0]
+        return int(self.classifier_set.shape[0])
 
 
 def distinct_stands(inputs: PixelInputs) -> tuple[PixelInputs, np.ndarray]:
@@ -100,11 +100,11 @@ class Trajectory:
 class SpinupCache:
     """Spinup results by (growth curve id, spatial unit id, temperature, initial age)."""
 
-    entries: dict[tuple, tuple[np.ndarray, int, int]] = field(default_factory=dict)
+    entries: dict[tuple[float, ...], tuple[np.ndarray, int, int]] = field(default_factory=dict)
 
 
 def _spinup_pixels(inputs: PixelInputs, stand_type: np.ndarray, params: GcbmParameters,
-                   cache: SpinupCache | None):
+                   cache: SpinupCache | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = inputs.n
     pools = np.tile(params.initial_pools[:, None], (1, n))
     age = np.zeros(n, dtype=np.int64)
@@ -261,7 +261,7 @@ def _record(trajectory: Trajectory, step: int, ops: OperationManager, state: Sta
     trajectory.current_land_class[step] = state.current_land_class
 
 
-def _disturb(ops, state: StandState, inputs: PixelInputs, params: GcbmParameters,
+def _disturb(ops: OperationManager, state: StandState, inputs: PixelInputs, params: GcbmParameters,
              stand_type_by_set: np.ndarray, rule_transition: np.ndarray, year: int) -> list[np.ndarray]:
     """The listener, event, transition modules for this year's events, layer by layer (§5.7)."""
     fired = []

@@ -45,10 +45,10 @@ class SpinupStands:
 
     @property
     def n(self) -> int:
-        return self.stand_type.shape[0]
+        return int(self.stand_type.shape[0])
 
 
-def _state(stand_type, spu, temperature) -> StandState:
+def _state(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray) -> StandState:
     n = stand_type.shape[0]
     zeros = np.zeros(n, dtype=np.int64)
     return StandState(age=zeros.copy(), regen_delay=zeros.copy(), stand_type=stand_type.copy(),
@@ -59,12 +59,14 @@ def _state(stand_type, spu, temperature) -> StandState:
                       is_decaying=np.ones(n, bool))
 
 
-def _step(ops, state, params, rates) -> None:
+def _step(ops: OperationManager, state: StandState, params: GcbmParameters,
+          rates: DecayOperations) -> None:
     grow(ops, state, params.stand_types)
     decay(ops, state, rates)
 
 
-def rotate(stand_type, spu, temperature, params: GcbmParameters) -> np.ndarray:
+def rotate(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
+           params: GcbmParameters) -> np.ndarray:
     """The rotation loop (§5.8 step 2) for distinct keys: pools (N_POOLS, k) of each stand left
     mature and undisturbed after its last rotation."""
     spinup = params.spinup
@@ -125,7 +127,8 @@ def spin_up(stands: SpinupStands, params: GcbmParameters) -> tuple[np.ndarray, n
     return pools, age, regen_delay
 
 
-def _finish(pools, stand_type, spu, temperature, target_age, params: GcbmParameters):
+def _finish(pools: np.ndarray, stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
+            target_age: np.ndarray, params: GcbmParameters) -> tuple[np.ndarray, np.ndarray]:
     """Last-pass disturbance, growth from age 0 to the inventory age, then delay years
     (§5.8 steps 4-6), for stands that may differ in key, age and delay."""
     spinup = params.spinup
