@@ -81,11 +81,21 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:
         # Derived defaults are filled here so that every consumer sees one resolved value.
-        if self.storage_dir is None:
-            self.storage_dir = self.data_dir / "storage"
-        if self.database_url is None:
-            self.database_url = f"sqlite:///{(self.data_dir / 'flintcloud.db').resolve()}"
+        self.storage_dir = self.resolved_storage_dir
+        self.database_url = self.resolved_database_url
         return self
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        """`storage_dir`, or its default `data_dir/storage`."""
+        return self.storage_dir if self.storage_dir is not None else self.data_dir / "storage"
+
+    @property
+    def resolved_database_url(self) -> str:
+        """`database_url`, or its default: the SQLite file `data_dir/flintcloud.db`."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'flintcloud.db').resolve()}"
 
     def tokens(self) -> dict[str, str]:
         """All bearer tokens (token -> owner): the configured ones plus the token file's lines."""

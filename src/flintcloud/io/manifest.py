@@ -33,9 +33,9 @@ def file_entries(root: Path, paths: list[Path] | None = None,
     """Path (relative to root, '/'-separated), size and sha256 of each file, sorted by path.
     `known`: (size, sha256) by full path of files hashed as they were written; the others are
     read here, two at a time (hashing releases the GIL)."""
-    root = str(root)
+    top = str(root)
     files = [str(p) for p in paths] if paths is not None else \
-        [os.path.join(folder, name) for folder, _, names in os.walk(root) for name in names]
+        [os.path.join(folder, name) for folder, _, names in os.walk(top) for name in names]
     known = known or {}
     unknown = [path for path in files if path not in known]
     with ThreadPoolExecutor(2) as pool:
@@ -44,8 +44,8 @@ def file_entries(root: Path, paths: list[Path] | None = None,
     entries = []
     for path in files:
         size, digest = known[path] if path in known else hashed[path]
-        relative = os.path.relpath(path, root) if not path.startswith(root + os.sep) \
-            else path[len(root) + 1:]
+        relative = os.path.relpath(path, top) if not path.startswith(top + os.sep) \
+            else path[len(top) + 1:]
         entries.append({"path": relative.replace(os.sep, "/"), "bytes": size, "sha256": digest})
     return sorted(entries, key=lambda entry: entry["path"])
 
@@ -76,14 +76,17 @@ def now() -> str:
 
 def write_manifest(output_dir: Path, *, kind: str, source: str, inputs: list[dict[str, Any]],
                    configuration: dict[str, Any], started: str, finished: str,
-                   outputs: list[dict[str, Any]], summary: dict[str, Any] | None = None) -> Path:
-    """Write output_dir/manifest.json (atomically); `outputs` must not include the manifest."""
+                   outputs: list[dict[str, Any]], summary: dict[str, Any] | None = None,
+                   items: list[dict[str, Any]] | None = None) -> Path:
+    """Write output_dir/manifest.json (atomically); `outputs` must not include the manifest.
+    `items`: what the run's output items are (name, unit, years, files), for readers of the
+    run that should not guess it from file names."""
     document = {
         "manifest_version": 1, "kind": kind, "source": source,
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else [],
         "started": started, "finished": finished, "environment": environment(),
         "inputs": inputs, "configuration": configuration, "outputs": outputs,
-        "summary": summary or {},
+        "summary": summary or {}, "items": items or [],
     }
     path = Path(output_dir) / MANIFEST_NAME
     with atomic_path(path) as temporary:

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
+from flintcloud.settings import Settings
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -142,10 +144,11 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(settings) -> Database:
+def open_database(settings: Settings) -> Database:
     """The settings' database with its tables created (SQLite: its directory too)."""
-    if settings.database_url.startswith("sqlite"):
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.database_url)
+    database = Database(url)
     database.create_schema()
     return database

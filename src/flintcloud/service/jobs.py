@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, Result, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from flintcloud.errors import InputError, NotFoundError
@@ -38,6 +38,12 @@ from flintcloud.service.storage import Storage
 
 Clock = Callable[[], datetime]
 JOBS = JobRow.__table__
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched (its result is a CursorResult)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 class JobStatus(StrEnum):
@@ -214,9 +220,9 @@ class JobRepository:
             row = connection.execute(select(JOBS).where(JOBS.c.id == job_id)).mappings().first()
         return Job.from_mapping(row) if row else None
 
-    def list(self, *, owner: str | None, statuses: list[str] | None = None,
-             process_ids: list[str] | None = None, simulation_id: str | None = None,
-             limit: int = 20, offset: int = 0) -> tuple[list[Job], int]:
+    def list_jobs(self, *, owner: str | None, statuses: list[str] | None = None,
+                  process_ids: list[str] | None = None, simulation_id: str | None = None,
+                  limit: int = 20, offset: int = 0) -> tuple[list[Job], int]:
         """Newest first; `owner=None` means every owner. Returns (page, total matched)."""
         query = select(JobRow)
         if owner is not None:
@@ -245,13 +251,13 @@ class JobRepository:
                 return None
             now = self.clock()
             with self.db.session.begin() as session:
-                claimed = session.execute(
+                claimed = _rowcount(session.execute(
                     update(JobRow)
                     .where(JobRow.id == candidate, JobRow.status == JobStatus.ACCEPTED)
                     .values(status=JobStatus.RUNNING, worker_id=worker_id, heartbeat_at=now,
                             started=now, updated=now, attempts=JobRow.attempts + 1, pid=None,
                             message="running")
-                ).rowcount
+                ))
             if claimed == 1:
                 return self.get(candidate)
         return None
@@ -260,12 +266,12 @@ class JobRepository:
         """Update a job only while this worker still runs this attempt of it."""
         values.setdefault("updated", self.clock())
         with self.db.session.begin() as session:
-            return session.execute(
+            return _rowcount(session.execute(
                 update(JobRow)
                 .where(JobRow.id == job.id, JobRow.status == JobStatus.RUNNING,
                        JobRow.worker_id == job.worker_id, JobRow.attempts == job.attempts)
                 .values(**values)
-            ).rowcount == 1
+            )) == 1
 
     def heartbeat(self, job: Job, *, progress: int | None = None, message: str | None = None,
                   pid: int | None = None) -> bool:
@@ -310,6 +316,7 @@ class JobRepository:
                 continue
             why = (f"worker {job.worker_id} stopped (no heartbeat for "
                    f"{timeout.total_seconds():g} s)") if stale else f"worker {job.worker_id} died"
+            values: dict[str, Any]
             if job.attempts < job.max_attempts:
                 values = {"status": JobStatus.ACCEPTED, "worker_id": None, "pid": None,
                           "message": f"re-queued after attempt {job.attempts} of "
@@ -320,14 +327,14 @@ class JobRepository:
                           "error_code": "worker_lost", "error_status": 500, "error_detail": detail,
                           "message": f"failed: {detail}"}
             with self.db.session.begin() as session:
-                done = session.execute(
+                done = _rowcount(session.execute(
                     update(JobRow)
                     .where(JobRow.id == job.id, JobRow.status == JobStatus.RUNNING,
                            JobRow.worker_id == job.worker_id, JobRow.attempts == job.attempts)
                     .values(updated=now, **values)
-                ).rowcount
-            if done:
-                changed.append(self.get(job.id))
+                ))
+            if done and (updated := self.get(job.id)) is not None:
+                changed.append(updated)
         return changed
 
     # -- client side ----------------------------------------------------------------------------
@@ -418,8 +425,12 @@ class JobService:
             raise ForbiddenError(f"job {job_id!r} belongs to another user")
         return job
 
-    def list(self, *, owner: str | None, **filters) -> tuple[list[Job], int]:
-        return self.repository.list(owner=owner, **filters)
+    def list_jobs(self, *, owner: str | None, statuses: list[str] | None = None,
+                  process_ids: list[str] | None = None, simulation_id: str | None = None,
+                  limit: int = 20, offset: int = 0) -> tuple[list[Job], int]:
+        """Newest first; `owner=None` means every owner. Returns (page, total matched)."""
+        return self.repository.list_jobs(owner=owner, statuses=statuses, process_ids=process_ids,
+                                         simulation_id=simulation_id, limit=limit, offset=offset)
 
     def dismiss(self, job_id: str, *, owner: str | None) -> Job:
         """OGC dismiss: a queued or running job becomes dismissed (its process is killed by its

@@ -67,7 +67,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, *, database: Database | None = None) -> Services:
         database = database or open_database(settings)
-        storage = Storage(settings.storage_dir).ensure()
+        storage = Storage(settings.resolved_storage_dir).ensure()
         repository = JobRepository(
             database, key_lifetime=timedelta(hours=settings.idempotency_key_hours))
         jobs = JobService(repository, storage, max_attempts=settings.max_attempts)

@@ -483,13 +483,13 @@ class SimulationService:
 
     # -- running and results ----------------------------------------------------------------------
     def active_job(self, simulation: Simulation) -> Job | None:
-        jobs, _ = self.jobs.list(owner=None, simulation_id=simulation.id,
+        jobs, _ = self.jobs.list_jobs(owner=None, simulation_id=simulation.id,
                                  statuses=[JobStatus.ACCEPTED, JobStatus.RUNNING], limit=1)
         return jobs[0] if jobs else None
 
     def latest_job(self, simulation: Simulation, *, successful: bool = False) -> Job | None:
         statuses = [JobStatus.SUCCESSFUL] if successful else None
-        jobs, _ = self.jobs.list(owner=None, simulation_id=simulation.id, statuses=statuses, limit=1)
+        jobs, _ = self.jobs.list_jobs(owner=None, simulation_id=simulation.id, statuses=statuses, limit=1)
         return jobs[0] if jobs else None
 
     def run(self, simulation: Simulation, *, owner: str, idempotency_key: str | None = None) -> tuple[Job, bool]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flintcloud import __version__
 from flintcloud.service.jobs import Job, JobStatus
@@ -68,7 +69,7 @@ def version() -> tuple[int, str]:
     return 0, f"flintcloud {__version__}\n"
 
 
-def status_message(job: Job | None) -> dict:
+def status_message(job: Job | None) -> dict[str, Any]:
     """Upstream's {"finished": …}, now telling the truth (upstream stayed "In Progress" forever),
     plus the job's real status, progress and, on failure, the error."""
     if job is None:
@@ -78,7 +79,7 @@ def status_message(job: Job | None) -> dict:
              JobStatus.SUCCESSFUL: READY,
              JobStatus.FAILED: f"Failed: {job.error_detail}",
              JobStatus.DISMISSED: "Cancelled"}
-    answer = {"finished": texts[job.status], "status": job.status.value, "job": job.id,
+    answer: dict[str, Any] = {"finished": texts[job.status], "status": job.status.value, "job": job.id,
               "progress": job.progress, "message": job.message}
     if job.status is JobStatus.FAILED:
         answer["error"] = {"code": job.error_code, "detail": job.error_detail}

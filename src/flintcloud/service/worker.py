@@ -23,7 +23,11 @@ import sys
 import threading
 import time
 from datetime import timedelta
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from flintcloud.errors import CancelledError, FlintError
 from flintcloud.service.db import Database, open_database, utc_now
@@ -80,6 +84,13 @@ def _link_or_copy(source: str, destination: str) -> None:
         shutil.copy2(source, destination)
 
 
+def _start_context(method: str) -> ForkContext | SpawnContext | ForkServerContext:
+    """The multiprocessing context of a start method ("fork", "spawn" or "forkserver")."""
+    context = multiprocessing.get_context(method)
+    assert isinstance(context, ForkContext | SpawnContext | ForkServerContext)
+    return context
+
+
 class Worker:
     def __init__(self, settings: Settings, *, database: Database | None = None,
                  registry: ProcessRegistry | None = None, clock: Clock = utc_now,
@@ -87,10 +98,10 @@ class Worker:
         self.settings = settings
         self.database = database or open_database(settings)
         self.repository = JobRepository(self.database, clock)
-        self.storage = Storage(settings.storage_dir).ensure()
+        self.storage = Storage(settings.resolved_storage_dir).ensure()
         self.registry = registry or build_registry(settings.extra_processes)
         self.worker_id = worker_id or make_worker_id()
-        self.context = multiprocessing.get_context(settings.job_start_method)
+        self.context = _start_context(settings.job_start_method)
         self._stopping = threading.Event()
 
     # -- the loop -------------------------------------------------------------------------------
@@ -163,13 +174,15 @@ class Worker:
         if outcome[0] != "done":
             shutil.rmtree(work_dir, ignore_errors=True)
 
-    def _supervise(self, job: Job, process, receiver) -> tuple | None:
+    def _supervise(self, job: Job, process: BaseProcess,
+                   receiver: Connection) -> tuple[Any, ...] | None:
         """Relay progress and heartbeats until the job process ends; None if the job stopped
         being ours (then the process has been killed)."""
         interval = self.settings.heartbeat_interval_s
         if not self.repository.heartbeat(job, pid=process.pid):
             self._kill(process)
-            return self._lost(job)
+            self._lost(job)
+            return None
         outcome = None
         percent, message, logged = 0.0, "running", ""
         next_beat = time.monotonic() + interval
@@ -196,7 +209,8 @@ class Worker:
             if time.monotonic() >= next_beat:
                 if not self.repository.heartbeat(job, progress=int(percent), message=message):
                     self._kill(process)
-                    return self._lost(job)
+                    self._lost(job)
+                    return None
                 if message != logged:
                     self.storage.append_log(job.id, f"{percent:.0f}% {message}")
                     logged = message
@@ -216,9 +230,10 @@ class Worker:
         return None
 
     @staticmethod
-    def _kill(process) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+    def _kill(process: BaseProcess) -> None:
+        if process.pid is not None:  # started: the job process leads its own process group
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         process.join(timeout=10)

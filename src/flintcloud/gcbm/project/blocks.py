@@ -78,16 +78,23 @@ def _events_table(layer: Layer, library: ParameterLibrary) -> dict[int, list[tup
     return table
 
 
+def _raster_layer(project: GcbmProject, name: str) -> Layer:
+    layer = project.raster_layer_of(name)
+    if layer is None:
+        raise ConfigError(f"variable {name!r} is not a raster layer lookup", source="variables.json")
+    return layer
+
+
 class BlockReader:
     """Reads blocks of a project; one reader per process (it keeps rasters open)."""
 
     def __init__(self, project: GcbmProject, library: ParameterLibrary) -> None:
         self.project = project
         self.library = library
-        self.classifiers = [project.raster_layer_of(name) for name in library.classifier_names]
+        self.classifiers = [_raster_layer(project, name) for name in library.classifier_names]
         self.age_layer = project.raster_layer_of("initial_age")
         self.temperature_layer = project.raster_layer_of("mean_annual_temperature")
-        self.event_layers = [project.raster_layer_of(name) for name in project.disturbance_layers]
+        self.event_layers = [_raster_layer(project, name) for name in project.disturbance_layers]
         self.event_tables = [_events_table(layer, library) for layer in self.event_layers]
         self._readers: dict[str, LayerReader] = {}
 

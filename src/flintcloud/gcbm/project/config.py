@@ -234,6 +234,7 @@ def _read(config_dir: Path) -> GcbmProject:
             raise project.variables.error(f"{flag} is not supported yet", flag)
     for name in disturbance_layers:
         if project.raster_layer_of(name) is None:
+            assert listener is not None  # disturbance_layers come from its settings
             raise listener.child("settings").error(
                 f"disturbance variable {name!r} is not a raster layer lookup", "vars")
     return project

@@ -7,7 +7,7 @@ module transforms read (no SQL text is ever built from values).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -184,11 +184,11 @@ class ParameterLibrary:
         while queue:
             current = queue.pop()
             for transition_id in transition_ids:
-                after = self.apply_transition(int(transition_id), current)
-                if after not in index:
-                    index[after] = len(sets)
-                    sets.append(after)
-                    queue.append(after)
+                next_set = self.apply_transition(int(transition_id), current)
+                if next_set not in index:
+                    index[next_set] = len(sets)
+                    sets.append(next_set)
+                    queue.append(next_set)
         n_sets, n_spus = len(sets), len(self.spu_ids)
         stand_keys: dict[tuple[int, int], int] = {}
         stand_type_by_set = np.full((n_sets, n_spus), -1, dtype=np.intp)
@@ -239,8 +239,10 @@ def _vol_to_bio(row: dict, forest_type: str) -> VolumeToBiomassParameters:
              "min_volume", "max_volume", "low_stemwood_prop", "high_stemwood_prop",
              "low_stembark_prop", "high_stembark_prop", "low_branches_prop", "high_branches_prop",
              "low_foliage_prop", "high_foliage_prop")
-    values = [float(row[name]) for name in names]
-    return VolumeToBiomassParameters(*values, top_prop=float(row[f"{forest_type}_top_prop"]),
+    # the table's columns in the order of the dataclass's fields
+    values = {spec.name: float(row[name])
+              for spec, name in zip(fields(VolumeToBiomassParameters), names, strict=False)}
+    return VolumeToBiomassParameters(**values, top_prop=float(row[f"{forest_type}_top_prop"]),
                                      stump_prop=float(row[f"{forest_type}_stump_prop"]))
 
 
@@ -463,19 +465,20 @@ def _spinup(library: ParameterLibrary, disturbances: Disturbances) -> SpinupPara
     if isinstance(row, list):
         row = row[0]
     minimum = library.project.spinup_variables.get("minimum_rotation", 10)
-    has = row is not None
 
-    def type_idx(key):
-        name = row[key]
+    full = lambda value, dtype=np.int64: np.full(n, value, dtype=dtype)  # noqa: E731
+    if row is None:
+        return SpinupParameters(full(1), full(1), full(-1, np.intp), full(-1, np.intp), full(0),
+                                int(minimum), full(False, bool))
+    spinup_row = row
+
+    def type_idx(key: str) -> int:
+        name = spinup_row[key]
         if name not in disturbances.type_names:
             raise ParameterDbError(f"spinup disturbance type {name!r} is not a disturbance type",
                                    source=library.db.name, field=f"spinup_parameters.{key}")
         return disturbances.type_index(name)
 
-    full = lambda value, dtype=np.int64: np.full(n, value, dtype=dtype)  # noqa: E731
-    if not has:
-        return SpinupParameters(full(1), full(1), full(-1, np.intp), full(-1, np.intp), full(0),
-                                int(minimum), full(False, bool))
     if int(row["return_interval"]) < 1:
         raise ParameterDbError("return_interval must be >= 1", source=library.db.name,
                                field="spinup_parameter.return_interval")

@@ -113,7 +113,9 @@ def is_null(layer: Layer, values: np.ndarray) -> np.ndarray:
     return null
 
 
-def attribute_of(layer: Layer, value) -> object:
-    """The attribute-table interpretation of one pixel value."""
+def attribute_of(layer: Layer, value: float) -> object:
+    """The attribute-table interpretation of one pixel value (of a layer with attributes)."""
     key = str(int(value))
+    if layer.attributes is None:
+        raise RasterError(f"layer {layer.name!r} has no attribute table", source=layer.path.name)
     return layer.attributes[key]

@@ -40,7 +40,8 @@ def output_modules(stock_file: str, flux_file: str) -> dict:
 
 
 def _test_module(order: int, ratios: tuple[float, float, float]) -> dict:
-    settings = {f"ratio_{i}": ratio for i, ratio in enumerate(ratios, start=1)}
+    settings: dict[str, float | str] = {f"ratio_{i}": ratio
+                                        for i, ratio in enumerate(ratios, start=1)}
     settings |= {f"pool_{i}": f"Pool {i}" for i in (1, 2, 3)}
     settings |= {f"variable_{i}": f"variable {i}" for i in (1, 2, 3)}
     return {"enabled": True, "library": "internal.flint", "order": order, "settings": settings}

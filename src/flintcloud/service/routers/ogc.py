@@ -128,9 +128,9 @@ def list_jobs(request: Request, services: ServicesDep, caller: CallerDep,
               offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
     settings = services.settings
     limit = min(limit or settings.default_page_size, settings.max_page_size)
-    jobs, total = services.jobs.list(owner=caller.scope,
-                                     statuses=[s.value for s in status] if status else None,
-                                     process_ids=processID, limit=limit, offset=offset)
+    jobs, total = services.jobs.list_jobs(owner=caller.scope,
+                                          statuses=[s.value for s in status] if status else None,
+                                          process_ids=processID, limit=limit, offset=offset)
     links = [{"href": str(request.url), "rel": "self", "type": "application/json"}]
     if offset + limit < total:
         links.append({"href": str(request.url.include_query_params(offset=offset + limit, limit=limit)),
@@ -169,7 +169,7 @@ def get_job_output(job_id: str, output_id: str, services: ServicesDep, caller: C
     """One output: a file, or a zip of a directory output."""
     job = services.jobs.results(job_id, owner=caller.scope)
     path = services.jobs.result_path(job, output_id)
-    entry = job.outputs[output_id]
+    entry = (job.outputs or {})[output_id]  # result_path checked that it exists
     suffix = ".zip" if path.is_dir() else "".join(path.suffixes[-1:])
     return file_response(services, path, filename=f"{job.process_id}-{output_id}{suffix}",
                          media_type=entry.get("type"))

@@ -186,8 +186,10 @@ def rename_columns(services: ServicesDep, caller: CallerDep,
                    ) -> dict:
     """Rename columns: {"simulation_name", "tables": {table: {old: new}}}."""
     simulation = _simulation(services, caller, body.get("simulation_name"))
-    return {"status": 1,
-            "response": services.simulations.rename_columns(simulation, body.get("tables"))}
+    tables = body.get("tables")
+    if not isinstance(tables, dict):
+        raise InputError("expected {table: {old column: new column}}", field="tables")
+    return {"status": 1, "response": services.simulations.rename_columns(simulation, tables)}
 
 
 @router.post("/gcbm/dynamic")
