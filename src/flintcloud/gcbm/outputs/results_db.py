@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -215,10 +217,10 @@ def write_results_db(path: str | Path, tables: ResultsTables) -> Path:
     return path
 
 
-def _rows(frame: pd.DataFrame, columns: list[str]):
+def _rows(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[Any, ...]]:
     """The frame's values as Python objects (NULL for NaN/NA), in `columns` order."""
     n = len(frame)
-    values = []
+    values: list[Sequence[Any]] = []
     for name in columns:
         if name in frame:
             values.append(python_values(frame[name]))

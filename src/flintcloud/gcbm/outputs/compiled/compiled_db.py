@@ -127,7 +127,7 @@ def compile_tables(results_db: str | Path | ResultsTables,
                                                                      working, strict=True)))
     views = compile_views(replace(results, classifiers=working, ClassifierSetDimension=renamed),
                           indicators, views)
-    names = {}
+    names: dict[str, str] = {}
     for work, name in zip(working, results.classifiers, strict=True):
         names |= {work: name, f"{work}{PREVIOUS}": f"{name}{PREVIOUS}"}
     return CompiledTables({table: _typed(frame.rename(columns=names),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from typing import Any, NoReturn
 
 from flintcloud.errors import ConfigError
 
@@ -160,10 +161,10 @@ class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, field: str, detail: str):
+    def fail(self, field: str, detail: str) -> NoReturn:
         raise ConfigError(detail, source=self.source, field=field or None)
 
-    def mapping(self, value: object, field: str) -> dict:
+    def mapping(self, value: object, field: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.fail(field, f"expected an object, found {type(value).__name__}")
         return value
@@ -198,7 +199,7 @@ class _Checker:
         field = f"fluxes.{name}"
         value = self.mapping(value, field)
         try:
-            change_type = ChangeType(value.get("change_type"))
+            change_type = ChangeType(value.get("change_type", ""))  # "": missing
         except ValueError:
             choices = ", ".join(repr(c.value) for c in ChangeType)
             self.fail(f"{field}.change_type", f"expected one of {choices}")

@@ -9,7 +9,7 @@ by, so the large tables are summed by (indicator id, key) and only the result ge
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 
@@ -57,7 +57,7 @@ def compile_views(results: ResultsTables, indicators: IndicatorSet,
             built[name] = builders[name]()
         return built[name]
 
-    builders = {
+    builders: dict[str, Callable[[], pd.DataFrame]] = {
         "v_flux_indicators": lambda: flux_indicator_table(
             results, indicators, locations, types, pools()),
         "v_flux_indicator_aggregates": lambda: flux_aggregate_table(
@@ -72,9 +72,11 @@ def compile_views(results: ResultsTables, indicators: IndicatorSet,
         "v_total_disturbed_areas": lambda: disturbed_area_table(results, locations, types),
         "v_disturbance_fluxes": lambda: disturbance_flux_table(results, locations, types),
     }
+    def density(flux_view: str) -> Callable[[], pd.DataFrame]:
+        return lambda: density_table(view(flux_view), view("v_age_indicators"))
+
     for name in FLUX_VIEWS:
-        builders[f"{name}_density"] = lambda name=name: density_table(view(name),
-                                                                      view("v_age_indicators"))
+        builders[f"{name}_density"] = density(name)
     wanted = builders.keys() if names is None else names
     unknown = set(wanted) - builders.keys()
     if unknown:
@@ -235,13 +237,13 @@ def flux_indicator_table(results: ResultsTables, indicators: IndicatorSet, locat
     """v_flux_indicators (07_create_flux_indicator_view.sql): per flux indicator, reporting key
     and disturbance type, the sum of the fluxes it counts; only positive sums are kept."""
     fluxes = results.Fluxes
-    key = locations.key_of(fluxes["locationDimId"])
-    is_reported = key.notna().to_numpy()
-    fluxes, key = fluxes[is_reported], key[is_reported].to_numpy(np.int64)
+    location_key = locations.key_of(fluxes["locationDimId"])
+    is_reported = location_key.notna().to_numpy()
+    fluxes, key = fluxes[is_reported], location_key[is_reported].to_numpy(np.int64)
     is_disturbance = fluxes["disturbanceDimId"].notna().to_numpy()
     # LEFT JOINs to the event and its type: an event without a known type reports NULL labels.
-    dist_type = fluxes["disturbanceDimId"].map(types.events["type"]).fillna(NO_TYPE)
-    dist_type = dist_type.to_numpy(np.int64)
+    dist_type = fluxes["disturbanceDimId"].map(types.events["type"]).fillna(NO_TYPE) \
+        .to_numpy(np.int64)
     n_codes = int(dist_type.max(initial=NO_TYPE)) + 2  # type indices run from NO_TYPE = -1
     codes, group = np.unique(key * n_codes + dist_type + 1, return_inverse=True)
     group = group.ravel()  # rows' (key, type) group; codes[g] // n_codes is its key
@@ -289,11 +291,11 @@ def stock_change_table(aggregates: pd.DataFrame, indicators: IndicatorSet,
     """v_stock_change_indicators (10_ and 12_...sql): per stock change and reporting key, the
     added flux collections minus the subtracted ones."""
     collection_ids = {name: i for i, name in enumerate(indicators.flux_collections, start=1)}
-    terms = {(change_id, collection_ids[name], sign)  # a set: upstream's UNION drops repeats
-             for change_id, change in enumerate(indicators.stock_changes, start=1)
-             for sign, names in ((1, change.add), (-1, change.subtract)) for name in names}
-    terms = pd.DataFrame(sorted(terms), columns=["change_id", "flux_indicator_collection_id",
-                                                 "sign"])
+    term_set = {(change_id, collection_ids[name], sign)  # a set: upstream's UNION drops repeats
+                for change_id, change in enumerate(indicators.stock_changes, start=1)
+                for sign, names in ((1, change.add), (-1, change.subtract)) for name in names}
+    terms = pd.DataFrame(sorted(term_set), columns=["change_id", "flux_indicator_collection_id",
+                                                    "sign"])
     frame = _join(aggregates[["flux_indicator_collection_id", "key", "flux_tc"]], terms,
                   "flux_indicator_collection_id", "flux_indicator_collection_id")
     frame["flux_tc"] = frame["flux_tc"] * frame["sign"]
@@ -318,9 +320,9 @@ def pool_indicator_table(results: ResultsTables, indicators: IndicatorSet, locat
     """v_pool_indicators (13_ and 14_...sql): per pool indicator and reporting key, the sum of
     its collection's pools (tC), years after spinup only. A key has a row when it has a Pools
     row for any pool of the collection."""
-    key = _after_spinup(locations, results.Pools["locationDimId"])
-    is_reported = key.notna().to_numpy()
-    rows, key = results.Pools[is_reported], key[is_reported].to_numpy(np.int64)
+    location_key = _after_spinup(locations, results.Pools["locationDimId"])
+    is_reported = location_key.notna().to_numpy()
+    rows, key = results.Pools[is_reported], location_key[is_reported].to_numpy(np.int64)
     values = rows["poolValue"].to_numpy(np.float64, na_value=np.nan)
     pool = _pool_index(rows["poolId"], pools)
     parts = []
