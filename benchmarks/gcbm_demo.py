@@ -23,8 +23,7 @@ DEFAULT = Path(__file__).resolve().parents[1].parent / "shared/data/gcbm-demo/gc
 
 
 def main() -> None:
-    from flintcloud.gcbm.run import run_project
-    from flintcloud.gcbm.run_outputs import run_gcbm
+    from flintcloud.gcbm.run import run_gcbm, run_project
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("project", nargs="?", type=Path, default=DEFAULT)

@@ -69,7 +69,7 @@ def main() -> None:
             run = run_project(project, deduplicate=deduplicate)
             engine.append(time.perf_counter() - started)
             if args.outputs:
-                from flintcloud.gcbm.run_outputs import run_gcbm
+                from flintcloud.gcbm.run import run_gcbm
 
                 started = time.perf_counter()
                 outputs = run_gcbm(project, Path(tmp) / f"out{attempt}")

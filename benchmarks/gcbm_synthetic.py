@@ -20,8 +20,7 @@ import flintcloud  # noqa: F401
 def main() -> None:
     from flintcloud.gcbm.inputs.demo import write_demo_inputs
     from flintcloud.gcbm.inputs.prepare import prepare_project
-    from flintcloud.gcbm.run import run_project
-    from flintcloud.gcbm.run_outputs import run_gcbm
+    from flintcloud.gcbm.run import run_gcbm, run_project
 
     args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
     n_blocks = int(args[0]) if args else 10

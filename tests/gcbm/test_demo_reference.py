@@ -15,14 +15,13 @@ from tests.gcbm.conftest import REFERENCE
 def strata_pools(demo_run):
     """Our per-ha pools of one pixel of each reference stratum, from the demo run's per-pixel
     results (steps 0-11), keyed by stratum."""
-    from flintcloud.gcbm.run import run_project
+    from flintcloud.gcbm.run import block_results
     from tests.gcbm.conftest import demo_zip
 
     pixels = pd.read_csv(shared_path(*REFERENCE, "per_stratum", "pixel_area_and_stratum_block51.csv.gz"))
     first = pixels.groupby("stratum").first().reset_index()
     captured = {}
-
-    def on_block(result):
+    for result in block_results(demo_zip()):
         n_cols = result.window.n_cols
         cells = result.data.cell_index
         for row in first.itertuples():
@@ -31,8 +30,6 @@ def strata_pools(demo_run):
             captured[row.stratum] = (result.trajectory.pools[:, :, stand],
                                      result.trajectory.age[:, stand], result.data.area_ha[i],
                                      row.area_ha)
-
-    run_project(demo_zip(), on_block=on_block)
     return captured
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flintcloud.gcbm.run import run_project
+from flintcloud.gcbm.run import block_results, run_project
 from flintcloud.gcbm.science.simulation import EventLayer, PixelInputs, distinct_stands
 from tests.gcbm.conftest import demo_zip
 
 
 def _pixel_arrays(deduplicate: bool) -> tuple[dict, object]:
     captured = {}
-
-    def on_block(result):
+    for result in block_results(demo_zip(), deduplicate=deduplicate):
         trajectory = result.trajectory
         captured["cells"] = result.data.cell_index
         captured["pools"] = result.pixel_values(trajectory.pools)
@@ -21,7 +20,7 @@ def _pixel_arrays(deduplicate: bool) -> tuple[dict, object]:
         captured["fluxes"] = [result.pixel_values(f) for f in trajectory.fluxes]
         captured["keys"] = list(trajectory.flux_keys)
 
-    run = run_project(demo_zip(), on_block=on_block, deduplicate=deduplicate)
+    run = run_project(demo_zip(), deduplicate=deduplicate)
     return captured, run
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.landscapes import replicate_blocks
-from flintcloud.gcbm.run_outputs import run_gcbm
+from flintcloud.gcbm.run import run_gcbm
 from tests.gcbm.conftest import demo_zip
 
 distributed = pytest.importorskip("dask.distributed", reason="install flintcloud[dask]")
@@ -26,7 +26,7 @@ def test_dask_workers_give_the_same_bytes_as_running_here(tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        there = run_gcbm(project, tmp_path / "dask", executor=client)
+        there = run_gcbm(project, tmp_path / "dask", executor=client.get_executor(pure=False))
     assert there.run.n_blocks_simulated == here.run.n_blocks_simulated == 3
     assert _hashes(tmp_path / "dask") == _hashes(tmp_path / "here")
     pd.testing.assert_frame_equal(there.run.results.pools, here.run.results.pools)

@@ -1,51 +1,42 @@
-"""Folder helpers: a spread folder exists and, where the file system has the flag, is marked as
-the top of a directory hierarchy (chattr +T)."""
+"""Whole files only: a file written through `atomic_path` appears complete or not at all, and
+`replace_entries` swaps a finished staging folder's entries into place."""
 
 from __future__ import annotations
-
-import fcntl
-import os
-import struct
 
 import pytest
 
 from flintcloud.io import files
 
 
-def _flags(folder) -> int:
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        return struct.unpack("l", fcntl.ioctl(descriptor, files._GET_FLAGS,
-                                              struct.pack("l", 0)))[0]
-    finally:
-        os.close(descriptor)
+def test_an_atomic_file_appears_only_when_complete(tmp_path):
+    target = tmp_path / "sub" / "out.txt"
+    with files.atomic_path(target) as temporary:
+        temporary.write_text("whole")
+        assert not target.exists()
+    assert target.read_text() == "whole"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
 
 
-def _takes_top_directory_flag(folder) -> bool:
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.ioctl(descriptor, files._SET_FLAGS, struct.pack("l", files._TOP_DIRECTORY))
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(descriptor)
+def test_a_failed_atomic_write_leaves_the_earlier_file(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("earlier")
+    with pytest.raises(OSError, match="disk full"), files.atomic_path(target) as temporary:
+        temporary.write_text("half")
+        raise OSError("disk full")
+    assert target.read_text() == "earlier"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
 
-def test_a_spread_folder_is_made_with_its_parents_and_subfolders(tmp_path):
-    folder = tmp_path / "a" / "b"
-    files.make_spread_folder(folder, ["NPP", "cog"])
-    (folder / "cog" / "kept.tif").write_bytes(b"x")
-    files.make_spread_folder(folder, ["cog"])  # again: what is there stays
-    assert sorted(p.name for p in folder.iterdir()) == ["NPP", "cog"]
-    assert (folder / "cog" / "kept.tif").read_bytes() == b"x"
-
-
-def test_a_spread_folder_is_marked_top_of_hierarchy_where_possible(tmp_path):
-    probe = tmp_path / "probe"
-    probe.mkdir()
-    if not _takes_top_directory_flag(probe):
-        pytest.skip("this file system has no top-of-hierarchy flag (not ext2/3/4)")
-    folder = tmp_path / "spread"
-    files.make_spread_folder(folder)
-    assert _flags(folder) & files._TOP_DIRECTORY
+def test_replace_entries_swaps_in_the_staged_ones_and_keeps_the_rest(tmp_path):
+    folder, staging = tmp_path / "out", tmp_path / "out" / ".staging"
+    (folder / "cog").mkdir(parents=True)
+    (folder / "cog" / "old.tif").write_text("old")
+    (folder / "keep.txt").write_text("kept")
+    (folder / "a.csv").write_text("old")
+    (staging / "cog").mkdir(parents=True)
+    (staging / "cog" / "new.tif").write_text("new")
+    (staging / "a.csv").write_text("new")
+    files.replace_entries(staging, folder)
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == \
+        ["a.csv", "cog", "cog/new.tif", "keep.txt"]
+    assert (folder / "a.csv").read_text() == "new"

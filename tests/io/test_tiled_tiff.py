@@ -89,7 +89,7 @@ def test_a_written_file_reports_its_tiles_size_and_hash(tmp_path):
 def test_a_file_written_over_a_longer_one_holds_only_itself(tmp_path):
     path = tmp_path / "t.tif"
     path.write_bytes(b"x" * 100_000)
-    tiles = [tiled_tiff.empty_tile("<f4", -1.0, 16)]
+    tiles = [tiled_tiff.deflate(np.full((16, 16), -1.0, np.float32).tobytes())]
     level = tiled_tiff.Level(16, 16, 16, [len(tiles[0])], tiles)
     written = tiled_tiff.write_tiled_file(path, [level], np.float32, TRANSFORM, -1.0)
     assert written.size == path.stat().st_size < 100_000
@@ -114,3 +114,20 @@ def test_fresh_processes_write_identical_bytes(tmp_path):
         subprocess.run([sys.executable, "-c", script, str(path)], check=True)
         digests.add(sha256_of(path))
     assert len(digests) == 1
+
+
+def test_all_nodata_tiles_are_sparse_and_read_as_nodata(tmp_path):
+    """As GDAL's SPARSE_OK: an all-nodata tile has offset 0 and byte count 0, and reads back
+    as nodata."""
+    array = np.full((160, 240), -1e38, np.float32)
+    array[5, 90] = 3.5  # only the tile in row 0, column 1 holds data
+    tiles = tiled_tiff.encode_tiles(array, -1e38, 80)
+    assert [len(t) > 0 for t in tiles] == [False, True, False, False, False, False]
+    level = tiled_tiff.Level(240, 160, 80, [len(t) for t in tiles], tiles)
+    path = tmp_path / "sparse.tif"
+    written = tiled_tiff.write_tiled_file(path, [level], np.float32, TRANSFORM, -1e38)
+    assert written.tile_offsets.tolist()[0] == 0 and written.tile_offsets.tolist()[1] > 0
+    assert written.tile_sizes.tolist() == [len(t) for t in tiles]
+    with rasterio.open(path) as dataset:
+        assert dataset.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=1) in (None, "0", "")
+        np.testing.assert_array_equal(dataset.read(1), array)

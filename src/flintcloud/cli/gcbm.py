@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +14,11 @@ from flintcloud.cli.gcbm_compile import compile_command, summary_command
 from flintcloud.cli.gcbm_db import build_db
 from flintcloud.cli.gcbm_inputs import demo, prepare, validate
 from flintcloud.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from flintcloud.gcbm.run import GcbmOutputs
 
 gcbm_app = typer.Typer(no_args_is_help=True, help="Run and prepare GCBM projects.")
 
@@ -21,6 +28,9 @@ def run(
     project: Annotated[Path, typer.Argument(help="GCBM project folder or zip.")],
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o",
                                              help="Where outputs go.")] = Path("output"),
+    workers: Annotated[int, typer.Option(
+        "--workers", "-w", min=0, help="Run blocks and maps in N local processes "
+                                       "(0 or 1: in this one).")] = 0,
     dask_workers: Annotated[int, typer.Option(
         "--dask-workers", min=0, help="Run blocks on a local Dask cluster of N processes.")] = 0,
     mosaics: Annotated[bool, typer.Option(
@@ -28,7 +38,7 @@ def run(
                                        "(about a quarter of the outputs' work).")] = True,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Run blocks on the Dask cluster at this address (workers must see "
-                            "the project folder).")] = None,
+                            "the project folder and the output folder).")] = None,
 ) -> None:
     """Simulate a GCBM project and write its outputs: GCBM's results database and GeoTIFFs,
     compiled indicators, annual summaries, pool_totals_by_year.csv, fluxes_by_year.csv,
@@ -36,7 +46,7 @@ def run(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flintcloud.gcbm.run_outputs import run_gcbm
+    from flintcloud.gcbm.run import ProgressEvent, ProgressKind, run_gcbm
 
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -44,24 +54,32 @@ def run(
                   transient=True) as progress:
         task = progress.add_task("blocks", total=None, year="")
 
-        def on_progress(event) -> None:
-            if event.kind == "start":
+        def on_progress(event: ProgressEvent) -> None:
+            if event.kind is ProgressKind.START:
                 progress.update(task, total=event.blocks_total)
-            elif event.kind == "year":
+            elif event.kind is ProgressKind.YEAR:
                 progress.update(task, year=f"year {event.year}")
             else:
                 progress.update(task, completed=event.blocks_done)
 
-        with _dask_client(dask_workers, scheduler) as client:
-            outputs = run_gcbm(project, output_dir, on_progress=on_progress, executor=client,
+        with _executor(workers, dask_workers, scheduler) as executor:
+            outputs = run_gcbm(project, output_dir, on_progress=on_progress, executor=executor,
                                mosaics=mosaics)
     Console().print(_summary_table(project.name, outputs))
 
 
 @contextmanager
-def _dask_client(workers: int, scheduler: str | None):
-    """None (run here), or a client of a local or remote Dask cluster."""
-    if not workers and scheduler is None:
+def _executor(workers: int, dask_workers: int, scheduler: str | None) -> Iterator[Executor | None]:
+    """None (run here), a local process pool, or the executor of a Dask cluster's client."""
+    if workers > 1 and (dask_workers or scheduler):
+        raise InputError("--workers and --dask-workers/--scheduler exclude each other")
+    if workers > 1:
+        from flintcloud.gcbm.run import process_pool
+
+        with process_pool(workers) as pool:
+            yield pool
+        return
+    if not dask_workers and scheduler is None:
         yield None
         return
     try:
@@ -71,14 +89,14 @@ def _dask_client(workers: int, scheduler: str | None):
                          hint="install flintcloud[dask]") from err
     if scheduler is not None:
         with Client(scheduler) as client:
-            yield client
+            yield client.get_executor(pure=False)
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        yield client
+    with LocalCluster(n_workers=dask_workers, threads_per_worker=1,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client.get_executor(pure=False)
 
 
-def _summary_table(name: str, outputs):
+def _summary_table(name: str, outputs: GcbmOutputs) -> Table:
     from rich.table import Table
 
     from flintcloud.gcbm.science.pools import ECOSYSTEM_POOLS, POOL_NAMES

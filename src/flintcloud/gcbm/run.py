@@ -1,35 +1,86 @@
-"""Run a GCBM project: enumerate blocks, skip empty ones cheaply, simulate each block as one
-land-unit batch, merge the block results deterministically, report progress as events.
+"""Run a GCBM project: each block is one task that simulates it as a land-unit batch and writes
+its GeoTIFFs; tasks run here, in a process pool or on a Dask cluster (any
+`concurrent.futures.Executor`); their results are merged in block order, so every executor gives
+the same bytes. `run_gcbm` then writes every other output into a staging folder and moves it
+into place only when the whole run succeeded.
 
-A block's result is a pure function of (project, block): blocks run here or as Dask tasks with
-the same results; the spinup cache only memoises values that are themselves pure functions of
-their keys.
+A block's result is a pure function of (project, block); the spinup cache only memoises values
+that are themselves pure functions of their keys.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import shutil
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from flintcloud.errors import ConfigError
+from flintcloud.gcbm.outputs.compiled import (
+    CompiledTables,
+    annual_summary,
+    compile_tables,
+    write_compiled_db,
+    write_summary_csv,
+    write_summary_json,
+)
+from flintcloud.gcbm.outputs.geotiffs import (
+    BlockFiles,
+    BlockGeotiffWriter,
+    OutputItem,
+    SimulatedBlock,
+    read_output_items,
+)
+from flintcloud.gcbm.outputs.layout import (
+    ANNUAL_SUMMARY_CSV,
+    ANNUAL_SUMMARY_JSON,
+    COG_FOLDER,
+    COMPILED_DB,
+    MANIFEST,
+    cog_name,
+)
+from flintcloud.gcbm.outputs.mosaics import write_mosaics
+from flintcloud.gcbm.outputs.results_db import (
+    check_reporting_classifiers,
+    results_db_name,
+    write_results_db,
+)
+from flintcloud.gcbm.outputs.results_tables import results_tables
+from flintcloud.gcbm.outputs.summary_csvs import write_summary_csvs
 from flintcloud.gcbm.project.blocks import BlockData, BlockReader
-from flintcloud.gcbm.project.config import GcbmProject, open_project, remove_project_copy
+from flintcloud.gcbm.project.config import GcbmProject, open_project, read_project
 from flintcloud.gcbm.project.parameters import ParameterLibrary, load_parameters
 from flintcloud.gcbm.project.rasters import BlockWindow, block_windows
 from flintcloud.gcbm.science.results import BlockSums, GcbmResults, aggregate, merge
-from flintcloud.gcbm.science.simulation import SpinupCache, Trajectory, distinct_stands, simulate
+from flintcloud.gcbm.science.simulation import (
+    SpinupCache,
+    Trajectory,
+    distinct_stands,
+    simulate,
+)
+from flintcloud.io.files import replace_entries
+from flintcloud.io.manifest import file_entries, now, sha256_of, write_manifest
+from flintcloud.io.tiled_tiff import Written
+
+
+class ProgressKind(StrEnum):
+    START = "start"  # the blocks are counted
+    BLOCK = "block"  # a block finished
+    YEAR = "year"  # a block finished a year (blocks run here only)
 
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """`kind` is "start", "block" (a block finished) or "year" (a block finished a year)."""
-
-    kind: str
+    kind: ProgressKind
     blocks_done: int
     blocks_total: int
     year: int | None = None
@@ -37,7 +88,7 @@ class ProgressEvent:
 
 @dataclass(frozen=True)
 class BlockResult:
-    """Per-pixel results of one block: what GeoTIFF outputs need.
+    """Per-pixel results of one block.
 
     The trajectory has one column per distinct stand; `stand_of_pixel` maps each simulated
     pixel (`data.cell_index`) to its column, so `pixel_values(x)` gives per-pixel arrays.
@@ -61,6 +112,12 @@ class BlockResult:
         return np.bincount(self.stand_of_pixel, weights=self.data.area_ha,
                            minlength=self.trajectory.age.shape[1])
 
+    def simulated_block(self) -> SimulatedBlock:
+        """What the GeoTIFF writer reads of it."""
+        return SimulatedBlock(self.window, self.data.cell_index, self.data.area_ha,
+                              self.stand_of_pixel, self.trajectory,
+                              self.data.parameters.params.disturbances.type_names)
+
 
 @dataclass
 class GcbmRun:
@@ -77,6 +134,13 @@ class GcbmRun:
     block_indices: list[tuple[int, int]] = field(default_factory=list)  # (tile, block) simulated
     module_ids: dict[str, int] = field(default_factory=dict)  # FLINT module id by module name
     disturbance_codes: dict[str, int] = field(default_factory=dict)  # type name -> code
+    block_files: list[BlockFiles] = field(default_factory=list)  # what the tasks wrote
+
+    def summary(self) -> dict[str, Any]:
+        return {"pixels": self.n_pixels, "area_ha": self.area_ha, "start_year": self.start_year,
+                "steps": self.n_steps, "blocks": self.n_blocks,
+                "blocks_simulated": self.n_blocks_simulated,
+                "simulation_seconds": self.wall_seconds}
 
 
 def module_ids(project: GcbmProject) -> dict[str, int]:
@@ -135,30 +199,16 @@ def simulate_block(project: GcbmProject, library: ParameterLibrary, reader: Bloc
     return BlockResult(data, trajectory, stand_of_pixel)
 
 
-class BlockSink(Protocol):
-    """Receives each simulated block where it was simulated (in a worker, under Dask) and
-    returns a small picklable receipt, which `collect` gets back in the driving process.
-    A sink may also have `done()`, called in the driving process once every receipt is
-    collected, before the landscape results are merged: work that needs every block's output
-    can start there. And `expect(config_dir)`, called before the first block when blocks run
-    in the driving process: a sink that works in another process may look ahead there with
-    `blocks_to_simulate(config_dir)` while the engine spins up."""
-
-    def __call__(self, block: BlockResult) -> Any: ...
-
-    def collect(self, receipt: Any) -> None: ...
-
-
 @dataclass(frozen=True)
 class BlockOutcome:
-    """What the driver keeps of one block: its sums and counts, and the sink's receipt."""
+    """What a block's task returns: its sums and counts, and the files it wrote."""
 
     number: int  # position in the project's block order
     block: tuple[int, int]  # (tile index, block index)
     sums: BlockSums | None  # None: no simulated pixel
     n_pixels: int = 0
     area_ha: float = 0.0
-    receipt: Any = None
+    files: BlockFiles | None = None
 
 
 @dataclass
@@ -182,40 +232,28 @@ class _Session:
         self.library.db.close()
 
 
-_SESSIONS: dict[str, _Session] = {}  # this process's open projects, by config directory
+# The project this process has open, by config folder: a worker keeps it for its next blocks.
+_SESSIONS: dict[str, _Session] = {}
 
 
 def _session(config_dir: str) -> _Session:
     if config_dir not in _SESSIONS:
-        for stale in list(_SESSIONS):  # a worker keeps one project open at a time
-            _SESSIONS.pop(stale).close()
-        _SESSIONS[config_dir] = _Session.open(open_project(Path(config_dir)))
+        _close_sessions()  # a worker keeps one project open at a time
+        _SESSIONS[config_dir] = _Session.open(read_project(Path(config_dir)))
     return _SESSIONS[config_dir]
 
 
-def blocks_to_simulate(config_dir: str) -> Iterator[BlockWindow]:
-    """The blocks `run_block` will find a simulated cell in, in order; only their classifier
-    layers are read, by readers of its own (so it may run in a forked process)."""
-    session = _SESSIONS.get(config_dir)  # a forked process inherits the driver's
-    own = session is None
-    if own:
-        session = _Session.open(open_project(Path(config_dir)))
-    reader = BlockReader(session.project, session.library)
-    try:
-        for window in session.windows:
-            if reader.simulated_mask(window).any():
-                yield window
-    finally:
-        reader.close()
-        if own:
-            session.close()
+def _close_sessions() -> None:
+    for config_dir in list(_SESSIONS):
+        _SESSIONS.pop(config_dir).close()
 
 
-def run_block(config_dir: str, number: int, *, deduplicate: bool = True,
-              sink: BlockSink | None = None,
+def run_block(config_dir: str, number: int, *, writer: BlockGeotiffWriter | None = None,
+              deduplicate: bool = True,
               on_year: Callable[[int], None] | None = None) -> BlockOutcome:
-    """Simulate the project's `number`-th block: a pure function of (project, block), so it may
-    run in any process that can read the project's folder (a Dask task, for instance)."""
+    """The task of the project's `number`-th block: simulate it and write its files. A pure
+    function of (project, block), so it may run in any process that sees the project's folder
+    (and the run's staging folder, where `writer` writes)."""
     session = _session(config_dir)
     window = session.windows[number]
     block = (window.tile.index, window.block_idx)
@@ -226,79 +264,243 @@ def run_block(config_dir: str, number: int, *, deduplicate: bool = True,
     params = result.data.parameters
     sums = aggregate(result.trajectory, result.stand_area_ha, params.params,
                      params.classifier_sets)
-    receipt = sink(result) if sink is not None else None
+    files = writer.write(result.simulated_block()) if writer is not None else None
     return BlockOutcome(number, block, sums, int(result.data.cell_index.size),
-                        float(np.sum(result.data.area_ha)), receipt)
+                        float(np.sum(result.data.area_ha)), files)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` processes for `run_project` / `run_gcbm`. Forked from a server
+    process that has loaded the engine: safe when the caller has threads (a plain fork is
+    not), and each worker starts in milliseconds."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["flintcloud.gcbm.run"])
+    return ProcessPoolExecutor(workers, mp_context=context)
+
+
+@contextmanager
+def _opened(source: str | Path | GcbmProject) -> Iterator[GcbmProject]:
+    if isinstance(source, GcbmProject):
+        yield source
+    else:
+        with open_project(source) as project:
+            yield project
 
 
 def run_project(source: str | Path | GcbmProject, *,
+                executor: Executor | None = None,
+                writer: BlockGeotiffWriter | None = None,
                 on_progress: Callable[[ProgressEvent], None] | None = None,
-                on_block: BlockSink | Callable[[BlockResult], Any] | None = None,
-                deduplicate: bool = True, executor: Any = None) -> GcbmRun:
+                deduplicate: bool = True) -> GcbmRun:
     """Run a whole project (folder, zip or opened project) and return its landscape results.
 
-    `on_block` receives each simulated block's per-pixel results (then they are dropped, so
-    memory stays bounded by one block). `executor`: None runs the blocks here, one after the
-    other; a `dask.distributed.Client` runs them as tasks on its workers, which must see the
-    project folder (a zip is extracted here first). The results are the same either way.
+    `executor`: None runs the blocks here, one after the other; otherwise each block is a task
+    submitted to it (a process pool, a Dask client's `get_executor()`), whose processes must
+    see the project's folder (a zip is extracted here first). `writer` writes each block's
+    GeoTIFFs in its task. The results are the same either way.
     """
     started = time.perf_counter()
-    project = source if isinstance(source, GcbmProject) else open_project(source)
-    config_dir = str(project.config_dir)
     notify = on_progress or (lambda event: None)
-    try:
-        _SESSIONS.pop(config_dir, None)
+    with _opened(source) as project:
+        config_dir = str(project.config_dir)
+        _close_sessions()
         session = _SESSIONS[config_dir] = _Session.open(project)
-        n_blocks = len(session.windows)
-        notify(ProgressEvent("start", 0, n_blocks))
-        if executor is None and hasattr(on_block, "expect"):
-            on_block.expect(config_dir)
-        if executor is None:
-            outcomes = _run_here(config_dir, n_blocks, on_block, deduplicate, notify)
-        else:
-            outcomes = _run_on(executor, config_dir, n_blocks, on_block, deduplicate, notify)
+        try:
+            n_blocks = len(session.windows)
+            notify(ProgressEvent(ProgressKind.START, 0, n_blocks))
+            if executor is None:
+                outcomes = _run_here(config_dir, n_blocks, writer, deduplicate, notify)
+            else:
+                outcomes = _run_on(executor, config_dir, n_blocks, writer, deduplicate, notify)
+        finally:
+            _close_sessions()
         outcomes.sort(key=lambda outcome: outcome.number)
         simulated = [outcome for outcome in outcomes if outcome.sums is not None]
-        if hasattr(on_block, "collect"):
-            for outcome in simulated:
-                on_block.collect(outcome.receipt)
-        if hasattr(on_block, "done"):
-            on_block.done()
         library = session.library
-        results = merge([outcome.sums for outcome in simulated], library.base,
-                        library.classifier_names, project.start_year)
-    finally:
-        session = _SESSIONS.pop(config_dir, None)
-        if session is not None:
+        results = merge([outcome.sums for outcome in simulated if outcome.sums is not None],
+                        library.base, library.classifier_names, project.start_year)
+        dist = library.base.disturbances
+        return GcbmRun(results, project.start_year, project.n_steps, n_blocks, len(simulated),
+                       sum(o.n_pixels for o in simulated), sum(o.area_ha for o in simulated),
+                       time.perf_counter() - started, [o.block for o in simulated],
+                       module_ids(project),
+                       {name: int(code) for name, code in zip(dist.type_names, dist.type_codes,
+                                                              strict=True)},
+                       [o.files for o in simulated if o.files is not None])
+
+
+def block_results(source: str | Path | GcbmProject, *,
+                  deduplicate: bool = True) -> Iterator[BlockResult]:
+    """Each simulated block's per-pixel results, here, in block order (one block in memory at a
+    time): for looking into a run, as the tests against GCBM's per-pixel references do."""
+    with _opened(source) as project:
+        session = _Session.open(project)
+        try:
+            for window in session.windows:
+                result = simulate_block(project, session.library, session.reader, window,
+                                        session.cache, deduplicate=deduplicate)
+                if result is not None:
+                    yield result
+        finally:
             session.close()
-        if not isinstance(source, GcbmProject):
-            remove_project_copy(project)
-    dist = library.base.disturbances
-    return GcbmRun(results, project.start_year, project.n_steps, n_blocks, len(simulated),
-                   sum(o.n_pixels for o in simulated), sum(o.area_ha for o in simulated),
-                   time.perf_counter() - started, [o.block for o in simulated],
-                   module_ids(project),
-                   {name: int(code) for name, code in zip(dist.type_names, dist.type_codes,
-                                                          strict=True)})
 
 
-def _run_here(config_dir, n_blocks, on_block, deduplicate, notify) -> list[BlockOutcome]:
+def _run_here(config_dir: str, n_blocks: int, writer: BlockGeotiffWriter | None,
+              deduplicate: bool,
+              notify: Callable[[ProgressEvent], None]) -> list[BlockOutcome]:
     outcomes = []
     for number in range(n_blocks):
-        outcomes.append(run_block(
-            config_dir, number, deduplicate=deduplicate, sink=on_block,
-            on_year=lambda year, n=number: notify(ProgressEvent("year", n, n_blocks, year))))
-        notify(ProgressEvent("block", number + 1, n_blocks))
+        def on_year(year: int, n: int = number) -> None:
+            notify(ProgressEvent(ProgressKind.YEAR, n, n_blocks, year))
+
+        outcomes.append(run_block(config_dir, number, writer=writer, deduplicate=deduplicate,
+                                  on_year=on_year))
+        notify(ProgressEvent(ProgressKind.BLOCK, number + 1, n_blocks))
     return outcomes
 
 
-def _run_on(client, config_dir, n_blocks, on_block, deduplicate, notify) -> list[BlockOutcome]:
-    from dask.distributed import as_completed
+def _run_on(executor: Executor, config_dir: str, n_blocks: int,
+            writer: BlockGeotiffWriter | None, deduplicate: bool,
+            notify: Callable[[ProgressEvent], None]) -> list[BlockOutcome]:
+    futures = [executor.submit(run_block, config_dir, number, writer=writer,
+                               deduplicate=deduplicate) for number in range(n_blocks)]
+    with _settled(futures):
+        outcomes = []
+        for done, future in enumerate(as_completed(futures), start=1):
+            outcomes.append(future.result())
+            notify(ProgressEvent(ProgressKind.BLOCK, done, n_blocks))
+        return outcomes
 
-    futures = client.map(run_block, [config_dir] * n_blocks, range(n_blocks),
-                         deduplicate=deduplicate, sink=on_block, pure=False)
-    outcomes = []
-    for done, future in enumerate(as_completed(futures), start=1):
-        outcomes.append(future.result())
-        notify(ProgressEvent("block", done, n_blocks))
-    return outcomes
+
+@contextmanager
+def _settled(futures: Sequence[Future[Any]]) -> Iterator[None]:
+    """On failure, cancel the tasks not started and wait for the others: none may still be
+    writing when the caller removes its staging folder."""
+    try:
+        yield
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        raise
+
+
+@dataclass
+class GcbmOutputs:
+    run: GcbmRun
+    output_dir: Path
+    files: list[Path]  # everything written, relative to output_dir, manifest last
+
+    @property
+    def manifest(self) -> Path:
+        return self.output_dir / MANIFEST
+
+
+def run_gcbm(source: str | Path, output_dir: str | Path, *,
+             executor: Executor | None = None, mosaics: bool = True,
+             on_progress: Callable[[ProgressEvent], None] | None = None) -> GcbmOutputs:
+    """Run a GCBM project (folder or zip) and write every output into `output_dir` (layout.py):
+    GCBM's GeoTIFFs and results database, the compiled indicators, summaries, whole-area COGs
+    and the manifest. Outputs go to one folder whatever paths the project configures; item
+    folders and file names stay GCBM's, so GCBM's tools read them unchanged. Nothing in
+    `output_dir` changes unless the whole run succeeds. `executor`: see `run_project`."""
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staging = output_dir / f".staging-{uuid.uuid4().hex}"
+    started = now()
+    try:
+        with open_project(source) as project:
+            staging.mkdir()
+            inputs = _input_entries(source, project)
+            check_reporting_classifiers(project)
+            db_name = results_db_name(project)
+            items = _output_items(project, staging)
+            samples = staging / ".mosaic-samples"
+            writer = BlockGeotiffWriter(items, project.grid,
+                                        samples_dir=samples if mosaics else None) \
+                if items else None
+            run = run_project(project, executor=executor, writer=writer,
+                              on_progress=on_progress)
+            with _mosaics(executor, run, items if mosaics else [], project,
+                          staging / COG_FOLDER) as written_mosaics:
+                tables = results_tables(run.results, module_ids=run.module_ids,
+                                        disturbance_codes=run.disturbance_codes)
+                write_summary_csvs(run.results, staging)
+                if db_name is not None:
+                    write_results_db(staging / db_name, tables)
+                write_compiled_outputs(compile_tables(tables), staging)
+            shutil.rmtree(samples, ignore_errors=True)
+            configuration = {"merged": project.config.data, "files": project.config.files}
+            outputs = file_entries(staging, known=_hashes(run.block_files, written_mosaics))
+            write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
+                           configuration=configuration, started=started, finished=now(),
+                           outputs=outputs, summary=run.summary(),
+                           items=_manifest_items(items, written_mosaics, staging, project))
+        replace_entries(staging, output_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    files = [Path(entry["path"]) for entry in outputs] + [Path(MANIFEST)]
+    return GcbmOutputs(run, output_dir, files)
+
+
+def _input_entries(source: str | Path, project: GcbmProject) -> list[dict[str, Any]]:
+    inputs = file_entries(project.root)
+    if Path(source).is_file():
+        inputs.insert(0, {"path": Path(source).name, "bytes": Path(source).stat().st_size,
+                          "sha256": sha256_of(Path(source)), "role": "project archive"})
+    return inputs
+
+
+def _output_items(project: GcbmProject, staging: Path) -> list[OutputItem]:
+    module = project.modules.get("WriteVariableGeotiff")
+    return read_output_items(module, staging) if module is not None else []
+
+
+@contextmanager
+def _mosaics(executor: Executor | None, run: GcbmRun, items: list[OutputItem],
+             project: GcbmProject, folder: Path) -> Iterator[dict[Path, Written]]:
+    """The whole-area COGs, one task per item on the executor while the body of the `with`
+    runs here (or here, after it, without one). The dict fills when the body is done."""
+    written: dict[Path, Written] = {}
+    blocks = run.block_files
+    arguments = (project.grid, folder, project.start_year)
+    if executor is None or not items or not blocks:
+        yield written
+        written |= write_mosaics(blocks, items, *arguments)
+        return
+    futures = [executor.submit(write_mosaics, blocks, [item], *arguments) for item in items]
+    with _settled(futures):
+        yield written
+        for future in futures:
+            written |= future.result()
+
+
+def _hashes(blocks: list[BlockFiles],
+            mosaics: dict[Path, Written]) -> dict[str, tuple[int, str]]:
+    """(size, sha256) of the files hashed as they were written, by path."""
+    known = {path: digest for block in blocks
+             for path, digest in zip(block.paths, block.hashes, strict=True)}
+    return known | {str(path): (file.size, file.sha256) for path, file in mosaics.items()}
+
+
+def _manifest_items(items: list[OutputItem], mosaics: dict[Path, Written], staging: Path,
+                    project: GcbmProject) -> list[dict[str, Any]]:
+    written = {path.relative_to(staging).as_posix() for path in mosaics}
+    entries = []
+    for item in items:
+        labels = [item.year_label(step, project.start_year)
+                  for step in item.steps(project.n_steps)]
+        paths = {label: f"{COG_FOLDER}/{cog_name(item.name, label)}" for label in labels}
+        entries.append(item.manifest_entry(
+            staging, project.start_year, project.n_steps,
+            {label: path for label, path in paths.items() if path in written}))
+    return entries
+
+
+def write_compiled_outputs(compiled: CompiledTables, output_dir: Path) -> None:
+    """The compiled indicators database and the annual summary (CSV, JSON) drawn from it."""
+    write_compiled_db(compiled, output_dir / COMPILED_DB)
+    summary = annual_summary(compiled)
+    write_summary_csv(summary, output_dir / ANNUAL_SUMMARY_CSV)
+    write_summary_json(summary, output_dir / ANNUAL_SUMMARY_JSON)

@@ -21,7 +21,6 @@ from flintcloud.io.files import atomic_path
 from flintcloud.io.tiled_tiff import (
     Level,
     deflate,
-    empty_tile,
     encode_tiles,
     tile_grid,
     write_tiled_file,
@@ -48,8 +47,6 @@ class SparseTiles:
         self.order = np.argsort(slot, kind="stable")
         self.inside = ((rows % tile) * tile + cols % tile)[self.order]
         self.starts = np.searchsorted(slot[self.order], np.arange(len(self.occupied) + 1))
-        # empty tiles before each occupied tile, and after the last
-        self.gaps = np.diff(self.occupied, prepend=-1, append=self.n_tiles) - 1
         self.constant: dict[tuple, bytes] = {}
 
     def forget(self) -> None:
@@ -58,12 +55,11 @@ class SparseTiles:
     def levels(self, values: np.ndarray, nodata: float, *,
                in_tile_order: bool = False) -> list[Level]:
         """For each row of `values` (steps x pixels), the raster holding its values at the
-        given pixels, as compressed tiles (runs of empty tiles in one chunk). `in_tile_order`:
+        given pixels, as compressed tiles (the others are sparse: no bytes). `in_tile_order`:
         the values are given for rows[self.order], cols[self.order]."""
-        empty = empty_tile(values.dtype.str, float(nodata), self.tile)
         if not len(self.occupied):
-            return [Level(self.width, self.height, self.tile, [len(empty)] * self.n_tiles,
-                          [empty * self.n_tiles]) for _ in values]
+            return [Level(self.width, self.height, self.tile, np.zeros(self.n_tiles, np.int64),
+                          []) for _ in values]
         grouped = np.ascontiguousarray(values if in_tile_order else values[:, self.order])
         bits = grouped.view(f"u{grouped.itemsize}")  # compared as bits: 0.0 and -0.0 differ
         starts = self.starts[:-1]
@@ -71,7 +67,6 @@ class SparseTiles:
         changed[1:] = np.logical_or.reduceat(bits[1:] != bits[:-1], starts, axis=1)
         low = np.minimum.reduceat(bits, starts, axis=1)
         constant = low == np.maximum.reduceat(bits, starts, axis=1)
-        gaps = [empty * gap if gap else b"" for gap in self.gaps.tolist()]
         kind, bounds = (values.dtype.str, float(nodata)), self.starts.tolist()
         levels, tiles = [], [b""] * len(starts)
         for step, (new, flat, first) in enumerate(zip(changed.tolist(), constant.tolist(),
@@ -85,12 +80,8 @@ class SparseTiles:
                         tiles[i] = self._encode(grouped[step], bounds[i], bounds[i + 1], nodata)
                         if flat[i]:
                             self.constant[key] = tiles[i]
-                if gaps[i]:
-                    chunks.append(gaps[i])
                 chunks.append(tiles[i])
-            if gaps[-1]:
-                chunks.append(gaps[-1])
-            sizes = np.full(self.n_tiles, len(empty))
+            sizes = np.zeros(self.n_tiles, dtype=np.int64)
             sizes[self.occupied] = [len(tile) for tile in tiles]
             levels.append(Level(self.width, self.height, self.tile, sizes, chunks))
         return levels

@@ -2,7 +2,9 @@
 already compressed.
 
 A GCBM run writes thousands of small indicator files whose tiles are mostly nodata, then mosaics
-whose full-resolution tiles are those files' tiles, byte for byte. GDAL and tifffile compress
+whose full-resolution tiles are those files' tiles, byte for byte. A tile that is all nodata is
+not stored at all (offset and byte count 0, as GDAL's SPARSE_OK=TRUE writes it; readers fill it
+with nodata): about half of a sparse landscape's bytes. GDAL and tifffile compress
 pixels themselves and cannot lay out a COG from tiles compressed elsewhere; here a file is the
 TIFF 6 (or BigTIFF) layout written directly: header, GDAL's structural-metadata block, every
 IFD, then tile data from the smallest overview to full resolution (GDAL's COG layout).
@@ -26,7 +28,7 @@ from zlib_ng import zlib_ng
 # (files 1.3x larger). It is deterministic, so a rerun writes the same bytes; ISA-L's deflate,
 # as fast, is not (its output depends on memory it does not initialise).
 DEFLATE_LEVEL = 1
-EMPTY_TILE_LEVEL = 9  # compressed once per run: as small as it gets
+EMPTY_TILE = b""  # an all-nodata tile: not stored (a sparse tile)
 
 # GeoKeyDirectory for EPSG:4326: version 1.1.0, 3 keys: model type geographic (1024 = 2),
 # raster type pixel-is-area (1025 = 1), geographic CRS 4326 (2048).
@@ -50,12 +52,6 @@ def deflate(data) -> bytes:
     return zlib_ng.compress(data, DEFLATE_LEVEL)
 
 
-@lru_cache(maxsize=256)
-def empty_tile(dtype: str, nodata: float, tile: int) -> bytes:
-    """The compressed bytes of a tile that is all nodata (most tiles of a sparse landscape)."""
-    return zlib_ng.compress(np.full((tile, tile), nodata, dtype=dtype).tobytes(), EMPTY_TILE_LEVEL)
-
-
 @dataclass(frozen=True)
 class Level:
     """One resolution of the image: its size, its tile size, its tiles' sizes (row-major) and
@@ -74,15 +70,15 @@ def tile_grid(width: int, height: int, tile: int) -> tuple[int, int]:
 
 
 def encode_tiles(array: np.ndarray, nodata: float, tile: int) -> list[bytes]:
-    """Each tile of a 2-D array, row-major, deflated; edge tiles padded with nodata."""
+    """Each tile of a 2-D array, row-major, deflated (all-nodata tiles: `EMPTY_TILE`); edge
+    tiles padded with nodata."""
     height, width = array.shape
     across, down = tile_grid(width, height, tile)
     padded = np.full((down * tile, across * tile), nodata, dtype=array.dtype)
     padded[:height, :width] = array
     tiles = padded.reshape(down, tile, across, tile).swapaxes(1, 2).reshape(down * across, -1)
     occupied = np.any(tiles != array.dtype.type(nodata), axis=1)
-    empty = empty_tile(array.dtype.str, float(nodata), tile)
-    return [deflate(np.ascontiguousarray(t)) if o else empty
+    return [deflate(np.ascontiguousarray(t)) if o else EMPTY_TILE
             for t, o in zip(tiles, occupied, strict=True)]
 
 
@@ -123,17 +119,13 @@ def write_tiled_file(path: Path, levels: Sequence[Level], dtype, transform: Affi
     for chunk in chunks:
         digest.update(chunk)
     size = sum(map(len, chunks))
-    # no O_TRUNC: on a file created empty ahead, ext4 would take it for a file being replaced
-    # and write it out to disk when closed
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         written = os.writev(descriptor, chunks)
         if written < size:  # short writes are allowed, if rare
             rest = memoryview(b"".join(chunks))[written:]
             while rest:
                 rest = rest[os.write(descriptor, rest):]
-        if os.fstat(descriptor).st_size > size:  # it held a longer file
-            os.ftruncate(descriptor, size)
     finally:
         os.close(descriptor)
     return Written(size, digest.hexdigest(), offsets, np.asarray(levels[0].tile_sizes))
@@ -154,7 +146,7 @@ def _head(levels: Sequence[Level], dtype, transform: Affine,
     word = np.dtype("<u8" if layout.bigtiff else "<u4")
     position, full_resolution = layout.data_start, None
     for k in reversed(range(len(levels))):  # smallest overview first, as GDAL lays out COGs
-        offsets = position + np.cumsum(sizes[k]) - sizes[k]
+        offsets = np.where(sizes[k] > 0, position + np.cumsum(sizes[k]) - sizes[k], 0)
         position += int(sizes[k].sum())
         np.frombuffer(head, word, len(offsets), layout.offsets_at[k])[:] = offsets
         np.frombuffer(head, word, len(offsets), layout.sizes_at[k])[:] = sizes[k]

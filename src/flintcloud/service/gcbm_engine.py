@@ -1,7 +1,7 @@
 """The single seam between the service and the GCBM engine.
 
 `run_gcbm_project` is the only function the service calls to run GCBM: it runs the project with
-every output (`flintcloud.gcbm.run_outputs.run_gcbm`) and turns the engine's progress events
+every output (`flintcloud.gcbm.run.run_gcbm`) and turns the engine's progress events
 into the job's percentage and message.
 """
 
@@ -27,10 +27,10 @@ def run_gcbm_project(project_dir: Path, output_dir: Path, progress: GcbmProgress
     <step>.tif` (gcbm-spec §6.1), `cog/` mosaics and `manifest.json`. Errors the user can fix
     are FlintError subclasses (the job fails with their code and message).
     """
-    from flintcloud.gcbm.run_outputs import run_gcbm
+    from flintcloud.gcbm.run import ProgressEvent, ProgressKind, run_gcbm
 
-    def on_progress(event) -> None:
-        year = event.year if event.kind == "year" else None
+    def on_progress(event: ProgressEvent) -> None:
+        year = event.year if event.kind is ProgressKind.YEAR else None
         progress(*block_progress(event.blocks_done, event.blocks_total, year))
 
     run_gcbm(project_dir, output_dir, on_progress=on_progress)

@@ -13,7 +13,7 @@ import yaml
 
 from flintcloud.errors import InputProblems
 from flintcloud.gcbm.inputs import check_files, get_config, prepare_project, validate_inputs
-from flintcloud.gcbm.run_outputs import run_gcbm
+from flintcloud.gcbm.run import run_gcbm
 from tests.gcbm.inputs.fixtures import (
     DEMO_UNIT,
     SIZE,

@@ -13,9 +13,9 @@ import pytest
 import rasterio
 from rio_cogeo import cog_validate
 
-from flintcloud.gcbm import run_outputs as gcbm_outputs
+from flintcloud.gcbm import run as gcbm_run
 from flintcloud.gcbm.outputs.compiled.compiled_db import LAYOUTS
-from flintcloud.gcbm.run_outputs import run_gcbm
+from flintcloud.gcbm.run import process_pool, run_gcbm
 from flintcloud.io.manifest import sha256_of
 from tests.conftest import shared_path
 from tests.gcbm.conftest import REFERENCE, demo_zip
@@ -116,30 +116,6 @@ def test_no_output_file_is_empty_or_left_over(demo_outputs):
     assert len(files) == 21 * 11 * 2 + 7  # block files and maps; db, CSVs, summaries, manifest
 
 
-def test_files_created_ahead_that_no_block_fills_are_removed(tmp_path):
-    from flintcloud.gcbm.outputs.geotiffs import BlockGeotiffWriter, read_output_items
-    from flintcloud.gcbm.project.config import open_project
-    from flintcloud.gcbm.run import blocks_to_simulate, run_project
-
-    project = open_project(npp_only_project(tmp_path, 2))
-    items = read_output_items(project.modules["WriteVariableGeotiff"], tmp_path / "out")
-    writer = BlockGeotiffWriter(items, project.grid)
-    windows = list(blocks_to_simulate(str(project.config_dir)))
-    simulated = run_project(project).block_indices
-    assert [(w.tile.index, w.block_idx) for w in windows] == simulated and len(windows) == 2
-    for window in windows:
-        writer.create_files(window, project.n_steps)
-    created = sorted((tmp_path / "out").rglob("*.tif"))
-    assert len(created) == 2 * 2 * 11 and all(p.stat().st_size == 0 for p in created)
-    first = windows[0].block_idx
-    run_project(project, on_block=lambda block: writer(block)
-                if block.window.block_idx == first else None)
-    writer.remove_unfilled()
-    left = sorted((tmp_path / "out").rglob("*.tif"))
-    assert len(left) == 2 * 11 and all(p.stat().st_size > 0 for p in left)
-    assert all(f"_{first:02d}_" in p.name for p in left)
-
-
 def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):
     manifest = json.loads((demo_outputs / "manifest.json").read_text())
     outputs = {entry["path"]: entry for entry in manifest["outputs"]}
@@ -157,7 +133,6 @@ def test_manifest_lists_inputs_outputs_and_environment(demo_outputs):
     assert manifest["summary"]["pixels"] == 11347
 
 
-# most maps are written in the forked block writer (which inherits the patch), the others here
 @pytest.mark.parametrize("step", ["write_results_db", "compile_tables", "write_mosaics"])
 def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatch, step):
     out = tmp_path / "out"
@@ -167,7 +142,7 @@ def test_a_failed_run_leaves_the_output_directory_as_it_was(tmp_path, monkeypatc
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(gcbm_outputs, step, broken)
+    monkeypatch.setattr(gcbm_run, step, broken)
     with pytest.raises(OSError, match="disk full"):
         run_gcbm(demo_zip(), out)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
@@ -220,9 +195,10 @@ def test_a_large_mosaic_is_a_cog_with_sampled_overviews(tmp_path):
 
 
 def test_blocks_whose_tiles_do_not_fit_the_mosaic_are_re_encoded(tmp_path, monkeypatch):
-    from flintcloud.gcbm.outputs import geotiffs as spatial_output
+    from flintcloud.gcbm.outputs import geotiffs, mosaics
 
-    monkeypatch.setattr(spatial_output, "block_tile", lambda grid: 256)  # 400 % 256 != 0
+    for module in (geotiffs, mosaics):
+        monkeypatch.setattr(module, "block_tile", lambda grid: 256)  # 400 % 256 != 0
     run_gcbm(npp_only_project(tmp_path, 3), tmp_path / "out")
     cog = tmp_path / "out" / "cog" / "NPP_2013.tif"
     assert cog_validate(cog, strict=True)[:2] == (True, [])
@@ -240,7 +216,6 @@ def test_a_failure_while_writing_block_files_fails_the_run_and_leaves_nothing(tm
     def broken(*args):
         raise OSError("disk full while writing GeoTIFFs")
 
-    # block files are written in a forked child, which inherits the patch
     monkeypatch.setattr(spatial_output, "write_tiled_file", broken)
     out = tmp_path / "out"
     with pytest.raises(OSError, match="disk full while writing GeoTIFFs"):
@@ -248,24 +223,27 @@ def test_a_failure_while_writing_block_files_fails_the_run_and_leaves_nothing(tm
     assert list(out.iterdir()) == []
 
 
-def test_mosaics_from_kept_tiles_equal_mosaics_from_the_block_files(tmp_path):
-    from flintcloud.gcbm.outputs.geotiffs import (
-        BlockGeotiffWriter,
-        read_output_items,
-        write_mosaics,
-    )
-    from flintcloud.gcbm.project.config import open_project
-    from flintcloud.gcbm.run import run_project
+def test_a_process_pool_writes_the_same_bytes_as_running_here(tmp_path):
+    project = npp_only_project(tmp_path, 3)
+    here = run_gcbm(project, tmp_path / "here")
+    with process_pool(2) as pool:
+        there = run_gcbm(project, tmp_path / "pool", executor=pool)
+    assert there.run.n_blocks_simulated == here.run.n_blocks_simulated == 3
+    hashes = [{entry["path"]: entry["sha256"] for entry in
+               json.loads((out / "manifest.json").read_text())["outputs"]}
+              for out in (tmp_path / "here", tmp_path / "pool")]
+    assert len(hashes[0]) > 2 * 11 * 3 and hashes[0] == hashes[1]
+    assert all(sha256_of(tmp_path / "pool" / path) == digest for path, digest in hashes[1].items())
+    pd.testing.assert_frame_equal(there.run.results.pools, here.run.results.pools)
 
-    project = open_project(npp_only_project(tmp_path, 3))
-    digests = []
-    for keep_tiles in (True, False):
-        staging = tmp_path / f"keep-{keep_tiles}"
-        items = read_output_items(project.modules["WriteVariableGeotiff"], staging)
-        writer = BlockGeotiffWriter(items, project.grid, samples_dir=staging / "samples",
-                                    keep_tiles=keep_tiles)
-        run_project(project, on_block=writer)
-        written = write_mosaics(writer.blocks, items, project.grid, staging / "cog",
-                                project.start_year)
-        digests.append({path.name: file.sha256 for path, file in written.items()})
-    assert len(digests[0]) == 2 * 11 and digests[0] == digests[1]
+
+def test_a_failing_task_in_a_pool_leaves_the_output_directory_as_it_was(tmp_path):
+    project = npp_only_project(tmp_path, 2)
+    layer = next(project.glob("**/layers/tiled/initial_age*.tif*"))
+    layer.write_bytes(layer.read_bytes()[:len(layer.read_bytes()) // 2])  # tiles cut off
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier")
+    with process_pool(2) as pool, pytest.raises(Exception, match="initial_age"):
+        run_gcbm(project, out, executor=pool)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]

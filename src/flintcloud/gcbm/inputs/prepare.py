@@ -28,7 +28,7 @@ from flintcloud.gcbm.inputs.validation import (
     check_inputs,
     check_project,
 )
-from flintcloud.gcbm.project.config import open_project, remove_project_copy
+from flintcloud.gcbm.project.config import read_project
 from flintcloud.io.archive import MAX_BYTES, extract_zip
 
 LAYER_FOLDER = Path("layers", "tiled")
@@ -69,7 +69,7 @@ def prepare_project(source: str | Path, target_dir: str | Path, *,
         shutil.rmtree(staging, ignore_errors=True)
         raise
     config_dir = target / config
-    remove_project_copy(open_project(config_dir))  # what was written opens as a project
+    read_project(config_dir)  # what was written opens as a project
     return config_dir
 
 

@@ -18,7 +18,7 @@ from flintcloud.gcbm.inputs.model import (
     ProjectInputs,
     Role,
 )
-from flintcloud.gcbm.project.config import Tile, open_project, remove_project_copy
+from flintcloud.gcbm.project.config import Tile, read_project
 
 
 @dataclass
@@ -189,8 +189,7 @@ def project_inputs(documents: ConfigDocuments, settings: ProjectSettings,
 def check_project(config_dir: Path, settings: ProjectSettings | None = None) -> CheckedInputs:
     """Check a complete project (optionally with edited `settings`) as uploaded inputs are
     checked: same grid, tiles and files; attributes against its database and rasters."""
-    project = open_project(config_dir)  # the structure the engine needs, or ConfigError
-    remove_project_copy(project)
+    project = read_project(config_dir)  # the structure the engine needs, or ConfigError
     documents = ConfigDocuments.load(config_dir)
     settings = settings or documents.settings()
     problems = Problems()

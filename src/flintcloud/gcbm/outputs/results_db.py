@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 from flintcloud.errors import InputError
+from flintcloud.gcbm.outputs.layout import RESULTS_DB
+from flintcloud.gcbm.project.config import GcbmProject
 from flintcloud.io.files import atomic_path
 
 CLASSIFIER_TABLE = "ClassifierSetDimension"
@@ -238,3 +240,32 @@ def python_values(series: pd.Series) -> list:
     return series.astype(object).where(series.notna(), None).tolist()
 
 
+
+
+def results_db_name(project: GcbmProject) -> str | None:
+    """The file name CBMAggregatorSQLiteWriter's `databasename` asks for (in the run's folder,
+    whatever its path); None when the module is off."""
+    module = project.modules.get("CBMAggregatorSQLiteWriter")
+    if module is None:
+        return None
+    settings = module.child("settings")
+    name = Path(settings.string("databasename", RESULTS_DB).replace("\\", "/")).name
+    if not name or name.startswith("."):
+        raise settings.error(f"databasename {name!r} is not a file name", "databasename")
+    return name
+
+
+def check_reporting_classifiers(project: GcbmProject) -> None:
+    """The results are reported by classifier set: another reporting set is refused."""
+    module = project.modules.get("CBMAggregatorLandUnitData")
+    if module is None or "settings" not in module:
+        return
+    settings = module.child("settings")
+    name = settings.string("reporting_classifier_set", "classifier_set")
+    if name == "classifier_set":
+        return
+    variable = project.variable(name).value
+    transform = variable.get("transform", {}) if isinstance(variable, dict) else {}
+    if transform.get("type") != "CompositeTransform" or transform.get("vars") != ["classifier_set"]:
+        raise settings.error(f"reporting classifier set {name!r} must be the classifier set "
+                             "(a CompositeTransform of classifier_set)", "reporting_classifier_set")

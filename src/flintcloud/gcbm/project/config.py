@@ -9,6 +9,8 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,7 +97,6 @@ class GcbmProject:
     disturbance_layers: list[str]
     variables: ConfigView
     spinup_variables: dict[str, Any] = field(default_factory=dict)
-    cleanup: tempfile.TemporaryDirectory | None = None
 
     def source_of(self, *path: str) -> str:
         return self.config.source_of(path) or "gcbm_config.cfg"
@@ -120,26 +121,26 @@ class GcbmProject:
         return self.layers[data_id]
 
 
-def open_project(path: str | Path) -> GcbmProject:
-    """Open a project folder (with config/) or a zip of one; a zip is extracted to a temp dir."""
+@contextmanager
+def open_project(path: str | Path) -> Iterator[GcbmProject]:
+    """Open a project folder (with config/) or a zip of one; a zip is extracted to a temporary
+    folder, removed when the `with` block ends."""
     path = Path(path)
     if not path.exists():
         raise ConfigError("project not found", source=str(path))
-    cleanup = None
-    if path.is_file():
-        if not zipfile.is_zipfile(path):
-            raise ConfigError("not a folder or a zip file", source=str(path))
-        cleanup = tempfile.TemporaryDirectory(prefix="gcbm-project-")
-        try:
-            extract_zip(path, Path(cleanup.name))
-        except BaseException:
-            cleanup.cleanup()
-            raise
-        path = Path(cleanup.name)
-    config_dir = _find_config_dir(path)
-    project = _read(config_dir)
-    project.cleanup = cleanup
-    return project
+    if not path.is_file():
+        yield read_project(path)
+        return
+    if not zipfile.is_zipfile(path):
+        raise ConfigError("not a folder or a zip file", source=str(path))
+    with tempfile.TemporaryDirectory(prefix="gcbm-project-") as folder:
+        extract_zip(path, Path(folder))
+        yield read_project(Path(folder))
+
+
+def read_project(folder: Path) -> GcbmProject:
+    """The project in `folder`: the one whose gcbm_config.cfg is nearest its top."""
+    return _read(_find_config_dir(folder))
 
 
 def _find_config_dir(root: Path) -> Path:
@@ -340,12 +341,5 @@ def _modules(config: FlintConfig) -> dict[str, ConfigView]:
     return enabled
 
 
-def remove_project_copy(project: GcbmProject) -> None:
-    """Delete the temporary copy of a zipped project."""
-    if project.cleanup is not None:
-        project.cleanup.cleanup()
-        project.cleanup = None
-
-
-__all__ = ["GcbmProject", "Grid", "Layer", "Tile", "open_project", "remove_project_copy",
+__all__ = ["GcbmProject", "Grid", "Layer", "Tile", "open_project", "read_project",
            "json", "shutil"]

@@ -91,8 +91,12 @@ class LayerReader:
         t = dataset.transform
         col = round((window.west - t.c) / t.a)
         row = round((t.f - window.north) / -t.e)
-        return dataset.read(1, window=Window(col, row, window.n_cols, window.n_rows),
-                            boundless=True, fill_value=self.layer.nodata)
+        try:
+            return dataset.read(1, window=Window(col, row, window.n_cols, window.n_rows),
+                                boundless=True, fill_value=self.layer.nodata)
+        except rasterio.errors.RasterioIOError as err:  # a damaged or cut-off file
+            raise RasterError(f"cannot read block {window.block_idx} of tile {window.tile.index}: "
+                              f"{err.__cause__ or err}", source=self.layer.path.name) from err
 
     def close(self) -> None:
         if self._dataset is not None:
