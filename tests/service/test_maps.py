@@ -8,12 +8,16 @@ import warnings
 
 import numpy as np
 import pytest
+from fake_gcbm import manifest_item, run_fake_gcbm, write_manifest_items
 from fastapi.testclient import TestClient
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 from rasterio.transform import from_origin
 
 from conftest import SMALL_ATTRIBUTES, make_settings, small_project_files, zip_bytes
+from flintcloud.errors import InputError, NotFoundError
+from flintcloud.gcbm.outputs import catalogue
+from flintcloud.gcbm.outputs.layout import COG_FOLDER, MANIFEST, cog_name, item_unit
 from flintcloud.io.geotiff import write_cog
 from flintcloud.service import gcbm_engine
 from flintcloud.service.app import create_app
@@ -28,26 +32,56 @@ TRANSFORM = from_origin(-106.0, 55.0, 0.25, 0.25)
 BOUNDS = [-106.0, 54.25, -105.0, 55.0]
 
 
-def run_engine_with_maps(project_dir, output_dir, progress):
-    """The fake engine, plus the whole-area COGs a real run writes (cog/<indicator>_<year>.tif)."""
-    from fake_gcbm import run_fake_gcbm
+YEARS = ["2010", "2011", "2012"]
 
+
+def run_engine_with_maps(project_dir, output_dir, progress):
+    """The fake engine, plus the whole-area COGs a real run writes (cog/<indicator>_<year>.tif)
+    and the manifest items that declare them."""
     run_fake_gcbm(project_dir, output_dir, progress)
-    for step, year in enumerate((2010, 2011, 2012), start=1):
+    for step, year in enumerate(YEARS, start=1):
         nep = np.where(GRID == NODATA, GRID, GRID * step).astype(np.float32)
-        write_cog(output_dir / "cog" / f"NEP_{year}.tif", nep, TRANSFORM, NODATA)
+        write_cog(output_dir / COG_FOLDER / cog_name("NEP", year), nep, TRANSFORM, NODATA)
         age = np.where(GRID == NODATA, GRID, np.abs(GRID) + 10 * step).astype(np.float32)
-        write_cog(output_dir / "cog" / f"Age_{year}.tif", age, TRANSFORM, NODATA)
-    (output_dir / "cog" / "notes.txt").write_text("not a map")
+        write_cog(output_dir / COG_FOLDER / cog_name("Age", year), age, TRANSFORM, NODATA)
+    (output_dir / COG_FOLDER / "notes.txt").write_text("not a map")
     secret = output_dir.parent / "secret.tif"
     write_cog(secret, GRID, TRANSFORM, NODATA)
-    (output_dir / "cog" / "Secret_2010.tif").symlink_to(secret)  # never served
+    (output_dir / COG_FOLDER / "Secret_2010.tif").symlink_to(secret)  # never served
+    mosaics = {name: {year: f"{COG_FOLDER}/{cog_name(name, year)}" for year in YEARS}
+               for name in ("Age", "NEP")}
+    npp = json.loads((output_dir / MANIFEST).read_text())["items"]
+    write_manifest_items(output_dir, [
+        *npp,
+        manifest_item("Age", "years", "variable", YEARS, mosaics["Age"]),
+        manifest_item("NEP", "tC/ha/yr", "fluxes", YEARS, mosaics["NEP"]),
+        # a symbolic link and paths out of the run folder are never served, whatever the manifest says
+        manifest_item("Secret", "tC/ha", "pools", ["2010"], {"2010": f"{COG_FOLDER}/Secret_2010.tif"}),
+        manifest_item("Escape", "tC/ha", "pools", ["2010", "2011"],
+                      {"2010": "../secret.tif", "2011": str(secret)})])
 
 
-@pytest.fixture
-def finished(client, worker, tmp_path, monkeypatch) -> str:
-    """A simulation with one successful run (fake engine with maps)."""
-    monkeypatch.setattr(gcbm_engine, "run_gcbm_project", run_engine_with_maps)
+def run_engine_with_named_items(project_dir, output_dir, progress):
+    """The fake engine, plus an item whose name has a space (block files and COGs) and an
+    area-adjusted one (values per pixel, tC)."""
+    run_fake_gcbm(project_dir, output_dir, progress)
+    items = []
+    for name, area_adjusted in (("Total Ecosystem", False), ("AG_Biomass_Area", True)):
+        unit = item_unit(variable=None, is_flux=False, area_adjusted=area_adjusted,
+                         subtract_previous=False)
+        folder = output_dir / name / "-106_055"
+        folder.mkdir(parents=True)
+        for step, year in enumerate(YEARS, start=1):
+            values = np.where(GRID == NODATA, GRID, GRID + 100 * step).astype(np.float32)
+            write_cog(output_dir / COG_FOLDER / cog_name(name, year), values, TRANSFORM, NODATA)
+            write_cog(folder / f"{name}_-106_055_7_{step}.tif", values, TRANSFORM, NODATA)
+        items.append(manifest_item(name, unit, "pools", YEARS,
+                                   {year: f"{COG_FOLDER}/{cog_name(name, year)}" for year in YEARS}))
+    write_manifest_items(output_dir, items)
+
+
+def finish_a_run(client, worker, tmp_path) -> str:
+    """A simulation with one successful run of the engine patched in."""
     simulation = client.post("/simulations", json={"title": "maps"}).json()["id"]
     files = small_project_files(tmp_path / "files")
     members = {f"{category}/{path.name}": path.read_bytes()
@@ -61,6 +95,20 @@ def finished(client, worker, tmp_path, monkeypatch) -> str:
     return simulation
 
 
+@pytest.fixture
+def finished(client, worker, tmp_path, monkeypatch) -> str:
+    """A simulation with one successful run (fake engine with maps)."""
+    monkeypatch.setattr(gcbm_engine, "run_gcbm_project", run_engine_with_maps)
+    return finish_a_run(client, worker, tmp_path)
+
+
+@pytest.fixture
+def named(client, worker, tmp_path, monkeypatch) -> str:
+    """A simulation whose run wrote `Total Ecosystem` and an area-adjusted item."""
+    monkeypatch.setattr(gcbm_engine, "run_gcbm_project", run_engine_with_named_items)
+    return finish_a_run(client, worker, tmp_path)
+
+
 def decode_png(data: bytes) -> tuple[np.ndarray, dict]:
     with warnings.catch_warnings(), MemoryFile(data) as memory:
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -71,8 +119,8 @@ def decode_png(data: bytes) -> tuple[np.ndarray, dict]:
 def test_maps_list_indicators_with_units_and_years(client, finished):
     catalogue = client.get(f"/simulations/{finished}/maps").json()
     assert catalogue["indicators"] == [
-        {"indicator": "Age", "unit": "years", "years": ["2010", "2011", "2012"]},
-        {"indicator": "NEP", "unit": "tC/ha/yr", "years": ["2010", "2011", "2012"]}]
+        {"indicator": "Age", "unit": "years", "kind": "variable", "years": ["2010", "2011", "2012"]},
+        {"indicator": "NEP", "unit": "tC/ha/yr", "kind": "fluxes", "years": ["2010", "2011", "2012"]}]
     assert "viridis" in catalogue["ramps"] and catalogue["ramps"][0] == "auto"
 
 
@@ -131,7 +179,7 @@ def test_map_value_reads_a_pixel_nodata_and_outside(client, finished):
 
 @pytest.mark.parametrize("path", [
     "maps/Nope/2010.png", "maps/NEP/2099.png", "maps/NEP/2099", "maps/Secret/2010.png",
-    "maps/Secret/2010", "maps/notes/2010.png", "maps/NEP_2010/tif.png", "maps/NEP/2010.tif.png",
+    "maps/Secret/2010", "maps/Escape/2010.png", "maps/Escape/2011", "maps/notes/2010.png", "maps/NEP_2010/tif.png", "maps/NEP/2010.tif.png",
     "maps/NEP/..%2F..%2Fsecret.png", "maps/..%2Fcog/2010.png", "maps/NEP/2010/value?lon=0&lat=0x",
 ])
 def test_unknown_or_crafted_map_names_are_404_or_422(client, finished, path):
@@ -186,3 +234,92 @@ def test_maps_need_a_token_and_belong_to_their_owner(tmp_path):
                 assert client.get(url, headers=alice).status_code == 404  # no run yet
     finally:
         services.database.dispose()
+
+
+def test_maps_list_an_item_whose_name_has_a_space(client, named):
+    catalogue = client.get(f"/simulations/{named}/maps").json()
+    assert catalogue["indicators"] == [
+        {"indicator": "Total Ecosystem", "unit": "tC/ha", "kind": "pools", "years": YEARS},
+        {"indicator": "AG_Biomass_Area", "unit": "tC", "kind": "pools", "years": YEARS}]
+    info = client.get(f"/simulations/{named}/maps/Total%20Ecosystem/2011").json()
+    assert (info["indicator"], info["unit"], info["min"], info["max"]) == \
+        ("Total Ecosystem", "tC/ha", 198.0, 210.0)
+    image = next(link["href"] for link in info["links"] if link["rel"] == "image")
+    assert image.endswith("/maps/Total%20Ecosystem/2011.png?ramp=auto")
+    png = client.get(f"/simulations/{named}/maps/Total%20Ecosystem/2011.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    value = client.get(f"/simulations/{named}/maps/Total%20Ecosystem/2011/value",
+                       params={"lon": -105.3, "lat": 54.6}).json()
+    assert (value["value"], value["unit"]) == (198.0, "tC/ha")
+
+
+def test_indicator_series_of_an_item_whose_name_has_a_space(client, named):
+    names = client.get(f"/simulations/{named}/indicators").json()["indicators"]
+    assert names == ["Total Ecosystem", "AG_Biomass_Area"]
+    series = client.get(f"/simulations/{named}/indicators/Total%20Ecosystem").json()["series"]
+    assert [(s["year"], s["label"], s["unit"], s["n_pixels"], s["min"]) for s in series] == [
+        (2010, "2010", "tC/ha", 10, 98.0), (2011, "2011", "tC/ha", 10, 198.0),
+        (2012, "2012", "tC/ha", 10, 298.0)]
+
+
+def test_an_area_adjusted_item_reports_tc_not_tc_per_ha(client, named):
+    info = client.get(f"/simulations/{named}/maps/AG_Biomass_Area/2010").json()
+    assert info["unit"] == "tC"
+    value = client.get(f"/simulations/{named}/maps/AG_Biomass_Area/2010/value",
+                       params={"lon": -105.3, "lat": 54.6}).json()
+    assert value["unit"] == "tC"
+    series = client.get(f"/simulations/{named}/indicators/AG_Biomass_Area").json()["series"]
+    assert {s["unit"] for s in series} == {"tC"}
+
+
+def test_catalogue_serves_only_the_manifests_items_inside_the_run(tmp_path):
+    run = tmp_path / "run"
+    (run / COG_FOLDER).mkdir(parents=True)
+    write_cog(run / COG_FOLDER / cog_name("Total Ecosystem", "2010"), GRID, TRANSFORM, NODATA)
+    write_cog(run / COG_FOLDER / cog_name("Unlisted", "2010"), GRID, TRANSFORM, NODATA)
+    write_cog(tmp_path / "outside.tif", GRID, TRANSFORM, NODATA)
+    write_manifest_items(run, [
+        manifest_item("Total Ecosystem", "tC/ha", "pools", ["2010", "2011"],
+                      {"2010": f"{COG_FOLDER}/Total Ecosystem_2010.tif",
+                       "2011": f"{COG_FOLDER}/Total Ecosystem_2011.tif"}),  # 2011 not written
+        manifest_item("Out", "tC/ha", "pools", ["2010"], {"2010": f"{COG_FOLDER}/../../outside.tif"}),
+        manifest_item("NoMaps", "tC/ha/yr", "fluxes", ["2010"])])
+    maps = catalogue.map_catalogue(run)
+    assert list(maps) == ["Total Ecosystem"]
+    assert maps["Total Ecosystem"].paths == {"2010": run.resolve() / COG_FOLDER / "Total Ecosystem_2010.tif"}
+    assert maps["Total Ecosystem"].unit == "tC/ha"
+    assert catalogue.indicator_names(run) == ["Total Ecosystem", "Out", "NoMaps"]
+
+
+def test_catalogue_reads_the_init_step_of_an_init_item(tmp_path):
+    run = tmp_path / "run"
+    folder = run / "Age" / "-106_055"
+    folder.mkdir(parents=True)
+    write_cog(folder / "Age_-106_055_3_0.tif", GRID, TRANSFORM, NODATA)
+    write_cog(folder / "Agent_-106_055_3_0.tif", GRID * 2, TRANSFORM, NODATA)  # another item's
+    write_manifest_items(run, [manifest_item("Age", "years", "variable", ["init"])])
+    series = catalogue.indicator_series(run, "Age")
+    assert [(s["step"], s["label"], s["year"], s["unit"], s["max"]) for s in series] == \
+        [(0, "init", None, "years", 10.0)]
+
+
+def test_catalogue_errors_name_the_manifest(tmp_path):
+    with pytest.raises(NotFoundError, match="no manifest") as missing:
+        catalogue.map_catalogue(tmp_path)
+    assert missing.value.source == MANIFEST
+    (tmp_path / MANIFEST).write_text('{"manifest_version": 1}')
+    with pytest.raises(InputError, match="no output items") as old:
+        catalogue.output_items(tmp_path)
+    assert old.value.source == MANIFEST
+    (tmp_path / MANIFEST).write_text("{not json")
+    with pytest.raises(InputError, match="unreadable manifest"):
+        catalogue.output_items(tmp_path)
+    (tmp_path / MANIFEST).unlink()
+    write_manifest_items(tmp_path, [{**manifest_item("NPP", "tC/ha/yr", "fluxes", ["2010"]), "unit": None}])
+    with pytest.raises(InputError, match=r"items\[0\]\.unit: expected a non-empty string") as bad:
+        catalogue.output_items(tmp_path)
+    assert bad.value.field == "items[0].unit"
+    write_manifest_items(tmp_path, [manifest_item("NPP", "tC/ha/yr", "fluxes", ["2010"])])
+    with pytest.raises(NotFoundError, match="no indicator 'Nope'") as unknown:
+        catalogue.indicator_series(tmp_path, "Nope")
+    assert unknown.value.hint == "indicators: NPP"

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from flintcloud.errors import ConfigError, InputError
 from flintcloud.flint.config import FlintConfig
 from flintcloud.flint.controller import run_config
-from flintcloud.gcbm.outputs.catalogue import RESULTS_DB
+from flintcloud.gcbm.outputs.layout import RESULTS_DB
 from flintcloud.runner.examples import EXAMPLES
 from flintcloud.service import gcbm_engine
 from flintcloud.service.errors import FieldErrors, NoSuchProcessError

@@ -1,81 +1,171 @@
-"""What a GCBM run leaves in its output directory, and the JSON summaries the API serves from it.
+"""What a GCBM run left in its output folder, as its `manifest.json` declares it, and the JSON
+summaries the API serves from it.
 
-The layout is upstream GCBM's (gcbm-spec.md §6), declared here once:
-- `gcbm_output.db`: CBMAggregatorSQLiteWriter tables (DateDimension, PoolDimension,
-  LocationDimension, Pools, Fluxes, …), values in tonnes of carbon (already × pixel area);
-- `annual_summary.json`: the main indicators per year (written by every run);
-- `<indicator>/<lon>_<lat>/<indicator>_<lon>_<lat>_<block>_<step>.tif`: WriteVariableGeotiff
-  blocks, values per hectare, step 1 = the first simulated year;
-- `cog/<indicator>_<year>.tif` (`<indicator>_init.tif` for items written at init): the blocks
-  of one step as a Cloud-Optimized GeoTIFF of the whole study area (runner.gcbm_outputs).
+The run writes each WriteVariableGeotiff item into the manifest's `items` (name, unit, kind,
+years, the folder of its block GeoTIFFs, its mosaics; the layout is `layout.py`'s). Everything
+here is read from there: no file name is parsed and no unit guessed. A name a client sends is
+looked up among the items, never joined into a path, and every path the manifest gives must stay
+inside the run folder and not be a symbolic link.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from flintcloud.errors import InputError, NotFoundError
-
-RESULTS_DB = "gcbm_output.db"
-_BLOCK_TIFF = re.compile(r"^(?P<indicator>.+)_(?P<lon>[-+]?\d{3})_(?P<lat>[-+]?\d{3})_"
-                         r"(?P<block>\d+)_(?P<step>\d+)\.tiff?$")
-
-ANNUAL_SUMMARY = "annual_summary.json"  # written by every run (runner.gcbm_outputs)
-COG_FOLDER = "cog"
-_COG = re.compile(r"^(?P<indicator>[A-Za-z0-9_]+)_(?P<label>\d{1,4}|init)\.tif$")
-# Units of the indicator maps (WriteVariableGeotiff writes values per hectare; fluxes per year).
-_UNITS = {"Age": "years"}
+from flintcloud.gcbm.outputs.layout import ANNUAL_SUMMARY_JSON, INIT_LABEL, MANIFEST
 
 
-def annual_summary(output_dir: Path) -> list[dict]:
+@dataclass(frozen=True, slots=True)
+class OutputItem:
+    """One WriteVariableGeotiff item of a run, as `manifest.json` declares it."""
+    name: str
+    unit: str                   # of its pixel values, e.g. "tC/ha", "tC" (area-adjusted), "years"
+    kind: str                   # "pools", "fluxes" or "variable"
+    folder: str                 # its block GeoTIFFs, relative to the run folder
+    years: tuple[str, ...]      # labels in step order: block step k (1-based) is years[k - 1]
+    mosaics: dict[str, str]     # year label -> COG, relative to the run folder; {} without mosaics
+
+    @property
+    def is_init(self) -> bool:
+        """Written once, at TimingInit: its block files have step 0."""
+        return self.years == (INIT_LABEL,)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMaps:
+    """The mosaics of one item that exist: year label -> path, in the item's year order."""
+    unit: str
+    kind: str
+    paths: dict[str, Path]
+
+
+def annual_summary(output_dir: Path) -> list[dict[str, Any]]:
     """Per simulated year: area, stocks, NPP, Rh, NEP, NBP, emissions by gas and disturbed area
     by type, in tonnes C (flintcloud.gcbm.outputs.compiled.summary); year 0 (spinup) left out."""
-    path = output_dir / ANNUAL_SUMMARY
+    path = output_dir / ANNUAL_SUMMARY_JSON
     if not path.is_file():
-        raise NotFoundError("the run wrote no annual summary", source=ANNUAL_SUMMARY)
+        raise NotFoundError("the run wrote no annual summary", source=ANNUAL_SUMMARY_JSON)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        summary: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise InputError(f"unreadable annual summary: {err}", source=ANNUAL_SUMMARY) from err
+        raise InputError(f"unreadable annual summary: {err}", source=ANNUAL_SUMMARY_JSON) from err
+    return summary
+
+
+def output_items(output_dir: Path) -> list[OutputItem]:
+    """The run's output items, in the order its manifest lists them."""
+    path = output_dir / MANIFEST
+    if not path.is_file():
+        raise NotFoundError("the run wrote no manifest", source=MANIFEST)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(f"unreadable manifest: {err}", source=MANIFEST) from err
+    if not isinstance(document, dict) or not isinstance(document.get("items"), list):
+        raise InputError("the manifest lists no output items", source=MANIFEST, field="items",
+                         hint="written by an older flintcloud: run the simulation again")
+    return [_item(entry, f"items[{index}]") for index, entry in enumerate(document["items"])]
+
+
+def _item(entry: object, field: str) -> OutputItem:
+    if not isinstance(entry, dict):
+        raise InputError(f"expected an object, got {entry!r}", source=MANIFEST,
+                         field=field)
+    fields: dict[str, Any] = entry
+
+    def text(key: str) -> str:
+        value = fields.get(key)
+        if not isinstance(value, str) or not value:
+            raise InputError(f"expected a non-empty string, got {value!r}",
+                             source=MANIFEST, field=f"{field}.{key}")
+        return value
+
+    name, unit, kind, folder = text("name"), text("unit"), text("kind"), text("folder")
+    years, mosaics = fields.get("years"), fields.get("mosaics", {})
+    if not isinstance(years, list) or not all(isinstance(year, str) for year in years):
+        raise InputError(f"expected a list of year labels, got {years!r}",
+                         source=MANIFEST, field=f"{field}.years")
+    if not isinstance(mosaics, dict) or not all(
+            isinstance(label, str) and isinstance(relative, str)
+            for label, relative in mosaics.items()):
+        raise InputError(f"expected year label -> path, got {mosaics!r}",
+                         source=MANIFEST, field=f"{field}.mosaics")
+    return OutputItem(name, unit, kind, folder, tuple(years), dict(mosaics))
+
+
+def find_item(items: list[OutputItem], name: str) -> OutputItem:
+    """The item called `name`, or a 404 naming those that exist."""
+    for item in items:
+        if item.name == name:
+            return item
+    raise NotFoundError(f"no indicator {name!r}", field="indicator",
+                        hint=f"indicators: {', '.join(item.name for item in items) or 'none'}")
 
 
 def indicator_names(output_dir: Path) -> list[str]:
-    """The indicators with at least one block GeoTIFF."""
-    if not output_dir.is_dir():
-        return []
-    return sorted(path.name for path in output_dir.iterdir()
-                  if path.is_dir() and any(_block_tiffs(output_dir, path.name)))
+    """The names of the run's output items."""
+    return [item.name for item in output_items(output_dir)]
 
 
-def _block_tiffs(output_dir: Path, indicator: str):
-    for path in sorted((output_dir / indicator).glob("*/*.tif*")):
-        match = _BLOCK_TIFF.match(path.name)
-        if match and match["indicator"] == indicator:
-            yield int(match["step"]), path
+def _inside(output_dir: Path, relative: str) -> Path | None:
+    """output_dir / relative if it stays inside output_dir and is no symbolic link, else None."""
+    root = output_dir.resolve()
+    path = root / relative
+    if Path(relative).is_absolute() or path.is_symlink():
+        return None
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return None
+    return path
 
 
-def indicator_series(output_dir: Path, indicator: str, start_year: int) -> list[dict]:
-    """Per step of one indicator, over every simulated pixel: mean, min, max (per hectare)."""
+def _block_tiffs(output_dir: Path, item: OutputItem) -> Iterator[tuple[int, Path]]:
+    """(step, path) of the item's block files: <folder>/<tile>/<name>_<tile>_<block>_<step>.tif."""
+    folder = _inside(output_dir, item.folder)
+    if folder is None or not folder.is_dir():
+        return
+    for tile in sorted(folder.iterdir()):
+        if tile.is_symlink() or not tile.is_dir():
+            continue
+        prefix = f"{item.name}_{tile.name}_"
+        for path in sorted(tile.iterdir()):
+            if not path.name.startswith(prefix) or path.suffix != ".tif" or path.is_symlink():
+                continue
+            block, _, step = path.name[len(prefix):-len(".tif")].partition("_")
+            if block.isdigit() and step.isdigit() and path.is_file():
+                yield int(step), path
+
+
+def indicator_series(output_dir: Path, indicator: str) -> list[dict[str, Any]]:
+    """Per year of one item, over every simulated pixel: mean, min, max (in the item's unit).
+    `label` is the manifest's year label, `year` the same as a number (None for init)."""
     import rasterio
 
-    if indicator not in indicator_names(output_dir):
-        raise NotFoundError(f"no indicator {indicator!r}",
-                            hint=f"indicators: {', '.join(indicator_names(output_dir)) or 'none'}")
+    item = find_item(output_items(output_dir), indicator)
     by_step: dict[int, list[np.ndarray]] = defaultdict(list)
-    for step, path in _block_tiffs(output_dir, indicator):
+    for step, path in _block_tiffs(output_dir, item):
         with rasterio.open(path) as raster:
             values = raster.read(1, masked=True)
         by_step[step].append(values.compressed().astype(np.float64))
     series = []
     for step in sorted(by_step):
+        index = 0 if item.is_init else step - 1
+        if not 0 <= index < len(item.years):
+            continue  # a step the manifest does not declare
+        label = item.years[index]
         values = np.concatenate(by_step[step])
         series.append({
-            "step": step, "year": start_year + step - 1, "n_pixels": int(values.size),
+            "step": step, "label": label, "year": int(label) if label.isdigit() else None,
+            "unit": item.unit, "n_pixels": int(values.size),
             "mean": float(values.mean()) if values.size else None,
             "min": float(values.min()) if values.size else None,
             "max": float(values.max()) if values.size else None,
@@ -83,26 +173,18 @@ def indicator_series(output_dir: Path, indicator: str, start_year: int) -> list[
     return series
 
 
-def map_catalogue(output_dir: Path) -> dict[str, dict[str, Path]]:
-    """Indicator -> {year label ("2015", or "init") -> COG path}, from the files a run wrote.
-    The one place a map's indicator and year become a path: callers look names up here."""
-    folder = output_dir / COG_FOLDER
-    catalogue: dict[str, dict[str, Path]] = defaultdict(dict)
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            match = _COG.match(path.name)
-            if match and path.is_file() and not path.is_symlink():
-                catalogue[match["indicator"]][match["label"]] = path
-    return {name: dict(sorted(years.items(), key=lambda item: _year_order(item[0])))
-            for name, years in sorted(catalogue.items())}
-
-
-def _year_order(label: str) -> tuple[int, int]:
-    return (0, 0) if label == "init" else (1, int(label))
-
-
-def indicator_unit(indicator: str) -> str:
-    """The unit of an indicator's pixel values."""
-    if indicator in _UNITS:
-        return _UNITS[indicator]
-    return "tC/ha" if indicator.endswith("_C") else "tC/ha/yr"  # a stock, or a flux (change)
+def map_catalogue(output_dir: Path) -> dict[str, ItemMaps]:
+    """Item name -> its unit, kind and mosaics (year label -> COG path), for the items with at
+    least one mosaic. The one place a map's indicator and year become a path: callers look names
+    up here. Paths come only from the manifest and must be regular files inside the run folder."""
+    catalogue = {}
+    for item in output_items(output_dir):
+        paths = {}
+        for label in item.years:
+            relative = item.mosaics.get(label)
+            path = _inside(output_dir, relative) if relative is not None else None
+            if path is not None and path.is_file():
+                paths[label] = path
+        if paths:
+            catalogue[item.name] = ItemMaps(item.unit, item.kind, paths)
+    return catalogue

@@ -101,7 +101,9 @@ export const ROTHC_SERIES = {
   soilCover: "Soil cover (0–1)",
 };
 
-// GCBM's indicators, in the order of its modules_output.json (WriteVariableGeotiff's items).
+// What GCBM's standard WriteVariableGeotiff items (modules_output.json) mean: text only. A run's
+// items, their units and years come from the API (its manifest.json); a name missing here is shown
+// as it is. The configuration editor also offers these names before a project exists.
 export const INDICATORS = {
   Age: "Stand age", AG_Biomass_C: "Carbon in above-ground live biomass",
   Total_Ecosystem_C: "All carbon in biomass, dead organic matter and soil",

@@ -9,6 +9,9 @@ import { legend, mapViewer } from "./map.js";
 
 const simPath = (id, rest = "") => `simulations/${encodeURIComponent(id)}${rest}`;
 
+// The map shown first when the run wrote it (else the first item with maps).
+const PREFERRED_MAP = "Total_Ecosystem_C";
+
 function label(key) {
   const disturbed = /^disturbed_area_ha\[(.+)\]$/.exec(key);
   if (disturbed) return `Disturbed: ${disturbed[1]} (ha)`;
@@ -117,9 +120,10 @@ function mapsSection(simulation, { signal }) {
       body.append(h("p", { class: "empty" }, "This run wrote no maps."));
       return;
     }
+    // the items, their units and years as the run's manifest declares them (GET …/maps)
     const byName = Object.fromEntries(catalogue.indicators.map((item) => [item.indicator, item]));
     const indicator = h("select", { id: "map-indicator" }, catalogue.indicators.map((item) =>
-      h("option", { value: item.indicator, selected: item.indicator === "Total_Ecosystem_C" }, item.indicator.replaceAll("_", " "))));
+      h("option", { value: item.indicator, selected: item.indicator === PREFERRED_MAP }, item.indicator)));
     const year = h("select", { id: "map-year" });
     const ramp = h("select", { id: "map-ramp" }, catalogue.ramps.map((name) => h("option", { value: name }, name)));
     const fixed = h("input", { type: "checkbox", id: "map-fixed" });
@@ -192,8 +196,8 @@ function mapsSection(simulation, { signal }) {
       try {
         const { series } = await seriesOf(name);
         if (shownIndicator !== name) return;
-        seriesSlot.append(chart({ type: "line", title: `${name.replaceAll("_", " ")} per pixel (${byName[name].unit})`,
-          x: series.map((item) => item.year), xLabel: "Year", integerX: true, height: 220,
+        seriesSlot.append(chart({ type: "line", title: `${name} per pixel (${series[0]?.unit ?? byName[name].unit})`,
+          x: series.map((item) => item.year ?? item.step), xLabel: "Year", integerX: true, height: 220,
           series: [{ name: "mean", values: series.map((item) => item.mean) },
                    { name: "min", values: series.map((item) => item.min), color: "#7f7f7f" },
                    { name: "max", values: series.map((item) => item.max), color: "#222222" }] }));
