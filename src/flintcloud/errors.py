@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 
 class FlintError(Exception):
@@ -72,16 +72,56 @@ class MissingInputError(InputError):
 
 class InputProblems(InputError):
     """Every problem found in a set of inputs, reported together rather than one per attempt.
-    `problems` keeps each one (with its own source and field) for field-level error lists."""
+    `problems` keeps each one (with its own source and field) for field-level error lists.
 
-    def __init__(self, problems: Sequence[FlintError], *, source: str | None = None) -> None:
-        self.problems = list(problems)
+    It is also the collector: start with `InputProblems()`, `add` each problem as it is found,
+    then `raise_if_any()`. `detail` replaces the summary of the problems ("2 problems: ...")."""
+
+    def __init__(self, problems: Iterable[FlintError] = (), *, source: str | None = None,
+                 detail: str | None = None, hint: str | None = None) -> None:
+        self.problems: list[FlintError] = []
+        for problem in problems:
+            self.add_error(problem)
+        self._summary = detail
+        super().__init__(self._describe(), source=source, hint=hint)
+
+    def _describe(self) -> str:
+        if self._summary is not None:
+            return self._summary
         noun = "problem" if len(self.problems) == 1 else "problems"
         lines = "".join(f"\n  - {problem.message}" for problem in self.problems)
-        super().__init__(f"{len(self.problems)} {noun}:{lines}", source=source)
+        return f"{len(self.problems)} {noun}:{lines}"
+
+    def add(self, detail: str, *, source: str | None = None, field: str | None = None,
+            hint: str | None = None, kind: type[InputError] = InputError) -> None:
+        self.problems.append(kind(detail, source=source, field=field, hint=hint))
+
+    def add_error(self, error: FlintError) -> None:
+        """Add `error`, or each of its problems when it is an InputProblems itself."""
+        if isinstance(error, InputProblems):
+            self.problems.extend(error.problems)
+        else:
+            self.problems.append(error)
+
+    def raise_if_any(self, source: str | None = None) -> None:
+        """Raise this, naming `source`, when any problem was added."""
+        if not self.problems:
+            return
+        if source is not None:
+            self.source = source
+        self.detail = self._describe()
+        self.args = (self.message,)
+        raise self
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "errors": [problem.to_dict() for problem in self.problems]}
+
+
+class UnsupportedFileError(InputError):
+    """A file that is none of the kinds the inputs take."""
+
+    code = "invalid_file"
+    title = "Invalid file"
 
 
 class NotFoundError(FlintError):

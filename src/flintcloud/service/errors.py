@@ -10,15 +10,15 @@ from flintcloud.errors import FlintError, InputError, InputProblems, NotFoundErr
 OGC_EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0"
 
 
-def error_items(err: FlintError) -> list[dict]:
-    """An error's field-level list (RFC 9457 `errors`): every problem of an InputProblems, the
-    list of a FieldErrors, or the error itself when it names a field."""
+def error_items(err: FlintError) -> list[dict[str, str]]:
+    """An error's field-level list (RFC 9457 `errors`): every problem of an InputProblems, or
+    the error itself when it names a field."""
     if isinstance(err, InputProblems):
         return [error_item(problem) for problem in err.problems]
-    return getattr(err, "errors", None) or ([error_item(err)] if err.field else [])
+    return [error_item(err)] if err.field else []
 
 
-def error_item(err: FlintError) -> dict:
+def error_item(err: FlintError) -> dict[str, str]:
     """{field, message, code, source, hint} of one error (field: its source when it has none)."""
     item = {"field": err.field or err.source or "inputs", "message": err.detail, "code": err.code}
     if err.source:
@@ -28,25 +28,12 @@ def error_item(err: FlintError) -> dict:
     return item
 
 
-class FieldErrors(InputError):
-    """Several things are wrong at once; `errors` lists each with its field (a 422 by default)."""
-
-    def __init__(self, detail: str, errors: list[dict], **kwargs) -> None:
-        super().__init__(detail, **kwargs)
-        self.errors = errors
-
-
-class MissingFileError(FieldErrors):
-    """A required upload field is absent (upstream answered 400 here; so do we)."""
+class MissingFileError(InputProblems):
+    """Required upload fields are absent (upstream answered 400 here; so do we)."""
 
     code = "missing_file"
     title = "Missing file"
     http_status = 400
-
-
-class UnsupportedFileError(FieldErrors):
-    code = "invalid_file"
-    title = "Invalid file"
 
 
 class PayloadTooLargeError(FlintError):

@@ -26,13 +26,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from flintcloud.errors import ConfigError, InputError
+from flintcloud.errors import ConfigError, InputError, InputProblems
 from flintcloud.flint.config import FlintConfig
 from flintcloud.flint.controller import run_config
 from flintcloud.gcbm.outputs.layout import RESULTS_DB
 from flintcloud.runner.examples import EXAMPLES
 from flintcloud.service import gcbm_engine
-from flintcloud.service.errors import FieldErrors, NoSuchProcessError
+from flintcloud.service.errors import NoSuchProcessError
 
 Progress = Callable[[float, str], None]
 CancelCheck = Callable[[], None]
@@ -71,11 +71,10 @@ class ProcessDefinition:
         try:
             model = self.inputs.model_validate(raw)
         except ValidationError as err:
-            errors = [{"field": ".".join(["inputs", *map(str, e["loc"])]), "message": e["msg"]}
-                      for e in err.errors()]
-            raise FieldErrors(f"invalid inputs for process {self.id!r}: "
-                              + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                              errors) from None
+            problems = [InputError(e["msg"], field=".".join(["inputs", *map(str, e["loc"])]))
+                        for e in err.errors()]
+            raise InputProblems(problems, detail=f"invalid inputs for process {self.id!r}: "
+                                + "; ".join(f"{p.field}: {p.detail}" for p in problems)) from None
         return model.model_dump(mode="json", exclude_none=True)
 
     def input_descriptions(self) -> dict[str, dict]:

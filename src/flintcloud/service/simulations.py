@@ -3,12 +3,11 @@
 Upstream keyed everything by a user-chosen title; here a simulation has an id (uuid4) and a
 title unique per owner, so upstream's title-based endpoints map onto the same resource.
 
-A simulation's `inputs/` folder is in the upload form of `flintcloud.gcbm.inputs`
-(docs/gcbm-inputs.md): `classifiers/`, `disturbances/`, `miscellaneous/`, `db/gcbm_input.db` and
-`attributes.json`, the attributes file that holds the simulation's settings. The service has no
-GCBM rules of its own: an upload or an edit is refused when `check_files` finds a problem in a
-file, a simulation is ready when `prepare_project` makes its project, and `flintcloud gcbm
-validate <storage>/simulations/<id>/inputs` gives the same answers.
+A simulation's `inputs/` folder is an upload folder of `flintcloud.gcbm.inputs.upload`
+(docs/gcbm-inputs.md), whose functions add and remove files, edit the settings and rename the
+input database's tables. The service has no GCBM rules of its own: it keeps the rows, the
+storage, the locks and the jobs; a simulation is ready when `prepare_project` makes its project,
+and `flintcloud gcbm validate <storage>/simulations/<id>/inputs` gives the same answers.
 """
 
 from __future__ import annotations
@@ -16,66 +15,35 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
-import sqlite3
 import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-import numpy as np
-import rasterio
-from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from flintcloud.errors import InputError, InputProblems, NotFoundError, RasterError
-from flintcloud.gcbm.inputs import check_files, get_config, prepare_project
-from flintcloud.gcbm.inputs.checks import GCBM_TABLES, InputDatabase
+from flintcloud.errors import InputError, InputProblems, NotFoundError
+from flintcloud.gcbm.inputs import GcbmSettings, prepare_project, upload
 from flintcloud.gcbm.inputs.convert import project_to_upload_form
-from flintcloud.gcbm.inputs.description import Description, read_description
-from flintcloud.gcbm.inputs.forms import ATTRIBUTES_NAMES, RASTER_SUFFIXES
-from flintcloud.gcbm.inputs.grid import GDAL_TYPES, inspect_raster
-from flintcloud.gcbm.inputs.model import Problems, layer_name_from_file
+from flintcloud.gcbm.inputs.edit import config_document
+from flintcloud.gcbm.inputs.forms import ATTRIBUTES_NAMES
+from flintcloud.gcbm.inputs.input_db import schema
+from flintcloud.gcbm.inputs.upload import INPUT_DB_NAME, Category
 from flintcloud.gcbm.outputs import catalogue as gcbm_outputs
 from flintcloud.io.archive import extract_zip
 from flintcloud.service import maps
 from flintcloud.service.db import Database, SimulationRow, utc_now
-from flintcloud.service.errors import (
-    ConflictError,
-    FieldErrors,
-    ForbiddenError,
-    UnsupportedFileError,
-    error_item,
-)
+from flintcloud.service.errors import ConflictError, ForbiddenError, error_item
 from flintcloud.service.jobs import Job, JobService, JobStatus
 from flintcloud.service.storage import Storage
 from flintcloud.service.uploads import ZipLimits, copy_limited, safe_filename
 
-
-class Category(StrEnum):
-    """Upstream's upload categories (form field and folder names)."""
-
-    DISTURBANCES = "disturbances"
-    CLASSIFIERS = "classifiers"
-    MISCELLANEOUS = "miscellaneous"
-    DB = "db"
-
-
-RASTER_CATEGORIES = (Category.DISTURBANCES, Category.CLASSIFIERS, Category.MISCELLANEOUS)
-DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-INPUT_DB_NAME = "gcbm_input.db"  # the name upstream's endpoints (and GCBM's config) expect
-SETTINGS_FILE = "attributes.json"  # the upload form's attributes file: the settings
-# Upstream's templates simulated 2010-2020 in British Columbia / Taiga Plains (its demo's spatial
-# unit); a new simulation starts with those settings, so that upstream's clients run the demo.
-DEFAULT_SETTINGS = {"start_year": 2010, "end_year": 2020, "admin_boundary": "British Columbia",
-                    "eco_boundary": "Taiga Plains"}
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+__all__ = ["Category", "IncomingFile", "Simulation", "SimulationService", "upstream_title"]
 
 
 @dataclass(frozen=True)
@@ -105,11 +73,6 @@ def upstream_title(title: str | None) -> str:
     return cleaned or "simulation"
 
 
-def quote_identifier(name: str) -> str:
-    """An SQL identifier, double-quoted (only ever applied to names checked against the schema)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 class SimulationService:
     def __init__(self, database: Database, storage: Storage, jobs: JobService, *,
                  max_upload_bytes: int, zip_limits: ZipLimits) -> None:
@@ -135,11 +98,8 @@ class SimulationService:
             with self.db.session.begin() as session:
                 session.add(row)
         except IntegrityError:  # created concurrently by a twin request
-            return self.find(title, owner=owner), False
-        inputs = self.storage.simulation_dir(row.id) / "inputs"
-        for category in Category:
-            (inputs / category).mkdir(parents=True, exist_ok=True)
-        _write_settings(inputs, DEFAULT_SETTINGS)
+            return self.by_title(title, owner=owner), False
+        upload.create_upload_folder(self.inputs_dir(Simulation.from_row(row)))
         return Simulation.from_row(row), True
 
     def find(self, title: str, *, owner: str) -> Simulation | None:
@@ -168,7 +128,7 @@ class SimulationService:
             raise ForbiddenError(f"simulation {simulation_id!r} belongs to another user")
         return Simulation.from_row(row)
 
-    def list(self, *, owner: str | None) -> list[Simulation]:
+    def list_simulations(self, *, owner: str | None) -> list[Simulation]:
         query = select(SimulationRow).order_by(SimulationRow.created)
         if owner is not None:
             query = query.where(SimulationRow.owner == owner)
@@ -181,7 +141,7 @@ class SimulationService:
             raise ConflictError(f"simulation {simulation.title!r} is running (job {active.id}); "
                                 "dismiss the job first")
         with self.db.session.begin() as session:
-            session.execute(SimulationRow.__table__.delete().where(SimulationRow.id == simulation.id))
+            session.execute(delete(SimulationRow).where(SimulationRow.id == simulation.id))
         shutil.rmtree(self.storage.simulation_dir(simulation.id), ignore_errors=True)
 
     def _touch(self, simulation: Simulation) -> None:
@@ -195,34 +155,23 @@ class SimulationService:
         return self.storage.simulation_dir(simulation.id) / "inputs"
 
     def add_files(self, simulation: Simulation, files: list[IncomingFile], *,
-                  category: Category | None = None, attributes: str | None = None) -> list[dict]:
+                  category: Category | None = None,
+                  attributes: str | None = None) -> list[dict[str, str]]:
         """Receive files of one category (or of the categories their zip folders name)."""
         return self.add_files_by_category(simulation, [(category, incoming) for incoming in files],
                                           attributes=attributes)
 
     def add_files_by_category(self, simulation: Simulation,
                               files: list[tuple[Category | None, IncomingFile]], *,
-                              attributes: str | None = None) -> list[dict]:
+                              attributes: str | None = None) -> list[dict[str, str]]:
         """Receive files (a zip is unpacked; its folders name the categories) and attributes
         files, check the inputs they make with what is already there, keep all or nothing."""
         staging = self.storage.new_staging_dir()
         try:
             received, documents = self._receive(files, staging)
-            if attributes:  # JSON or YAML text; YAML also reads JSON, but its errors say YAML
-                form = staging / ("attributes.json" if attributes.lstrip().startswith("{")
-                                  else "attributes.yaml")
-                form.write_text(attributes, encoding="utf-8")
-                documents.insert(0, form)
             with self._locks[simulation.id]:
-                settings = self.settings(simulation)
-                for document in documents:
-                    settings = _with_document(settings, _read_document(document))
-                candidate = self._candidate(simulation, received, staging / "candidate" / "inputs")
-                _write_settings(candidate, _validated(settings)[0])
-                check_files(candidate)
-                retired = staging / "retired"
-                os.replace(self.inputs_dir(simulation), retired)
-                os.replace(candidate, self.inputs_dir(simulation))
+                upload.add_files(self.inputs_dir(simulation), received, documents, staging,
+                                 attributes=attributes)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self._touch(simulation)
@@ -230,6 +179,8 @@ class SimulationService:
 
     def _receive(self, files: list[tuple[Category | None, IncomingFile]],
                  staging: Path) -> tuple[list[tuple[Category, Path]], list[Path]]:
+        """Store the uploads in `staging` (size-capped, zips unpacked within limits, a complete
+        project rewritten in the upload form): the files by category, and attributes files."""
         received: list[tuple[Category, Path]] = []
         documents: list[Path] = []
         for number, (category, incoming) in enumerate(files):
@@ -238,104 +189,46 @@ class SimulationService:
             landing.mkdir(parents=True)
             path = landing / name
             copy_limited(incoming.stream, path, limit=self.max_upload_bytes, label=name)
-            if name.lower().endswith(".zip"):
-                unpacked = staging / "unpacked" / str(number)
-                limits = self.zip_limits
-                extract_zip(path, unpacked, max_bytes=limits.max_total_bytes,
-                            max_members=limits.max_members, max_ratio=limits.max_ratio)
-                if any(unpacked.rglob("gcbm_config.cfg")):  # a complete GCBM project
-                    unpacked = project_to_upload_form(unpacked, staging / "converted" / str(number))
-                for member in sorted(p for p in unpacked.rglob("*") if p.is_file()):
-                    relative = PurePosixPath(member.relative_to(unpacked).as_posix())
-                    if relative.name in ATTRIBUTES_NAMES:
-                        documents.append(member)
-                        continue
-                    kept = member.with_name(safe_filename(member.name))
-                    member.rename(kept)
-                    received.append((self._category_of(relative, category, name), kept))
-            else:
-                received.append((self._category_of(PurePosixPath(name), category, name), path))
-        return received, documents
-
-    @staticmethod
-    def _category_of(relative: PurePosixPath, given: Category | None, label: str) -> Category:
-        for part in relative.parts[:-1]:  # a zip's folder names the category, as upstream lays it out
-            if part in Category.__members__.values():
-                return Category(part)
-        if given is not None:
-            return given
-        if relative.suffix.lower() in DB_SUFFIXES:
-            return Category.DB
-        raise UnsupportedFileError(
-            f"{relative}: cannot tell whether it is a disturbance, classifier or miscellaneous layer",
-            [{"field": f"{label}:{relative}", "message": "put it in a disturbances/, classifiers/ "
-              "or miscellaneous/ folder, or upload it with a category"}], source=label)
-
-    def _candidate(self, simulation: Simulation, received: list[tuple[Category, Path]],
-                   target: Path) -> Path:
-        """The inputs with the received files in place: a copy of hard links (the files are
-        only ever replaced, never written in place). A raster replaces its layer's file."""
-        shutil.copytree(self.inputs_dir(simulation), target, copy_function=os.link)
-        problems = []
-        for category, path in received:
-            if category is Category.DB:
-                ok = path.suffix.lower() in DB_SUFFIXES
-                destination = target / category / INPUT_DB_NAME
-            else:
-                ok = path.suffix.lower() in RASTER_SUFFIXES
-                destination = target / category / path.name
-                for other in RASTER_CATEGORIES:
-                    for existing in _rasters(target / other):
-                        if layer_name_from_file(existing) != layer_name_from_file(path):
-                            continue
-                        if other is not category:
-                            problems.append(InputError(
-                                f"layer {layer_name_from_file(path)} is already a {other} layer",
-                                source=path.name, field=str(category)))
-                        existing.unlink()
-            if not ok:
-                problems.append(InputError(
-                    "expected an SQLite database (.db, .sqlite or .sqlite3)"
-                    if category is Category.DB else "expected a GeoTIFF (.tif or .tiff)",
-                    source=path.name, field=str(category)))
+            if not name.lower().endswith(".zip"):
+                received.append((upload.category_of(PurePosixPath(name), category, name), path))
                 continue
-            os.replace(path, destination)
-        if problems:
-            raise InputProblems(problems, source="upload")
-        return target
+            unpacked = staging / "unpacked" / str(number)
+            limits = self.zip_limits
+            extract_zip(path, unpacked, max_bytes=limits.max_total_bytes,
+                        max_members=limits.max_members, max_ratio=limits.max_ratio)
+            if any(unpacked.rglob("gcbm_config.cfg")):  # a complete GCBM project
+                unpacked = project_to_upload_form(unpacked, staging / "converted" / str(number))
+            for member in sorted(p for p in unpacked.rglob("*") if p.is_file()):
+                relative = PurePosixPath(member.relative_to(unpacked).as_posix())
+                if relative.name in ATTRIBUTES_NAMES:
+                    documents.append(member)
+                    continue
+                kept = member.with_name(safe_filename(member.name))
+                member.rename(kept)
+                received.append((upload.category_of(relative, category, name), kept))
+        return received, documents
 
     def remove_file(self, simulation: Simulation, category: Category, name: str) -> None:
         """Remove one input; a layer's settings (its attribute table) go with its raster."""
         with self._locks[simulation.id]:
-            path = self.storage.resolve_inside(self.inputs_dir(simulation) / category,
-                                               safe_filename(name))
-            path.unlink()
-            settings = self.settings(simulation)
-            if category is not Category.DB and \
-                    settings.get("layers", {}).pop(layer_name_from_file(path), None) is not None:
-                _write_settings(self.inputs_dir(simulation), settings)
+            folder = self.inputs_dir(simulation)
+            upload.remove_file(folder, self.storage.resolve_inside(folder / category,
+                                                                   safe_filename(name)))
         self._touch(simulation)
 
-    def describe_inputs(self, simulation: Simulation) -> dict:
+    def describe_inputs(self, simulation: Simulation) -> dict[str, list[dict[str, Any]]]:
         with self._locks[simulation.id]:
-            inputs = self.inputs_dir(simulation)
-            layers = self.settings(simulation).get("layers", {})
-            described: dict[str, list] = {category.value: [] for category in Category}
-            for category in RASTER_CATEGORIES:
-                for path in _rasters(inputs / category):
-                    name = layer_name_from_file(path)
-                    described[category].append({
-                        "name": path.name, "layer": name, "size": path.stat().st_size,
-                        "raster": _raster_summary(path),
-                        "has_attributes": bool(layers.get(name, {}).get("attributes"))})
-            database = inputs / Category.DB / INPUT_DB_NAME
-            if database.is_file():
-                described[Category.DB].append({"name": INPUT_DB_NAME,
-                                               "size": database.stat().st_size})
-        return described
+            return upload.describe_inputs(self.inputs_dir(simulation))
+
+    def attribute_choices(self, simulation: Simulation, *,
+                          max_values: int = 1000) -> dict[str, Any]:
+        """What attribute tables may say: per classifier and disturbance layer its pixel
+        values, and the input database's classifier values, disturbance types, transitions and
+        spatial units."""
+        return upload.attribute_choices(self.inputs_dir(simulation), max_values=max_values)
 
     # -- the project ------------------------------------------------------------------------------
-    def _prepared(self, simulation: Simulation) -> dict:
+    def _prepared(self, simulation: Simulation) -> dict[str, Any]:
         """The simulation's GCBM project, made by `prepare_project` from its inputs and kept in
         `prepared/project` until they change. Returns {"inputs": their fingerprint, "detail",
         "errors"}: no errors, the project is ready. Call with the simulation's lock held."""
@@ -343,7 +236,7 @@ class SimulationService:
         fingerprint = _fingerprint(self.inputs_dir(simulation))
         state_path = directory / "state.json"
         if state_path.is_file():
-            state = json.loads(state_path.read_text(encoding="utf-8"))
+            state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
             if state["inputs"] == fingerprint:
                 return state
         shutil.rmtree(directory, ignore_errors=True)  # job snapshots hold their own links
@@ -361,54 +254,38 @@ class SimulationService:
         """The prepared project, or a 422 listing every problem. Call with the lock held."""
         state = self._prepared(simulation)
         if state["errors"]:
-            raise FieldErrors(f"the simulation cannot run yet: {state['detail']}", state["errors"])
+            raise InputProblems([_problem(item) for item in state["errors"]],
+                                detail=f"the simulation cannot run yet: {state['detail']}")
         return self.storage.simulation_dir(simulation.id) / "prepared" / "project"
 
-    def readiness(self, simulation: Simulation) -> list[dict]:
+    def readiness(self, simulation: Simulation) -> list[dict[str, Any]]:
         """What stops the simulation from running: every problem `validate_inputs` finds."""
         with self._locks[simulation.id]:
-            return self._prepared(simulation)["errors"]
+            errors: list[dict[str, Any]] = self._prepared(simulation)["errors"]
+            return errors
 
-    def config_document(self, simulation: Simulation, name: str) -> dict:
-        """One file of the prepared project by upstream's getConfig name: a config file's stem
-        (`localdomain`), a layer (`Classifier1`) or an uploaded raster's stem
-        (`Classifier1_moja`). Names are looked up, never used as paths."""
+    def config_document(self, simulation: Simulation, name: str) -> dict[str, Any]:
+        """One file of the prepared project by upstream's getConfig name (`localdomain`,
+        `Classifier1`, `Classifier1_moja`)."""
         with self._locks[simulation.id]:
-            project = self._project(simulation)
-            documents = {path.stem: path for folder in ("config", "layers/tiled")
-                         for path in sorted((project / folder).glob("*.json"))}
-            key = name if name in documents else layer_name_from_file(Path(name))
-            if key not in documents:
-                raise NotFoundError(f"no configuration file {name!r}", field="file_name",
-                                    hint=f"files: {', '.join(sorted(documents))}")
-            return json.loads(documents[key].read_text(encoding="utf-8"))
+            return config_document(self._project(simulation), name)
 
     # -- settings ---------------------------------------------------------------------------------
-    def settings(self, simulation: Simulation) -> dict:
-        """The settings as stored: the inputs' attributes file, as given (no defaults added)."""
-        path = self.inputs_dir(simulation) / SETTINGS_FILE
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    def config(self, simulation: Simulation) -> GcbmSettings:
+        """The settings as given (what is left out comes from the inputs or the templates)."""
+        return upload.read_settings(self.inputs_dir(simulation))
 
-    def config(self, simulation: Simulation) -> Description:
-        return Description.model_validate(self.settings(simulation))
-
-    def update_config(self, simulation: Simulation, patch: dict[str, Any]) -> Description:
+    def update_config(self, simulation: Simulation, patch: Any) -> GcbmSettings:
         """A JSON merge patch (RFC 7396) of the settings, checked like an uploaded attributes
         file; the former names (start_date, end_date, attributes, variables) still work."""
-        if not isinstance(patch, dict):
-            raise InputError("the configuration patch must be a JSON object", field="config")
         with self._locks[simulation.id]:
-            settings, description = _validated(_merge_patch(
-                self.settings(simulation), _by_layer_name(_from_former_names(patch))))
             staging = self.storage.new_staging_dir()
             try:
-                _write_settings(staging, settings)
-                check_files(self.inputs_dir(simulation), attributes=staging / SETTINGS_FILE)
+                settings = upload.update_settings(self.inputs_dir(simulation), patch, staging)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            _write_settings(self.inputs_dir(simulation), settings)
         self._touch(simulation)
-        return description
+        return settings
 
     # -- the input database -----------------------------------------------------------------------
     def _database(self, simulation: Simulation) -> Path:
@@ -418,77 +295,28 @@ class SimulationService:
                                 hint="upload gcbm_input.db first")
         return path
 
-    @staticmethod
-    def _schema(connection: sqlite3.Connection) -> dict[str, list[str]]:
-        tables = [name for (name,) in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name")]
-        return {table: [row[0] for row in connection.execute(
-            "SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,))] for table in tables}
-
     def tables(self, simulation: Simulation) -> dict[str, list[str]]:
-        connection = sqlite3.connect(f"file:{self._database(simulation)}?mode=ro", uri=True)
-        try:
-            return self._schema(connection)
-        finally:
-            connection.close()
-
-    @staticmethod
-    def _check_new_name(new: str, existing: list[str], field: str) -> None:
-        if not _IDENTIFIER.match(new or ""):
-            raise InputError(f"{new!r} is not a valid name (letters, digits and _, not starting with "
-                             "a digit, at most 128 characters)", field=field)
-        if new.lower().startswith("sqlite_"):
-            raise InputError("names starting with sqlite_ are reserved", field=field)
-        if new.lower() in (name.lower() for name in existing):
-            raise InputError(f"{new!r} already exists", field=field)
+        return schema.read_schema(self._database(simulation))
 
     def rename_table(self, simulation: Simulation, previous: str, new: str) -> None:
-        """Rename a table; both names are checked against the actual schema, never trusted."""
-        with self._locks[simulation.id], sqlite3.connect(self._database(simulation)) as connection:
-            schema = self._schema(connection)
-            if previous not in schema:
-                raise InputError(f"no table {previous!r} in the input database", field="previous")
-            if previous in GCBM_TABLES:
-                raise InputError(f"table {previous!r} is required by GCBM and cannot be renamed",
-                                 field="previous")
-            self._check_new_name(new, list(schema), "new")
-            connection.execute(f"ALTER TABLE {quote_identifier(previous)} "
-                               f"RENAME TO {quote_identifier(new)}")
+        with self._locks[simulation.id]:
+            schema.rename_table(self._database(simulation), previous, new)
 
-    def rename_columns(self, simulation: Simulation, renames: dict[str, dict[str, str]]) -> dict:
+    def rename_columns(self, simulation: Simulation,
+                       renames: Any) -> dict[str, dict[str, list[str]]]:
         """Upstream's /config: {table: {old column: new column}}; all checked before any change."""
-        if not isinstance(renames, dict) or not all(isinstance(v, dict) for v in renames.values()):
-            raise InputError("expected {table: {old column: new column}}", field="tables")
-        with self._locks[simulation.id], sqlite3.connect(self._database(simulation)) as connection:
-            schema = self._schema(connection)
-            for table, columns in renames.items():
-                if table not in schema:
-                    raise InputError(f"no table {table!r} in the input database", field=f"tables.{table}")
-                remaining = list(schema[table])
-                for old, new in columns.items():
-                    if old not in remaining:
-                        raise InputError(f"table {table!r} has no column {old!r}",
-                                         field=f"tables.{table}.{old}")
-                    self._check_new_name(new, [c for c in remaining if c != old], f"tables.{table}.{old}")
-                    remaining[remaining.index(old)] = new
-            response = {}
-            for table, columns in renames.items():
-                response[table] = {"schema_before": schema[table]}
-                for old, new in columns.items():
-                    connection.execute(f"ALTER TABLE {quote_identifier(table)} RENAME COLUMN "
-                                       f"{quote_identifier(old)} TO {quote_identifier(new)}")
-                response[table]["schema_after"] = self._schema(connection)[table]
-            return response
+        with self._locks[simulation.id]:
+            return schema.rename_columns(self._database(simulation), renames)
 
     # -- running and results ----------------------------------------------------------------------
     def active_job(self, simulation: Simulation) -> Job | None:
-        jobs, _ = self.jobs.list_jobs(owner=None, simulation_id=simulation.id,
-                                 statuses=[JobStatus.ACCEPTED, JobStatus.RUNNING], limit=1)
+        active: list[str] = [JobStatus.ACCEPTED, JobStatus.RUNNING]
+        jobs, _ = self.jobs.list_jobs(owner=None, simulation_id=simulation.id, statuses=active,
+                                      limit=1)
         return jobs[0] if jobs else None
 
     def latest_job(self, simulation: Simulation, *, successful: bool = False) -> Job | None:
-        statuses = [JobStatus.SUCCESSFUL] if successful else None
+        statuses: list[str] | None = [JobStatus.SUCCESSFUL] if successful else None
         jobs, _ = self.jobs.list_jobs(owner=None, simulation_id=simulation.id, statuses=statuses, limit=1)
         return jobs[0] if jobs else None
 
@@ -540,17 +368,15 @@ class SimulationService:
 
     def indicator_series(self, simulation: Simulation, indicator: str) -> list[dict]:
         _, output = self.output_dir(simulation)
-        start_year = get_config(output.parent / "inputs" / "project").start_year  # the run's own
-        return gcbm_outputs.indicator_series(output, indicator, start_year)
+        return gcbm_outputs.indicator_series(output, indicator)
 
     # -- indicator maps (the COGs of the latest successful run) ----------------------------------
     def maps(self, simulation: Simulation) -> tuple[Job, list[dict]]:
         """The latest run's job and, per indicator with maps: its unit and years."""
         job, output = self.output_dir(simulation)
-        return job, [{"indicator": name, "unit": gcbm_outputs.indicator_unit(name), "years": list(years)}
-                     for name, years in gcbm_outputs.map_catalogue(output).items()]
+        return job, maps.list_maps(gcbm_outputs.map_catalogue(output))
 
-    def _map_layer(self, simulation: Simulation, indicator: str, year: str) -> Path:
+    def _map_layer(self, simulation: Simulation, indicator: str, year: str) -> maps.MapLayer:
         _, output = self.output_dir(simulation)
         return maps.find_layer(gcbm_outputs.map_catalogue(output), indicator, year)
 
@@ -569,173 +395,14 @@ class SimulationService:
         return maps.map_value(self._map_layer(simulation, indicator, year), indicator, year,
                               lon, lat)
 
-    # -- what attribute tables may say ----------------------------------------------------------
-    def attribute_choices(self, simulation: Simulation, *, max_values: int = 1000) -> dict:
-        """Per classifier and disturbance layer the pixel values it holds (at most
-        `max_values`), and the input database's classifier values, disturbance types,
-        transitions and spatial units (empty until the database is uploaded)."""
-        folder = self.inputs_dir(simulation)
-        layers = {}
-        for category in (Category.CLASSIFIERS, Category.DISTURBANCES):
-            for path in _rasters(folder / category):
-                layers[layer_name_from_file(path)] = {
-                    "category": category.value, "pixel_values": _pixel_values(path, max_values)}
-        choices = {"layers": layers, "classifiers": {}, "disturbance_types": [], "transitions": [],
-                   "spatial_units": []}
-        database = folder / Category.DB / INPUT_DB_NAME
-        if database.is_file():
-            try:
-                db = InputDatabase(database)
-            except InputError:
-                return choices  # not a GCBM database: the inputs' problems say so
-            try:
-                choices["classifiers"] = {name: sorted(values.values())
-                                          for name, values in db.classifier_values().items()}
-                choices["disturbance_types"] = sorted(db.disturbance_types())
-                choices["transitions"] = sorted(db.transition_ids())
-                choices["spatial_units"] = [{"admin_boundary": admin, "eco_boundary": eco}
-                                            for _, admin, eco in db.spatial_units()]
-            finally:
-                db.close()
-        return choices
 
-
-# -- settings documents ----------------------------------------------------------------------------
-
-def _read_document(path: Path) -> Description:
-    """An uploaded attributes file (JSON, YAML or CSV), or InputProblems naming its fields."""
-    problems = Problems()
-    description = read_description(path, problems)
-    problems.raise_if_any(path.name)
-    return description
-
-
-def _with_document(settings: dict, document: Description) -> dict:
-    """An uploaded attributes file over the settings: what it sets wins; a layer's attribute
-    table is replaced as a whole."""
-    given = _by_layer_name(document.model_dump(mode="json", exclude_unset=True))
-    layers = dict(settings.get("layers", {}))
-    for name, entry in given.pop("layers", {}).items():
-        layers[name] = {**layers.get(name, {}), **entry}
-    return {**settings, **given, "layers": layers}
-
-
-def _by_layer_name(document: dict) -> dict:
-    """`document` with its layers keyed by layer name: a raster's file name or stem given as a
-    key (`Classifier1_moja.tiff`) becomes its layer's name (`Classifier1`)."""
-    layers = document.get("layers")
-    if not isinstance(layers, dict):
-        return document
-    return {**document, "layers": {layer_name_from_file(Path(str(key))): entry
-                                   for key, entry in layers.items()}}
-
-
-def _validated(settings: dict) -> tuple[dict, Description]:
-    """The settings, and as a Description; InputProblems naming each field that is wrong."""
-    problems = Problems()
-    if "database" in settings:
-        problems.add("not a setting of a simulation: upload the database instead", field="database",
-                     source="settings")
-    try:
-        description = Description.model_validate(settings)
-    except ValidationError as err:
-        for error in err.errors():
-            problems.add(error["msg"], source="settings",
-                         field=".".join(str(part) for part in error["loc"]) or None)
-    problems.raise_if_any()
-    return settings, description
-
-
-def _from_former_names(patch: dict) -> dict:
-    """The configuration's former fields as settings: `start_date`/`end_date` (1 January; the
-    end is exclusive) as `start_year`/`end_year`, `attributes` as the layers' attributes,
-    `variables.admin_boundary`/`eco_boundary` as themselves."""
-    patch, problems = dict(patch), Problems()
-    for key, setting, offset in (("start_date", "start_year", 0), ("end_date", "end_year", -1)):
-        if key in patch:
-            value = patch.pop(key)
-            year = _first_of_january(value)
-            if value is not None and year is None:
-                problems.add(f"{value!r} is not a 1 January date (YYYY-01-01): GCBM simulates "
-                             f"whole years", field=key, hint=f"or give {setting}")
-            patch[setting] = None if year is None else year + offset
-    tables = patch.pop("attributes", None)
-    if isinstance(tables, dict):
-        layers = patch["layers"] = dict(patch.get("layers") or {})
-        for name, table in tables.items():
-            layers.setdefault(name, {})["attributes"] = table
-    if "variables" in patch:
-        variables = patch.pop("variables") or dict.fromkeys(("admin_boundary", "eco_boundary"))
-        for name, value in variables.items():
-            if name in ("admin_boundary", "eco_boundary"):
-                patch[name] = value
-            else:
-                problems.add(f"{name!r} is not a setting", field="variables",
-                             hint="the settings are admin_boundary and eco_boundary")
-    if "modules" in patch:
-        problems.add("module settings are the settings spinup, growth and outputs", field="modules",
-                     hint="see docs/service.md")
-    problems.raise_if_any()
-    return patch
-
-
-def _first_of_january(value: Any) -> int | None:
-    try:
-        day = date.fromisoformat(str(value).replace("/", "-"))
-    except ValueError:
-        return None
-    return day.year if (day.month, day.day) == (1, 1) else None
-
-
-def _write_settings(folder: Path, settings: dict) -> None:
-    """Write the settings file atomically (a new file: the old one may be a hard link)."""
-    path = folder / SETTINGS_FILE
-    temporary = folder / f".{SETTINGS_FILE}.partial"
-    temporary.write_text(json.dumps(settings, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def _merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merge_patch(result.get(key), value)
-    return result
-
-
-# -- files -----------------------------------------------------------------------------------------
-
-def _rasters(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.glob("*") if path.suffix.lower() in RASTER_SUFFIXES) \
-        if folder.is_dir() else []
-
-
-def _raster_summary(path: Path) -> dict | None:
-    """A raster's CRS, size, bounds (west, south, east, north), resolution, type and nodata."""
-    try:
-        info = inspect_raster(path)
-    except RasterError:
-        return None
-    t = info.transform
-    return {"crs": info.crs.to_string() if info.crs else None, "width": info.width,
-            "height": info.height,
-            "bounds": [t.c, t.f + t.e * info.height, t.c + t.a * info.width, t.f],
-            "resolution": [t.a, -t.e], "data_type": GDAL_TYPES.get(info.dtype, info.dtype),
-            "nodata": info.nodata}
-
-
-def _pixel_values(path: Path, limit: int) -> list[int]:
-    """The distinct valid values of a categorical raster (its first `limit`)."""
-    try:
-        with rasterio.open(path) as dataset:
-            values = dataset.read(1, masked=True)
-    except rasterio.RasterioError:
-        return []
-    return [int(value) for value in np.unique(values.compressed())[:limit]]
+def _problem(item: dict[str, Any]) -> InputError:
+    """A problem back from its field-level item (`error_item`), as `_prepared` keeps them:
+    `error_item` of it gives the item again."""
+    problem = InputError(item["message"], source=item.get("source"), field=item["field"],
+                         hint=item.get("hint"))
+    problem.code = item["code"]
+    return problem
 
 
 def _fingerprint(folder: Path) -> str:

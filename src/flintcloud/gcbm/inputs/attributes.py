@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from flintcloud.errors import InputError
-from flintcloud.gcbm.inputs.model import Problems, Role
+from flintcloud.errors import InputError, InputProblems
+from flintcloud.gcbm.inputs.model import Role
 
 # `*_YYYY*`: an underscore, four digits, then the end of the name or a non-digit.
 _YEAR = re.compile(r"_(\d{4})(?!\d)")
@@ -165,14 +165,14 @@ def raster_attribute_table(raster: Path) -> dict | None:
 
 
 def normalise(raw: Any, role: Role, *, source: str, field: str, default_year: int | None,
-              problems: Problems) -> dict[str, Any] | None:
+              problems: InputProblems) -> dict[str, Any] | None:
     """A raw attribute table in GCBM's form, or None after adding its problems."""
     if not isinstance(raw, dict) or not raw:
         problems.add("the attribute table must map pixel values to attributes and not be empty",
                      source=source, field=field)
         return None
     out: dict[str, Any] = {}
-    before = len(problems)
+    before = len(problems.problems)
     for key, value in raw.items():
         where = f"{field}[{key!r}]"
         pixel = _pixel_value(key)
@@ -185,7 +185,7 @@ def normalise(raw: Any, role: Role, *, source: str, field: str, default_year: in
             interpretation = _events(value, source, where, default_year, problems)
         if interpretation is not None:
             out[str(pixel)] = interpretation
-    return out if len(problems) == before else None
+    return out if len(problems.problems) == before else None
 
 
 def _pixel_value(key: Any) -> int | None:
@@ -198,7 +198,7 @@ def _pixel_value(key: Any) -> int | None:
     return None
 
 
-def _classifier_value(value: Any, source: str, where: str, problems: Problems) -> str | None:
+def _classifier_value(value: Any, source: str, where: str, problems: InputProblems) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float) or str(value) == "":
         problems.add(f"classifier value {value!r} must be a non-empty string", source=source,
                      field=where)
@@ -207,7 +207,7 @@ def _classifier_value(value: Any, source: str, where: str, problems: Problems) -
 
 
 def _events(value: Any, source: str, where: str, default_year: int | None,
-            problems: Problems) -> Any:
+            problems: InputProblems) -> Any:
     """One event, or a list of events (several for one pixel value, as GCBM allows)."""
     if not isinstance(value, list):
         return _event(value, source, where, default_year, problems)
@@ -220,7 +220,7 @@ def _events(value: Any, source: str, where: str, default_year: int | None,
 
 
 def _event(item: Any, source: str, where: str, default_year: int | None,
-           problems: Problems) -> dict | None:
+           problems: InputProblems) -> dict | None:
     if isinstance(item, str):  # shorthand: just the disturbance type's name
         item = {"disturbance_type": item}
     if not isinstance(item, dict):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from rasterio.enums import Resampling
 
-from flintcloud.errors import MissingInputError, ParameterDbError, RasterError
+from flintcloud.errors import InputProblems, MissingInputError, ParameterDbError, RasterError
 from flintcloud.gcbm.inputs.grid import (
     RasterInfo,
     TargetGrid,
@@ -28,9 +28,9 @@ from flintcloud.gcbm.inputs.grid import (
     reference_problem,
     tiles_covering,
 )
-from flintcloud.gcbm.inputs.model import Align, LayerInput, Problems, ProjectInputs, Role
+from flintcloud.gcbm.inputs.model import Align, LayerInput, ProjectInputs, Role
 from flintcloud.gcbm.project.config import Tile
-from flintcloud.gcbm.project.parameters import match_score
+from flintcloud.gcbm.science.matching import match_score
 
 # The tables GCBM's variables (templates/variables.json, spinup.json) read.
 GCBM_TABLES = (
@@ -123,7 +123,7 @@ class InputDatabase:
         return {int(i) for (i,) in self.rows("SELECT id FROM transition")}
 
 
-def open_database(inputs: ProjectInputs, problems: Problems) -> InputDatabase | None:
+def open_database(inputs: ProjectInputs, problems: InputProblems) -> InputDatabase | None:
     if inputs.database is None:
         return None
     try:
@@ -151,7 +151,7 @@ class RasterPlan:
                           resampling=resampling, aligned=self.aligned)
 
 
-def plan_rasters(inputs: ProjectInputs, problems: Problems, *,
+def plan_rasters(inputs: ProjectInputs, problems: InputProblems, *,
                  grid: TargetGrid | None = None) -> tuple[TargetGrid | None, dict[str, RasterPlan]]:
     """Inspect every raster; the grid is `grid` or the first classifier's. Rasters off the grid
     are planned for reprojection or reported, as `inputs.align` says."""
@@ -182,7 +182,7 @@ def plan_rasters(inputs: ProjectInputs, problems: Problems, *,
 
 
 def _plan(layer: LayerInput, info: RasterInfo, grid: TargetGrid, align: Align,
-          problems: Problems) -> RasterPlan | None:
+          problems: InputProblems) -> RasterPlan | None:
     dtype = output_dtype(info)
     if dtype is None:
         problems.add(f"pixel type {info.dtype} is not one GCBM reads", source=info.name,
@@ -221,12 +221,13 @@ class Scan:
 
 
 def scan(inputs: ProjectInputs, grid: TargetGrid, plans: dict[str, RasterPlan],
-         problems: Problems, candidates: list[Tile] | None = None) -> Scan | None:
+         problems: InputProblems, candidates: list[Tile] | None = None) -> Scan | None:
     """Read the classifier and disturbance layers tile by tile (the first classifier's tiles,
     or `candidates`): the study area, the classifier sets and every layer's values."""
-    classifiers = [plans.get(layer.name) for layer in inputs.by_role(Role.CLASSIFIER)]
-    if not classifiers or None in classifiers:
+    layers = inputs.by_role(Role.CLASSIFIER)
+    if not layers or any(layer.name not in plans for layer in layers):
         return None
+    classifiers = [plans[layer.name] for layer in layers]
     disturbances = [plans[layer.name] for layer in inputs.by_role(Role.DISTURBANCE)
                     if layer.name in plans]
     tiles = candidates if candidates is not None else tiles_covering(classifiers[0].info)
@@ -279,7 +280,7 @@ def _distinct_rows(columns: list[np.ndarray]) -> set[tuple[int, ...]]:
 
 # -- checks against the database ------------------------------------------------------------
 
-def spatial_unit(inputs: ProjectInputs, db: InputDatabase, problems: Problems) -> int | None:
+def spatial_unit(inputs: ProjectInputs, db: InputDatabase, problems: InputProblems) -> int | None:
     """The project's spatial unit id; an unnamed one is taken only when the db has just one."""
     units = db.spatial_units()
     if inputs.admin_boundary is None and inputs.eco_boundary is None and len(units) == 1:
@@ -300,7 +301,7 @@ def spatial_unit(inputs: ProjectInputs, db: InputDatabase, problems: Problems) -
     return None
 
 
-def check_classifiers(inputs: ProjectInputs, db: InputDatabase, problems: Problems) -> None:
+def check_classifiers(inputs: ProjectInputs, db: InputDatabase, problems: InputProblems) -> None:
     """Layer names are the db's classifiers, and every attribute value is a known value."""
     known = db.classifier_values()
     layers = {layer.name: layer for layer in inputs.by_role(Role.CLASSIFIER)}
@@ -324,7 +325,7 @@ def check_classifiers(inputs: ProjectInputs, db: InputDatabase, problems: Proble
 
 def events_of(layer: LayerInput) -> list[tuple[str, dict]]:
     """(pixel value, event) for every event of a disturbance layer."""
-    out = []
+    out: list[tuple[str, dict]] = []
     for pixel, interpretation in (layer.attributes or {}).items():
         items = interpretation if isinstance(interpretation, list) else [interpretation]
         out.extend((pixel, item) for item in items)
@@ -332,7 +333,7 @@ def events_of(layer: LayerInput) -> list[tuple[str, dict]]:
 
 
 def check_disturbances(inputs: ProjectInputs, db: InputDatabase, unit: int | None,
-                       problems: Problems) -> None:
+                       problems: InputProblems) -> None:
     """Disturbance types exist and have a matrix in the spatial unit; transitions exist."""
     types = db.disturbance_types()
     by_code = {code: name for name, code in types.items()}
@@ -366,7 +367,7 @@ def check_disturbances(inputs: ProjectInputs, db: InputDatabase, unit: int | Non
 
 
 def check_spinup(inputs: ProjectInputs, db: InputDatabase, unit: int | None,
-                 problems: Problems) -> None:
+                 problems: InputProblems) -> None:
     """A project's own spinup parameters name disturbance types with a matrix in its unit."""
     if not inputs.spinup_parameters:
         return
@@ -384,7 +385,7 @@ def check_spinup(inputs: ProjectInputs, db: InputDatabase, unit: int | None,
                          field=f"spinup.parameters.{key}")
 
 
-def check_values(inputs: ProjectInputs, found: Scan, problems: Problems) -> None:
+def check_values(inputs: ProjectInputs, found: Scan, problems: InputProblems) -> None:
     """Every classifier and disturbance value in the rasters is in its attribute table."""
     for layer in inputs.layers:
         if layer.attributes is None or layer.name not in found.values:
@@ -399,18 +400,20 @@ def check_values(inputs: ProjectInputs, found: Scan, problems: Problems) -> None
 
 
 def check_growth_curves(inputs: ProjectInputs, db: InputDatabase, found: Scan,
-                        problems: Problems) -> None:
+                        problems: InputProblems) -> None:
     """Every classifier set in the rasters has a growth curve by GCBM's rule (gcbm-spec §5.3)."""
     layers = inputs.by_role(Role.CLASSIFIER)
-    if any(layer.attributes is None for layer in layers):
+    tables = [layer.attributes for layer in layers]
+    if any(table is None for table in tables):
         return
     curves, known = db.growth_curves(), db.classifier_values()
     unmatched = set()
     for raw in found.classifier_sets:
         keys = [str(value) for value in raw]
-        if any(key not in layer.attributes for key, layer in zip(keys, layers, strict=True)):
+        if any(key not in (layer.attributes or {})
+               for key, layer in zip(keys, layers, strict=True)):
             continue  # reported by check_values
-        values = {layer.name: layer.attributes[key] for key, layer in
+        values = {layer.name: (layer.attributes or {})[key] for key, layer in
                   zip(keys, layers, strict=True)}
         if any(str(value).lower() not in known.get(name, {}) for name, value in values.items()):
             continue  # reported by check_classifiers
@@ -423,7 +426,7 @@ def check_growth_curves(inputs: ProjectInputs, db: InputDatabase, found: Scan,
                      hint="add yield curves for them (or '?' wildcards) to the database")
 
 
-def simulation_years(inputs: ProjectInputs, problems: Problems,
+def simulation_years(inputs: ProjectInputs, problems: InputProblems,
                      warnings: list[str]) -> tuple[int, int] | None:
     """(first, last) simulated year: the user's, or spanning the disturbance years."""
     years = sorted({int(event["year"]) for layer in inputs.by_role(Role.DISTURBANCE)

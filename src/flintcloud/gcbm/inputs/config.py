@@ -1,5 +1,5 @@
 """A GCBM project's configuration files as documents: generated from the templates (package
-data, GCBM's standard configuration), read back as typed `ProjectSettings`, and rewritten from
+data, GCBM's standard configuration), read back as `GcbmSettings`, and rewritten from
 edited settings. Only the keys a setting maps to are touched; everything else is kept as is.
 """
 
@@ -13,11 +13,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from flintcloud.errors import ConfigError
 from flintcloud.gcbm.inputs.grid import TargetGrid
 from flintcloud.gcbm.inputs.model import ROLE_LAYER_NAMES, Role
+from flintcloud.gcbm.inputs.settings import (
+    GcbmSettings,
+    GrowthSettings,
+    OutputSettings,
+    SpinupParameters,
+    SpinupSettings,
+)
 from flintcloud.gcbm.project.config import Tile
 
 CONFIG_LIST = "gcbm_config.cfg"
@@ -38,62 +43,6 @@ def template_text(name: str) -> str:
 def _config_files(text: str) -> list[str]:
     return [line.partition("=")[2].strip() for line in text.splitlines()
             if line.strip().startswith("config=")]
-
-
-# -- typed settings ---------------------------------------------------------------------------
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SpinupParameters(_Strict):
-    """Spinup parameters given in the project instead of read from gcbm_input.db."""
-
-    return_interval: int = Field(ge=1, le=10_000)
-    max_rotations: int = Field(ge=1, le=10_000)
-    historic_disturbance_type: str
-    last_pass_disturbance_type: str
-    delay: int = Field(0, ge=0, le=10_000)
-
-
-class SpinupSettings(_Strict):
-    enabled: bool = True
-    minimum_rotation: int = Field(10, ge=1, le=1000)
-    parameters: SpinupParameters | None = None  # None: the spatial unit's, from the database
-
-
-class GrowthSettings(_Strict):
-    smoother_enabled: bool = True
-
-
-class OutputSettings(_Strict):
-    # The enabled WriteVariableGeotiff items; None: every item of the configuration.
-    geotiff_indicators: list[str] | None = None
-    results_database: bool = True  # CBMAggregatorSQLiteWriter
-
-
-class LayerSettings(_Strict):
-    role: Role
-    attributes: dict[str, Any] | None = None
-
-
-class ProjectSettings(_Strict):
-    """Every editable setting of a GCBM project. `end_year` is the last simulated year."""
-
-    start_year: int = Field(ge=1, le=9998)
-    end_year: int = Field(ge=1, le=9998)
-    admin_boundary: str | None = None
-    eco_boundary: str | None = None
-    spinup: SpinupSettings = Field(default_factory=SpinupSettings)
-    growth: GrowthSettings = Field(default_factory=GrowthSettings)
-    outputs: OutputSettings = Field(default_factory=OutputSettings)
-    layers: dict[str, LayerSettings] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _years_in_order(self) -> ProjectSettings:
-        if self.end_year < self.start_year:
-            raise ValueError(f"end_year {self.end_year} is before start_year {self.start_year}")
-        return self
 
 
 # -- documents --------------------------------------------------------------------------------
@@ -170,12 +119,13 @@ class ConfigDocuments:
 
     def _raster_variables(self) -> dict[str, str]:
         """Variable name -> layer name, for every raster-lookup variable."""
-        out = {}
+        out: dict[str, str] = {}
         for name in self.files:
             for variable, value in self.documents[name].get("Variables", {}).items():
                 transform = value.get("transform") if isinstance(value, dict) else None
-                if isinstance(transform, dict) and transform.get("type") == RASTER_TRANSFORM:
-                    out.setdefault(variable, transform.get("data_id"))
+                if isinstance(transform, dict) and transform.get("type") == RASTER_TRANSFORM \
+                        and isinstance(transform.get("data_id"), str):
+                    out.setdefault(variable, transform["data_id"])
         return out
 
     def roles(self) -> dict[str, Role]:
@@ -197,7 +147,7 @@ class ConfigDocuments:
         return roles
 
     # -- settings --------------------------------------------------------------------------
-    def settings(self) -> ProjectSettings:
+    def settings(self) -> GcbmSettings:
         domain = self.section("LocalDomain")
         spinup = self._optional_section("Spinup")
         spinup_variables = self._optional_section("SpinupVariables")
@@ -206,7 +156,7 @@ class ConfigDocuments:
         writer = self.module("CBMAggregatorSQLiteWriter") or {}
         items = geotiff.get("settings", {}).get("items", []) if geotiff.get("enabled", True) \
             else []
-        return ProjectSettings.model_validate({
+        return GcbmSettings.model_validate({
             "start_year": _year(domain.get("start_date")),
             "end_year": _year(domain.get("end_date")) - 1,
             "admin_boundary": self.variable("admin_boundary"),
@@ -239,17 +189,24 @@ class ConfigDocuments:
         geotiff = self.module("WriteVariableGeotiff") or {}
         return [item["data_name"] for item in geotiff.get("settings", {}).get("items", [])]
 
-    def apply(self, settings: ProjectSettings) -> None:
+    def apply(self, settings: GcbmSettings) -> None:
         """Write `settings` into the documents (not yet to disk: see `save`). A key is written
-        only when its value changes, so untouched files stay as they were."""
+        only when its value changes, so untouched files stay as they were. Sections left
+        out (None) get their defaults."""
+        if settings.start_year is None or settings.end_year is None:
+            raise ConfigError("a project simulates from start_year to end_year: give both",
+                              field="start_year")
+        spinup = settings.spinup or SpinupSettings()
+        growth_settings = settings.growth or GrowthSettings()
+        outputs = settings.outputs or OutputSettings()
         domain = self.section("LocalDomain")
         _put(domain, "start_date", f"{settings.start_year:04d}/01/01")
         _put(domain, "end_date", f"{settings.end_year + 1:04d}/01/01")
         for key in ("admin_boundary", "eco_boundary"):
             _put(self.section("Variables", key), key, getattr(settings, key))
-        _put(self.section("Spinup"), "enabled", settings.spinup.enabled, False)
-        self._spinup_variables()["minimum_rotation"] = settings.spinup.minimum_rotation
-        parameters = settings.spinup.parameters
+        _put(self.section("Spinup"), "enabled", spinup.enabled, False)
+        self._spinup_variables()["minimum_rotation"] = spinup.minimum_rotation
+        parameters = spinup.parameters
         if parameters is None and self._spinup_parameters() is not None:
             template = json.loads(template_text("spinup.json"))["Variables"]
             self.section("Variables", "spinup_parameters")["spinup_parameters"] = \
@@ -258,20 +215,20 @@ class ConfigDocuments:
             self.section("Variables", "spinup_parameters")["spinup_parameters"] = \
                 parameters.model_dump()
         growth = self.module("CBMGrowthModule")
-        if growth is not None and settings.growth.smoother_enabled != \
+        if growth is not None and growth_settings.smoother_enabled != \
                 growth.get("settings", {}).get("smoother_enabled", True):
             growth.setdefault("settings", {})["smoother_enabled"] = \
-                settings.growth.smoother_enabled
+                growth_settings.smoother_enabled
         geotiff = self.module("WriteVariableGeotiff")
         if geotiff is not None:
-            indicators = settings.outputs.geotiff_indicators
+            indicators = outputs.geotiff_indicators
             enabled = set(self.indicator_names() if indicators is None else indicators)
             _put(geotiff, "enabled", bool(enabled), True)
             for item in geotiff.get("settings", {}).get("items", []):
                 _put(item, "enabled", item["data_name"] in enabled, True)
         writer = self.module("CBMAggregatorSQLiteWriter")
         if writer is not None:
-            _put(writer, "enabled", settings.outputs.results_database, True)
+            _put(writer, "enabled", outputs.results_database, True)
         for name, layer in settings.layers.items():
             document = self.layer_documents.setdefault(name, {})
             if layer.attributes is None:
@@ -308,6 +265,8 @@ class ConfigDocuments:
         variables["initial_classifier_set"]["transform"]["vars"] = [
             name for name, role, _ in layers if role is Role.CLASSIFIER]
         listener = self.module("CBMDisturbanceListener")
+        if listener is None:
+            raise ConfigError("no file defines Modules.CBMDisturbanceListener", source=CONFIG_LIST)
         listener.setdefault("settings", {})["vars"] = [
             name for name, role, _ in layers if role is Role.DISTURBANCE]
         self.layer_documents = {name: document for name, _, document in layers}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from flintcloud.errors import InputError
 from flintcloud.gcbm.inputs.config import ConfigDocuments
@@ -28,10 +29,11 @@ def project_to_upload_form(project: str | Path, target: str | Path) -> Path:
     layers = {}
     for name, layer in settings.layers.items():
         path = _inside(documents.layer_path(name), root, f"layers[{name}].layer_path")
-        folder = target / FOLDERS.get(layer.role, "miscellaneous")
+        role = layer.role or Role.OTHER  # a project's layers all have one
+        folder = target / FOLDERS.get(role, "miscellaneous")
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, folder / f"{name}{path.suffix}")
-        entry = {"role": layer.role.value}
+        entry: dict[str, Any] = {"role": role.value}
         if layer.attributes is not None:
             entry["attributes"] = layer.attributes
         layers[name] = entry

@@ -4,15 +4,20 @@ and the rasters) before any file changes; errors name each field."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from flintcloud.errors import ConfigError
-from flintcloud.gcbm.inputs.config import ConfigDocuments, ProjectSettings
-from flintcloud.gcbm.inputs.model import Problems
+from flintcloud.errors import ConfigError, InputProblems, NotFoundError
+from flintcloud.gcbm.inputs.config import ConfigDocuments
+from flintcloud.gcbm.inputs.model import layer_name_from_file
+from flintcloud.gcbm.inputs.settings import (
+    INPUT_ONLY,
+    INPUT_ONLY_LAYER,
+    GcbmSettings,
+    validate_settings,
+)
 from flintcloud.gcbm.inputs.validation import check_project
 
 # Replaced as a whole by an update, not merged key by key: an attribute table or a list
@@ -30,18 +35,32 @@ def find_config_dir(project: str | Path) -> Path:
                       hint="give a prepared project's folder or its config/ folder")
 
 
-def get_config(project: str | Path) -> ProjectSettings:
+def get_config(project: str | Path) -> GcbmSettings:
     """The project's editable settings (dates, spatial unit, spinup, growth, outputs, layer
     attributes)."""
     return ConfigDocuments.load(find_config_dir(project)).settings()
 
 
+def config_document(project: Path, name: str) -> dict[str, Any]:
+    """One JSON file of a prepared project by upstream's getConfig name: a config file's stem
+    (`localdomain`), a layer (`Classifier1`) or an uploaded raster's stem (`Classifier1_moja`).
+    Names are looked up, never used as paths."""
+    documents = {path.stem: path for folder in ("config", "layers/tiled")
+                 for path in sorted((project / folder).glob("*.json"))}
+    key = name if name in documents else layer_name_from_file(Path(name))
+    if key not in documents:
+        raise NotFoundError(f"no configuration file {name!r}", field="file_name",
+                            hint=f"files: {', '.join(sorted(documents))}")
+    document: dict[str, Any] = json.loads(documents[key].read_text(encoding="utf-8"))
+    return document
+
+
 def config_schema() -> dict:
     """JSON Schema of the settings, for API documentation and clients."""
-    return ProjectSettings.model_json_schema()
+    return GcbmSettings.model_json_schema()
 
 
-def update_config(project: str | Path, changes: Mapping[str, Any]) -> ProjectSettings:
+def update_config(project: str | Path, changes: Mapping[str, Any]) -> GcbmSettings:
     """Apply `changes` (a partial settings object, e.g. `{"end_year": 2030, "spinup":
     {"minimum_rotation": 20}}`) and return the new settings, or raise InputProblems with every
     problem, each naming its field (`spinup.minimum_rotation`, `layers.X.attributes['3']`)."""
@@ -50,28 +69,24 @@ def update_config(project: str | Path, changes: Mapping[str, Any]) -> ProjectSet
     settings = merge_settings(documents, changes, config_dir.parent.name)
     checked = check_project(config_dir, settings)
     for layer in checked.inputs.layers:  # normalised: string keys, integer years
-        settings.layers[layer.name].attributes = layer.attributes
+        settings.layers[layer.name] = settings.layers[layer.name].model_copy(
+            update={"attributes": layer.attributes})
     documents.apply(settings)
     documents.save()
     return documents.settings()
 
 
 def merge_settings(documents: ConfigDocuments, changes: Mapping[str, Any],
-                   source: str) -> ProjectSettings:
+                   source: str) -> GcbmSettings:
     """The documents' settings with `changes` merged in, checked for types, ranges, layers and
     indicators (not yet against the database and rasters: see `check_project`)."""
     current = documents.settings()
-    problems = Problems()
+    problems = InputProblems()
     merged = _merged(current.model_dump(mode="json"), dict(changes), "")
     _check_edits(current, merged, documents, problems)
-    settings = None
-    try:
-        settings = ProjectSettings.model_validate(merged)
-    except ValidationError as err:
-        for error in err.errors():
-            problems.add(error["msg"], source="settings",
-                         field=".".join(str(part) for part in error["loc"]) or None)
+    settings = validate_settings(merged, problems, source="settings")
     problems.raise_if_any(source)
+    assert settings is not None  # no problem: valid
     return settings
 
 
@@ -86,10 +101,17 @@ def _merged(current: Any, change: Any, path: str) -> Any:
     return out
 
 
-def _check_edits(current: ProjectSettings, merged: dict, documents: ConfigDocuments,
-                 problems: Problems) -> None:
-    """What the settings' types cannot say: layers exist and keep their roles, indicators
-    are the project's."""
+def _check_edits(current: GcbmSettings, merged: dict, documents: ConfigDocuments,
+                 problems: InputProblems) -> None:
+    """What the settings' types cannot say: a project has its years, its layers exist and
+    keep their roles, indicators are the project's; settings that say how to read inputs
+    (`database`, `align`, a layer's `file` and `year`) are not a project's."""
+    for key in ("start_year", "end_year"):
+        if merged.get(key) is None:
+            problems.add("a project needs it", source="settings", field=key)
+    for key in INPUT_ONLY:
+        if merged.get(key) is not None:
+            problems.add("not a setting of a prepared project", source="settings", field=key)
     layers = merged.get("layers")
     for name, layer in (layers.items() if isinstance(layers, dict) else ()):
         if name not in current.layers:
@@ -98,8 +120,12 @@ def _check_edits(current: ProjectSettings, merged: dict, documents: ConfigDocume
         elif isinstance(layer, dict) and layer.get("role") != current.layers[name].role:
             problems.add("a layer's role cannot be changed", source="settings",
                          field=f"layers.{name}.role")
+        for key in INPUT_ONLY_LAYER:
+            if isinstance(layer, dict) and layer.get(key) is not None:
+                problems.add("not a setting of a prepared project", source="settings",
+                             field=f"layers.{name}.{key}")
     known = documents.indicator_names()
-    indicators = merged.get("outputs", {}).get("geotiff_indicators", [])
+    indicators = (merged.get("outputs") or {}).get("geotiff_indicators", [])
     for name in indicators if isinstance(indicators, list) else ():
         if name not in known:
             problems.add(f"unknown indicator {name!r}; known: {', '.join(known)}",

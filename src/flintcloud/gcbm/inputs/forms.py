@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flintcloud.errors import InputError, MissingInputError
+from flintcloud.errors import InputError, InputProblems, MissingInputError
 from flintcloud.gcbm.inputs.attributes import (
     layer_json,
     normalise,
@@ -19,26 +19,25 @@ from flintcloud.gcbm.inputs.attributes import (
     read_sidecar,
     year_from_name,
 )
-from flintcloud.gcbm.inputs.description import (
-    DESCRIPTION_NAMES,
-    Description,
-    LayerEntry,
-    merge,
-    read_description,
-)
 from flintcloud.gcbm.inputs.model import (
     ROLE_LAYER_NAMES,
     LayerInput,
-    Problems,
     ProjectInputs,
     Role,
     is_layer_name,
     layer_name_from_file,
 )
+from flintcloud.gcbm.inputs.settings import (
+    GcbmSettings,
+    LayerSettings,
+    merge,
+    read_settings_file,
+)
 
 RASTER_SUFFIXES = (".tif", ".tiff")
 UPLOAD_FOLDERS = {"classifiers": Role.CLASSIFIER, "disturbances": Role.DISTURBANCE,
                   "miscellaneous": None}
+DESCRIPTION_NAMES = ("project.yaml", "project.yml", "project.json")
 # An upload may carry its attributes file at its top level, under one of these names.
 ATTRIBUTES_NAMES = ("attributes.yaml", "attributes.yml", "attributes.json", "attributes.csv")
 _AGE_NAMES = ("initial_age", "age")
@@ -66,26 +65,26 @@ def detect_form(root: Path) -> str | None:
 
 
 def read_inputs(root: Path, form: str, attributes: Path | None,
-                problems: Problems) -> ProjectInputs:
+                problems: InputProblems) -> ProjectInputs:
     """The inputs of an upload or description form; `attributes` is the user's attributes
     (or extra description) file."""
     if attributes is None and form == "upload":
         attributes = next((root / name for name in ATTRIBUTES_NAMES if (root / name).is_file()),
                           None)
-    extra = read_description(attributes, problems) if attributes is not None else None
+    extra = read_settings_file(attributes, problems) if attributes is not None else None
     if form == "description":
         path = next(root / name for name in DESCRIPTION_NAMES if (root / name).is_file())
-        base = read_description(path, problems) or Description()
+        base = read_settings_file(path, problems) or GcbmSettings()
         description = merge(base, extra) if extra is not None else base
         return _from_description(root, path.name, description, problems, explicit=base.layers,
                                  extra_source=attributes.name if attributes else "attributes")
-    description = extra or Description()
+    description = extra or GcbmSettings()
     return _from_upload(root, description, attributes.name if attributes else "upload",
                         problems)
 
 
-def _from_upload(root: Path, description: Description, source: str,
-                 problems: Problems) -> ProjectInputs:
+def _from_upload(root: Path, description: GcbmSettings, source: str,
+                 problems: InputProblems) -> ProjectInputs:
     inputs = _settings(description, root.name)
     entries = dict(description.layers)
     for folder, folder_role in UPLOAD_FOLDERS.items():
@@ -124,8 +123,8 @@ def _from_upload(root: Path, description: Description, source: str,
     return inputs
 
 
-def _from_description(root: Path, source: str, description: Description, problems: Problems,
-                      *, explicit: dict[str, LayerEntry], extra_source: str) -> ProjectInputs:
+def _from_description(root: Path, source: str, description: GcbmSettings, problems: InputProblems,
+                      *, explicit: dict[str, LayerSettings], extra_source: str) -> ProjectInputs:
     inputs = _settings(description, root.name)
     for key, entry in description.layers.items():
         field = f"layers.{key}"
@@ -152,7 +151,7 @@ def _from_description(root: Path, source: str, description: Description, problem
     return inputs
 
 
-def _settings(description: Description, source: str) -> ProjectInputs:
+def _settings(description: GcbmSettings, source: str) -> ProjectInputs:
     inputs = ProjectInputs(source=source, start_year=description.start_year,
                            end_year=description.end_year,
                            admin_boundary=description.admin_boundary,
@@ -166,8 +165,8 @@ def _settings(description: Description, source: str) -> ProjectInputs:
     return inputs
 
 
-def _entry_for(entries: dict[str, LayerEntry], name: str,
-               path: Path) -> tuple[str | None, LayerEntry | None]:
+def _entry_for(entries: dict[str, LayerSettings], name: str,
+               path: Path) -> tuple[str | None, LayerSettings | None]:
     """The attributes-file entry of a raster, by layer name or file stem (then consumed)."""
     for key in (name, path.name.split(".")[0], path.name):
         if key in entries:
@@ -185,7 +184,7 @@ def _misc_role(name: str) -> Role:
 
 
 def resolve_inside(root: Path, relative: str, source: str, field: str,
-            problems: Problems) -> Path | None:
+            problems: InputProblems) -> Path | None:
     """A user-given relative path, only if it stays inside `root` and exists."""
     candidate = Path(relative)
     if candidate.is_absolute() or "\\" in relative:
@@ -202,8 +201,8 @@ def resolve_inside(root: Path, relative: str, source: str, field: str,
     return path
 
 
-def _layer(name: str, role: Role, path: Path, entry: LayerEntry | None, root: Path,
-           source: str, problems: Problems) -> LayerInput:
+def _layer(name: str, role: Role, path: Path, entry: LayerSettings | None, root: Path,
+           source: str, problems: InputProblems) -> LayerInput:
     """A layer with its attributes from the first source that has them: the attributes or
     description file, then a GCBM layer JSON next to the raster, then a GDAL attribute table."""
     layer = LayerInput(ROLE_LAYER_NAMES.get(role, name), role, path)

@@ -203,7 +203,7 @@ class TileReader:
                  resampling: Resampling, aligned: bool) -> None:
         self.info, self.grid, self.dtype, self.nodata = info, grid, dtype, nodata
         self.resampling, self.aligned = resampling, aligned
-        self._dataset = None
+        self._dataset: rasterio.DatasetReader | None = None
 
     def __enter__(self) -> TileReader:
         try:
@@ -212,8 +212,9 @@ class TileReader:
             raise RasterError(f"cannot be read as a raster: {err}", source=self.info.name) from err
         return self
 
-    def __exit__(self, *exc) -> None:
-        self._dataset.close()
+    def __exit__(self, *exc: object) -> None:
+        if self._dataset is not None:
+            self._dataset.close()
 
     def read(self, tile: Tile) -> np.ndarray:
         try:
@@ -235,6 +236,7 @@ class TileReader:
         rows = max(row0, 0), min(row0 + n, self.info.height)
         if cols[0] >= cols[1] or rows[0] >= rows[1]:
             return out
+        assert self._dataset is not None, "read inside `with reader:`"
         data = self._dataset.read(1, window=Window(cols[0], rows[0], cols[1] - cols[0],
                                                    rows[1] - rows[0]))
         source_nodata = self.info.nodata

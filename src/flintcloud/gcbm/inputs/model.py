@@ -9,8 +9,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from flintcloud.errors import FlintError, InputError, InputProblems
-
 
 class Role(StrEnum):
     CLASSIFIER = "classifier"
@@ -88,30 +86,3 @@ class ProjectInputs:
 
     def by_role(self, role: Role) -> list[LayerInput]:
         return [layer for layer in self.layers if layer.role is role]
-
-
-class Problems:
-    """Collects every problem found, so that the user sees them all at once."""
-
-    def __init__(self) -> None:
-        self.items: list[FlintError] = []
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def add(self, detail: str, *, source: str | None = None, field: str | None = None,
-            hint: str | None = None, kind: type[InputError] = InputError) -> None:
-        self.items.append(kind(detail, source=source, field=field, hint=hint))
-
-    def add_error(self, error: FlintError) -> None:
-        if isinstance(error, InputProblems):
-            self.items.extend(error.problems)
-        else:
-            self.items.append(error)
-
-    def raise_if_any(self, source: str | None = None) -> None:
-        if self.items:
-            raise InputProblems(self.items, source=source)

@@ -13,14 +13,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flintcloud.errors import InputError, MissingInputError
+from flintcloud.errors import InputError, InputProblems, MissingInputError
 from flintcloud.gcbm.inputs.attributes import normalise, read_sidecar, year_from_name
-from flintcloud.gcbm.inputs.config import ConfigDocuments, ProjectSettings
-from flintcloud.gcbm.inputs.description import Description, read_description
+from flintcloud.gcbm.inputs.config import ConfigDocuments
 from flintcloud.gcbm.inputs.edit import find_config_dir, merge_settings, update_config
 from flintcloud.gcbm.inputs.forms import detect_form, find_root, read_inputs, resolve_inside
 from flintcloud.gcbm.inputs.grid import write_layer
-from flintcloud.gcbm.inputs.model import Align, Problems, ProjectInputs, Role
+from flintcloud.gcbm.inputs.model import Align, ProjectInputs, Role
+from flintcloud.gcbm.inputs.settings import GcbmSettings, read_settings_file
 from flintcloud.gcbm.inputs.validation import (
     CheckedInputs,
     InputReport,
@@ -103,12 +103,13 @@ def check_files(source: str | Path, *, attributes: str | Path | None = None,
         if form == "project":  # complete: checked as a whole
             validate_inputs(root, attributes=attributes)
             return
-        problems = Problems()
+        problems = InputProblems()
         inputs = read_inputs(root, form, Path(attributes) if attributes else None, problems)
         _, _, db = check_each_file(inputs, problems)
         if db is not None:
             db.close()
-    problems.items = [item for item in problems.items if not isinstance(item, MissingInputError)]
+    problems.problems = [item for item in problems.problems
+                         if not isinstance(item, MissingInputError)]
     problems.raise_if_any(inputs.source)
 
 
@@ -143,7 +144,7 @@ def _form(root: Path, source: str | Path) -> str:
 
 def _checked(root: Path, form: str, attributes: str | Path | None,
              overrides: dict[str, Any]) -> CheckedInputs:
-    problems = Problems()
+    problems = InputProblems()
     inputs = read_inputs(root, form, Path(attributes) if attributes else None, problems)
     for key, value in overrides.items():
         setattr(inputs, key, value)
@@ -172,11 +173,12 @@ def write_project(checked: CheckedInputs, root: Path) -> Path:
             metadata["attributes"] = layer.attributes
         layers.append((layer.name, layer.role, metadata))
     (root / DATABASE_FILE).parent.mkdir(parents=True)
+    assert inputs.database is not None  # checked inputs have their database
     shutil.copyfile(inputs.database, root / DATABASE_FILE)
     documents = ConfigDocuments.from_templates(root / "config")
     documents.set_landscape(grid, report.tiles)
     documents.set_layers(layers)
-    documents.apply(ProjectSettings.model_validate({
+    documents.apply(GcbmSettings.model_validate({
         "start_year": report.start_year, "end_year": report.end_year,
         "admin_boundary": report.admin_boundary, "eco_boundary": report.eco_boundary,
         **inputs.sections,
@@ -229,8 +231,8 @@ def _project_changes(root: Path, documents: ConfigDocuments, attributes: str | P
     """Settings changes for a complete project from an attributes file and keywords."""
     changes: dict[str, Any] = {}
     if attributes is not None:
-        problems = Problems()
-        description = read_description(Path(attributes), problems) or Description()
+        problems = InputProblems()
+        description = read_settings_file(Path(attributes), problems) or GcbmSettings()
         problems.raise_if_any(Path(attributes).name)
         changes.update(description.model_dump(exclude={"layers", "align", "database"},
                                                exclude_unset=True))

@@ -6,18 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flintcloud.errors import InputError, MissingInputError
+from flintcloud.errors import InputError, InputProblems, MissingInputError
 from flintcloud.gcbm.inputs import checks
 from flintcloud.gcbm.inputs.attributes import normalise
-from flintcloud.gcbm.inputs.config import ConfigDocuments, ProjectSettings
+from flintcloud.gcbm.inputs.config import ConfigDocuments
 from flintcloud.gcbm.inputs.grid import TargetGrid
 from flintcloud.gcbm.inputs.model import (
     ROLE_LAYER_NAMES,
     LayerInput,
-    Problems,
     ProjectInputs,
     Role,
 )
+from flintcloud.gcbm.inputs.settings import GcbmSettings
 from flintcloud.gcbm.project.config import Tile, read_project
 
 
@@ -33,8 +33,8 @@ class InputReport:
     start_year: int
     end_year: int
     spatial_unit_id: int
-    admin_boundary: str
-    eco_boundary: str
+    admin_boundary: str | None  # None: the database's only spatial unit, unnamed
+    eco_boundary: str | None
     layers: list[dict]  # name, role, file, attributes_source, reprojected
     warnings: list[str] = field(default_factory=list)
 
@@ -67,7 +67,7 @@ def reserved_names() -> set[str]:
     return names
 
 
-def _check_roles(inputs: ProjectInputs, problems: Problems, *, generated: bool) -> None:
+def _check_roles(inputs: ProjectInputs, problems: InputProblems, *, generated: bool) -> None:
     if not inputs.by_role(Role.CLASSIFIER):
         problems.add("no classifier layer: GCBM simulates the pixels where every classifier "
                      "has a value", source=inputs.source, field="layers", kind=MissingInputError)
@@ -98,7 +98,7 @@ def _order_classifiers(inputs: ProjectInputs, order: list[str]) -> None:
     inputs.layers = classifiers + [one for one in inputs.layers if one.role is not Role.CLASSIFIER]
 
 
-def check_each_file(inputs: ProjectInputs, problems: Problems, *, grid: TargetGrid | None = None,
+def check_each_file(inputs: ProjectInputs, problems: InputProblems, *, grid: TargetGrid | None = None,
                     generated: bool = True) -> tuple[TargetGrid | None, dict[str, checks.RasterPlan],
                                                      checks.InputDatabase | None]:
     """The checks of each file on its own, the first stage of `check_inputs`: layer names,
@@ -116,7 +116,7 @@ def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = 
     `grid` and `candidates` (tiles) are a complete project's; otherwise the grid is the first
     classifier's and the study area the tiles where every classifier has data.
     """
-    problems, warnings = Problems(), []
+    problems, warnings = InputProblems(), list[str]()
     grid, plans, db = check_each_file(inputs, problems, grid=grid, generated=generated)
     unit = None
     try:
@@ -139,6 +139,8 @@ def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = 
         if db is not None:
             db.close()
     problems.raise_if_any(inputs.source)
+    # Each of these is None only after a problem was added, and raised just above.
+    assert grid is not None and found is not None and years is not None and unit is not None
     report = InputReport(
         inputs.source, form, grid.cell, found.tiles, found.n_pixels, years[0], years[1], unit,
         inputs.admin_boundary, inputs.eco_boundary,
@@ -149,17 +151,17 @@ def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = 
     return CheckedInputs(inputs, report, grid, plans)
 
 
-def project_inputs(documents: ConfigDocuments, settings: ProjectSettings,
-                   problems: Problems) -> ProjectInputs:
+def project_inputs(documents: ConfigDocuments, settings: GcbmSettings,
+                   problems: InputProblems) -> ProjectInputs:
     """A complete project's inputs as `ProjectInputs`, from its documents and `settings`
     (which may be edited ones). Files must lie inside the project."""
     root = documents.config_dir.parent.resolve()
+    parameters = settings.spinup.parameters if settings.spinup else None
     inputs = ProjectInputs(source=documents.config_dir.parent.name,
                            start_year=settings.start_year, end_year=settings.end_year,
                            admin_boundary=settings.admin_boundary,
                            eco_boundary=settings.eco_boundary,
-                           spinup_parameters=settings.spinup.parameters.model_dump()
-                           if settings.spinup.parameters else None)
+                           spinup_parameters=parameters.model_dump() if parameters else None)
     database = documents.database_path()
     if database.is_relative_to(root):
         inputs.database = database
@@ -172,27 +174,29 @@ def project_inputs(documents: ConfigDocuments, settings: ProjectSettings,
             problems.add(f"layer {name!r} lies outside the project",
                          source="provider_config.json", field=f"layers[{name}].layer_path")
             continue
-        item = LayerInput(name, layer.role, path, attributes_source=f"{path.stem}.json")
-        if layer.role.needs_attributes:
+        role = layer.role or Role.OTHER  # a project's layers all have one
+        source = f"{path.stem}.json"
+        item = LayerInput(name, role, path, attributes_source=source)
+        if role.needs_attributes:
             if layer.attributes is None:
-                problems.add(f"{layer.role} layer {name!r} has no attribute table",
-                             source=f"{path.stem}.json", field="attributes",
+                problems.add(f"{role} layer {name!r} has no attribute table",
+                             source=source, field="attributes",
                              hint="attributes are never guessed", kind=MissingInputError)
             else:
-                item.attributes = normalise(layer.attributes, layer.role,
-                                            source=item.attributes_source, field="attributes",
+                item.attributes = normalise(layer.attributes, role,
+                                            source=source, field="attributes",
                                             default_year=None, problems=problems)
         inputs.layers.append(item)
     return inputs
 
 
-def check_project(config_dir: Path, settings: ProjectSettings | None = None) -> CheckedInputs:
+def check_project(config_dir: Path, settings: GcbmSettings | None = None) -> CheckedInputs:
     """Check a complete project (optionally with edited `settings`) as uploaded inputs are
     checked: same grid, tiles and files; attributes against its database and rasters."""
     project = read_project(config_dir)  # the structure the engine needs, or ConfigError
     documents = ConfigDocuments.load(config_dir)
     settings = settings or documents.settings()
-    problems = Problems()
+    problems = InputProblems()
     grid = project.grid
     if (grid.tile_lat, grid.tile_lon, grid.block_lat, grid.block_lon) != (1.0, 1.0, 0.1, 0.1) \
             or grid.cell_lat != grid.cell_lon:

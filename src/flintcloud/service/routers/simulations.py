@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from flintcloud.gcbm.inputs.description import Description
+from flintcloud.errors import MissingInputError
+from flintcloud.gcbm.inputs import GcbmSettings
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.errors import ConflictError, MissingFileError
 from flintcloud.service.responses import file_response
@@ -48,7 +49,7 @@ def create_simulation(body: SimulationCreate, request: Request, services: Servic
 @router.get("", name="list_simulations", response_model=list[SimulationPublic])
 def list_simulations(request: Request, services: ServicesDep, caller: CallerDep) -> list[dict]:
     return [_present(services, simulation, request)
-            for simulation in services.simulations.list(owner=caller.scope)]
+            for simulation in services.simulations.list_simulations(owner=caller.scope)]
 
 
 @router.get("/{simulation_id}", name="get_simulation", response_model=SimulationPublic)
@@ -76,7 +77,8 @@ def upload_files(simulation_id: str, services: ServicesDep, caller: CallerDep,
     """Add or replace input files; each file is checked (`check_files`) with those already
     there, and a rejected upload keeps nothing."""
     if not files:
-        raise MissingFileError("no file uploaded", [{"field": "files", "message": "missing"}])
+        raise MissingFileError([MissingInputError("missing", field="files")],
+                               detail="no file uploaded")
     simulation = _get(services, caller, simulation_id)
     received = services.simulations.add_files(
         simulation, [IncomingFile(upload.filename, upload.file) for upload in files],
@@ -105,22 +107,22 @@ def attribute_choices(simulation_id: str, services: ServicesDep, caller: CallerD
     return services.simulations.attribute_choices(_get(services, caller, simulation_id))
 
 
-@router.get("/{simulation_id}/config", name="get_simulation_config", response_model=Description,
+@router.get("/{simulation_id}/config", name="get_simulation_config", response_model=GcbmSettings,
             response_model_exclude_none=True)
-def get_config(simulation_id: str, services: ServicesDep, caller: CallerDep) -> Description:
+def get_config(simulation_id: str, services: ServicesDep, caller: CallerDep) -> GcbmSettings:
     """The settings: the inputs' attributes file (docs/gcbm-inputs.md §3); what is left out
     comes from the inputs (dates: the disturbance years) or GCBM's templates."""
     return services.simulations.config(_get(services, caller, simulation_id))
 
 
 @router.patch("/{simulation_id}/config", name="update_simulation_config",
-              response_model=Description, response_model_exclude_none=True)
+              response_model=GcbmSettings, response_model_exclude_none=True)
 def update_config(simulation_id: str, services: ServicesDep, caller: CallerDep,
                   patch: Annotated[dict[str, Any], Body(examples=[{
                       "end_year": 2015, "spinup": {"minimum_rotation": 12},
                       "outputs": {"geotiff_indicators": ["Age", "NPP", "NBP"]},
                       "layers": {"Classifier2": {"attributes": {"1": "5", "2": "6"}}}}])]
-                  ) -> Description:
+                  ) -> GcbmSettings:
     """JSON merge patch (RFC 7396) of the settings: dates, spatial unit, spinup (parameters),
     growth, outputs and layer attributes, checked like an uploaded attributes file. The former
     `start_date`, `end_date`, `attributes` and `variables` are still accepted."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse
 from sqlalchemy import text
 
-from flintcloud.errors import InputError, NotFoundError
+from flintcloud.errors import InputError, MissingInputError, NotFoundError
 from flintcloud.flint.config import parse_json_text
 from flintcloud.service import upstream
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
@@ -133,8 +133,8 @@ def gcbm_upload(services: ServicesDep, caller: CallerDep, title: Title = None,
     missing = [str(c) for c in (Category.CLASSIFIERS, Category.DB, Category.MISCELLANEOUS)
                if not by_category[c]]
     if missing:
-        raise MissingFileError("Missing configuration file",
-                               [{"field": name, "message": "missing"} for name in missing])
+        raise MissingFileError([MissingInputError("missing", field=name) for name in missing],
+                               detail="Missing configuration file")
     simulation, _ = services.simulations.create(upstream_title(title), owner=caller.owner)
     received = [IncomingFile(upload.filename, upload.file)
                 for category, uploads in by_category.items() for upload in uploads or []]
@@ -149,8 +149,8 @@ def _category_endpoint(category: Category):
                files: Annotated[Files, File(alias=category.value)] = None,
                attributes: Attributes = None) -> dict:
         if not files:
-            raise MissingFileError(f"Missing {category} file",
-                                   [{"field": category.value, "message": "missing"}])
+            raise MissingFileError([MissingInputError("missing", field=category.value)],
+                                   detail=f"Missing {category} file")
         simulation, _ = services.simulations.create(upstream_title(title), owner=caller.owner)
         services.simulations.add_files(simulation, _incoming(files), category=category,
                                        attributes=attributes)
@@ -229,7 +229,7 @@ def gcbm_download(services: ServicesDep, caller: CallerDep, title: Title = None)
 
 @router.get("/gcbm/list")
 def gcbm_list(services: ServicesDep, caller: CallerDep) -> dict:
-    return {"data": [s.title for s in services.simulations.list(owner=caller.owner)],
+    return {"data": [s.title for s in services.simulations.list_simulations(owner=caller.owner)],
             "message": upstream.LIST_MESSAGE}
 
 

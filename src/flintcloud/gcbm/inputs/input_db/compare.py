@@ -187,7 +187,7 @@ def _compare(name, columns, n_keys, built, reference, rtol, atol) -> TableCompar
     value_columns = columns[n_keys:]
     common = built.keys() & reference.keys()
     differing_by_column = dict.fromkeys(value_columns, 0)
-    max_abs = {}
+    max_abs: dict[str, float] = {}
     differing_keys = []
     for key in sorted(common, key=repr):
         row_differs = False
