@@ -1,22 +1,21 @@
 """Benchmark: the demo's data block replicated into N blocks of the same tile; N=25 gives 283,675
 pixels.
 
-    python benchmarks/gcbm_scaled.py [N] [--per-pixel] [--outputs] [--repeat R] [--workdir DIR]
+    python benchmarks/gcbm_scaled.py [N] [--per-pixel] [--outputs] [--workers W] [--repeat R]
+                                     [--workdir DIR]
 
 --per-pixel simulates every pixel (no deduplication of pixels with identical inputs): the cost
 for landscapes where every pixel differs, e.g. continuous temperature rasters.
---outputs also runs with every output written, alternating with the engine alone R times (3 by
-default: shared VMs are noisy), and prints the ratio of the best times and of the medians, and
-what creating one small file costs on this file system (a 25-block run writes 6,013 files; on
-the project's VMs, ext4 without journal, it varies from 0.02 ms to 0.9 ms in a folder where many
-files were deleted in the last minutes, hence the run's spread folders: see io/files.py). The project and the outputs go to a
-temporary folder in DIR (default: the system's).
+--outputs also runs with every output written (`run_gcbm`), alternating with the engine alone
+R times (3 by default: shared VMs are noisy), and prints the ratio of the best times and of the
+medians; with --workers W, also with every output on a pool of W processes (`--workers` of
+`flintcloud gcbm run`). The project and the outputs go to a temporary folder in DIR (default:
+the system's).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import tempfile
@@ -29,24 +28,6 @@ GCBM_25_BLOCKS_SECONDS = 495.0
 DEMO = Path(__file__).resolve().parents[1].parent / "shared/data/gcbm-demo/gcbm-project-demo.zip"
 
 
-def file_creation_seconds(folder: Path, n: int = 1000) -> tuple[float, float]:
-    """Seconds to create, write 10 kB to and close one file, on average over n: in a plain
-    folder, and in a subfolder of a spread folder (as a run's outputs are)."""
-    from flintcloud.io.files import make_spread_folder
-
-    make_spread_folder(folder / "spread", ["item"])
-    costs = []
-    for where in (folder / "plain", folder / "spread" / "item"):
-        where.mkdir(exist_ok=True)
-        started = time.perf_counter()
-        for i in range(n):
-            descriptor = os.open(where / f"{i}.tif", os.O_WRONLY | os.O_CREAT, 0o644)
-            os.write(descriptor, bytes(10_000))
-            os.close(descriptor)
-        costs.append((time.perf_counter() - started) / n)
-    return costs[0], costs[1]
-
-
 def main() -> None:
     from landscapes import replicate_blocks
 
@@ -56,12 +37,13 @@ def main() -> None:
     parser.add_argument("n_blocks", nargs="?", type=int, default=25)
     parser.add_argument("--per-pixel", action="store_true")
     parser.add_argument("--outputs", action="store_true")
+    parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
     repeat = args.repeat or (3 if args.outputs else 1)
     deduplicate = not args.per_pixel
-    engine, everything = [], []
+    engine, everything, pooled = [], [], []
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         project = replicate_blocks(DEMO, args.n_blocks, Path(tmp) / "project")
         for attempt in range(repeat):
@@ -69,22 +51,28 @@ def main() -> None:
             run = run_project(project, deduplicate=deduplicate)
             engine.append(time.perf_counter() - started)
             if args.outputs:
-                from flintcloud.gcbm.run import run_gcbm
+                from flintcloud.gcbm.run import process_pool, run_gcbm
 
                 started = time.perf_counter()
                 outputs = run_gcbm(project, Path(tmp) / f"out{attempt}")
                 everything.append(time.perf_counter() - started)
+                if args.workers > 1:
+                    started = time.perf_counter()  # the pool's start counts
+                    with process_pool(args.workers) as pool:
+                        run_gcbm(project, Path(tmp) / f"pool{attempt}", executor=pool)
+                    pooled.append(time.perf_counter() - started)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if args.outputs:
-            plain, spread = file_creation_seconds(Path(tmp) / "calibration")
             best = min(everything) / min(engine) - 1
             median = statistics.median(everything) / statistics.median(engine) - 1
             print(f"with all outputs ({len(outputs.files)} files): best {min(everything):.2f} s "
                   f"(+{best * 100:.0f}% over the engine's best), median "
                   f"{statistics.median(everything):.2f} s (+{median * 100:.0f}%); runs "
-                  f"{', '.join(f'{t:.2f}' for t in everything)} s; creating a file here costs "
-                  f"{plain * 1e3:.2f} ms now, {spread * 1e3:.2f} ms in the run's spread folders "
-                  f"({spread * len(outputs.files):.1f} s for this run's files)")
+                  f"{', '.join(f'{t:.2f}' for t in everything)} s")
+        if pooled:
+            print(f"with all outputs on {args.workers} processes: best {min(pooled):.2f} s "
+                  f"({min(everything) / min(pooled):.2f}x one process), runs "
+                  f"{', '.join(f'{t:.2f}' for t in pooled)} s")
     seconds = min(engine)
     mode = "distinct stands" if deduplicate else "every pixel"
     line = (f"scaled ({mode}): {args.n_blocks} blocks, {run.n_pixels} pixels, {seconds:.2f} s wall"

@@ -1,8 +1,8 @@
 """GCBM parameters from gcbm_input.db through the project's own SQL variables (gcbm-spec §4).
 
-Lookups are resolved here, once, into integer-indexed tables (models.gcbm.parameters). Growth
-curves and transition rules are matched per classifier set in Python from the tables the
-module transforms read (no SQL text is ever built from values).
+Lookups are resolved here, once, into integer-indexed tables (science.parameters). Growth
+curves and transition rules are matched per classifier set by science.matching's rules, from the
+tables the module transforms read (no SQL text is ever built from values).
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ from flintcloud.gcbm.science.growth_curves import (
     CarbonCurve,
     VolumeToBiomassParameters,
     build_carbon_curve,
+)
+from flintcloud.gcbm.science.matching import (
+    best_growth_curve,
+    best_transitions,
+    set_after_transition,
 )
 from flintcloud.gcbm.science.parameters import (
     AgeClasses,
@@ -49,19 +54,6 @@ _TURNOVER_COLUMNS = {
     Turnover.FINE_ROOT_SPLIT: "{}_fine_root_ag_split", Turnover.FINE_ROOT: "{}_fine_root_turnover",
 }
 _RESET_TYPES = {"absolute": AgeReset.ABSOLUTE, "relative": AgeReset.RELATIVE, "yield": AgeReset.YIELD}
-
-
-def match_score(rule_values: dict[str, str], classifier_set: dict[str, str]) -> int:
-    """GCBM's classifier match score (§5.3): +4 equal (case-insensitive), +1 '?', -1000 else."""
-    score = 0
-    for name, value in rule_values.items():
-        if value == "?":
-            score += 1
-        elif name in classifier_set and str(classifier_set[name]).lower() == str(value).lower():
-            score += 4
-        else:
-            score -= 1000
-    return score
 
 
 @dataclass
@@ -109,11 +101,7 @@ class ParameterLibrary:
         if classifier_set in self._curve_of_set:
             return self._curve_of_set[classifier_set]
         values = dict(zip(self.classifier_names, classifier_set, strict=True))
-        best, best_score = -1, 0
-        for curve_id in sorted(self.curves_by_classifiers):
-            score = match_score(self.curves_by_classifiers[curve_id], values)
-            if score > best_score:
-                best, best_score = curve_id, score
+        best = best_growth_curve(self.curves_by_classifiers, values)
         self._curve_of_set[classifier_set] = best
         return best
 
@@ -161,17 +149,11 @@ class ParameterLibrary:
     def transition_matches(self, classifier_set: tuple[str, ...]) -> dict[int, int]:
         """TransitionRuleTransform: {disturbance type idx: transition id} for a set."""
         values = dict(zip(self.classifier_names, classifier_set, strict=True))
-        best: dict[int, tuple[int, int]] = {}
-        for transition_id, type_idx, rule_values in self.rules:
-            score = match_score(rule_values, values)
-            if score > 0 and (type_idx not in best or score > best[type_idx][0]):
-                best[type_idx] = (score, transition_id)
-        return {type_idx: transition_id for type_idx, (_, transition_id) in best.items()}
+        return best_transitions(self.rules, values)
 
     def apply_transition(self, transition_id: int, classifier_set: tuple[str, ...]) -> tuple:
-        changes = self.transition_classifiers.get(transition_id, {})
-        return tuple(changes.get(name, value) if changes.get(name, "?") != "?" else value
-                     for name, value in zip(self.classifier_names, classifier_set, strict=True))
+        return set_after_transition(self.transition_classifiers.get(transition_id, {}),
+                                    self.classifier_names, classifier_set)
 
     # -- per block ----------------------------------------------------------------------------
     def for_classifier_sets(self, initial_sets: list[tuple[str, ...]]) -> BlockParameters:
