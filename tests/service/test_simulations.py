@@ -269,3 +269,9 @@ def test_a_complete_project_zip_becomes_a_ready_simulation(client, worker, simul
     assert job.status == "successful", job.error_detail
     years = client.get(f"/simulations/{simulation}/summary").json()["years"]
     assert round(years[0]["total_ecosystem_tc"], 2) == 66367.53  # real GCBM's, reference README
+
+
+def test_settings_have_one_schema_in_the_openapi_document(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "GcbmSettings" in schemas and "LayerSettings" in schemas  # what the UI's form reads
+    assert not {"Description", "ProjectSettings", "LayerEntry"} & schemas.keys()

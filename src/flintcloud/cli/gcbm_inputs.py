@@ -37,7 +37,7 @@ def prepare(
     admin_boundary: Admin = None, eco_boundary: Eco = None, align: AlignOption = None,
 ) -> None:
     """Turn raw rasters and tables into a runnable GCBM project, after checking everything."""
-    from flintcloud.gcbm.inputs import get_config, prepare_project
+    from flintcloud.gcbm.inputs import Role, get_config, prepare_project
 
     config = prepare_project(source, output_dir, attributes=attributes, start_year=start_year,
                              end_year=end_year, admin_boundary=admin_boundary,
@@ -45,7 +45,7 @@ def prepare(
     settings = get_config(config)
     roles = [layer.role for layer in settings.layers.values()]
     typer.echo(f"prepared {config.parent}: {len(roles)} layers "
-               f"({roles.count('classifier')} classifiers, {roles.count('disturbance')} "
+               f"({roles.count(Role.CLASSIFIER)} classifiers, {roles.count(Role.DISTURBANCE)} "
                f"disturbance layers), {settings.start_year}-{settings.end_year}, "
                f"{settings.admin_boundary} / {settings.eco_boundary}", err=True)
     typer.echo(f"run it with: flintcloud gcbm run {config.parent}", err=True)

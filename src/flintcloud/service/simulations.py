@@ -40,6 +40,7 @@ from flintcloud.service import maps
 from flintcloud.service.db import Database, SimulationRow, utc_now
 from flintcloud.service.errors import ConflictError, ForbiddenError, error_item
 from flintcloud.service.jobs import Job, JobService, JobStatus
+from flintcloud.service.maps import MapLayer  # the class's `maps` method hides the module
 from flintcloud.service.storage import Storage
 from flintcloud.service.uploads import ZipLimits, copy_limited, safe_filename
 
@@ -376,7 +377,7 @@ class SimulationService:
         job, output = self.output_dir(simulation)
         return job, maps.list_maps(gcbm_outputs.map_catalogue(output))
 
-    def _map_layer(self, simulation: Simulation, indicator: str, year: str) -> maps.MapLayer:
+    def _map_layer(self, simulation: Simulation, indicator: str, year: str) -> MapLayer:
         _, output = self.output_dir(simulation)
         return maps.find_layer(gcbm_outputs.map_catalogue(output), indicator, year)
 

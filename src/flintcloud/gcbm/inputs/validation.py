@@ -32,7 +32,7 @@ class InputReport:
     n_pixels: int
     start_year: int
     end_year: int
-    spatial_unit_id: int
+    spatial_unit_id: int | None  # None: no database to look it up in
     admin_boundary: str | None  # None: the database's only spatial unit, unnamed
     eco_boundary: str | None
     layers: list[dict]  # name, role, file, attributes_source, reprojected
@@ -140,7 +140,7 @@ def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = 
             db.close()
     problems.raise_if_any(inputs.source)
     # Each of these is None only after a problem was added, and raised just above.
-    assert grid is not None and found is not None and years is not None and unit is not None
+    assert grid is not None and found is not None and years is not None
     report = InputReport(
         inputs.source, form, grid.cell, found.tiles, found.n_pixels, years[0], years[1], unit,
         inputs.admin_boundary, inputs.eco_boundary,

@@ -1,6 +1,6 @@
 // The Configure step of a simulation: its settings (GET/PATCH /simulations/{id}/config) as one
 // form. The settings' types, ranges, defaults and choices come from the API's JSON schema (the
-// `Description` model in /openapi.json); labels and explanations from descriptions.js. Saving
+// `GcbmSettings` model in /openapi.json); labels and explanations from descriptions.js. Saving
 // sends one JSON merge patch (RFC 7396) of what changed; every error the API returns, and every
 // problem that still stops a run, is shown next to its field.
 
@@ -75,13 +75,13 @@ function yearOfFile(file) {
 
 let schemaRequest = null;
 
-/** The settings' JSON schema: {root: Description, components}, fetched once per page (not
+/** The settings' JSON schema: {root: GcbmSettings, components}, fetched once per page (not
  * cancelled with a view: the next view shares the request). */
 function settingsSchema() {
   schemaRequest ||= api.get("openapi.json").then((document) => {
     const components = document.components?.schemas || {};
-    if (!components.Description) throw new ApiError({ title: "No settings schema", detail: "the API's OpenAPI document has no Description schema" }, 0);
-    return { root: components.Description, components };
+    if (!components.GcbmSettings) throw new ApiError({ title: "No settings schema", detail: "the API's OpenAPI document has no GcbmSettings schema" }, 0);
+    return { root: components.GcbmSettings, components };
   });
   schemaRequest.catch(() => { schemaRequest = null; });
   return schemaRequest;
