@@ -74,12 +74,13 @@ class SparseTiles:
             chunks = []
             for i, tile_id in enumerate(self.occupied.tolist()):
                 if new[i]:
-                    key = (kind, tile_id, first[i]) if flat[i] else None
-                    tiles[i] = self.constant.get(key) if flat[i] else None
-                    if tiles[i] is None:
-                        tiles[i] = self._encode(grouped[step], bounds[i], bounds[i + 1], nodata)
+                    key = (kind, tile_id, first[i])
+                    known = self.constant.get(key) if flat[i] else None
+                    if known is None:
+                        known = self._encode(grouped[step], bounds[i], bounds[i + 1], nodata)
                         if flat[i]:
-                            self.constant[key] = tiles[i]
+                            self.constant[key] = known
+                    tiles[i] = known
                 chunks.append(tiles[i])
             sizes = np.zeros(self.n_tiles, dtype=np.int64)
             sizes[self.occupied] = [len(tile) for tile in tiles]

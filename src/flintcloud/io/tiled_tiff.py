@@ -42,6 +42,7 @@ _GHOST = b"GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n" % len(_GHOST_BODY) + _GHO
 # TIFF field types: code and value size in bytes
 _SHORT, _LONG, _DOUBLE, _ASCII, _LONG8 = (3, 2), (4, 4), (12, 8), (2, 1), (16, 8)
 _STRUCT = {3: "H", 4: "I", 12: "d", 16: "Q"}
+_Tag = tuple[tuple[int, int], bytes | list[int] | list[float]]  # (field type, values)
 _SAMPLE_FORMAT = {"u": 1, "i": 2, "f": 3}
 _DEFLATE = 8
 _CLASSIC_LIMIT = 2**32 - 1
@@ -60,7 +61,7 @@ class Level:
     width: int
     height: int
     tile: int
-    tile_sizes: Sequence[int]
+    tile_sizes: Sequence[int] | np.ndarray
     tiles: Iterable[bytes]
 
 
@@ -144,7 +145,7 @@ def _head(levels: Sequence[Level], dtype, transform: Affine,
                      data_bytes + 64 * (len(shapes) + sum(len(s) for s in sizes)) > _CLASSIC_LIMIT)
     head = bytearray(layout.head)
     word = np.dtype("<u8" if layout.bigtiff else "<u4")
-    position, full_resolution = layout.data_start, None
+    position, full_resolution = layout.data_start, np.zeros(0, dtype=np.int64)
     for k in reversed(range(len(levels))):  # smallest overview first, as GDAL lays out COGs
         offsets = np.where(sizes[k] > 0, position + np.cumsum(sizes[k]) - sizes[k], 0)
         position += int(sizes[k].sum())
@@ -164,9 +165,10 @@ class _Layout:
 
 
 @lru_cache(maxsize=64)
-def _layout(shapes, dtype: str, nodata: float, transform: tuple, bigtiff: bool) -> _Layout:
+def _layout(shapes: tuple[tuple[int, int, int, int], ...], dtype_str: str, nodata: float,
+            transform: tuple[float, ...], bigtiff: bool) -> _Layout:
     """The head of every file with these levels; a run's block files share a few."""
-    dtype = np.dtype(dtype)
+    dtype = np.dtype(dtype_str)
     ifds = [_ifd_tags(width, height, n_tiles, k > 0, dtype, Affine(*transform), nodata, tile,
                       bigtiff) for k, (width, height, tile, n_tiles) in enumerate(shapes)]
     header = 16 if bigtiff else 8
@@ -193,9 +195,9 @@ def nodata_text(dtype: np.dtype, nodata: float) -> str:
 
 def _ifd_tags(width: int, height: int, n_tiles: int, overview: bool, dtype: np.dtype,
               transform: Affine, nodata: float, tile: int,
-              bigtiff: bool) -> dict[int, tuple[tuple[int, int], object]]:
+              bigtiff: bool) -> dict[int, _Tag]:
     count_type = _LONG8 if bigtiff else _LONG
-    tags = {256: (_LONG, [width]), 257: (_LONG, [height]),
+    tags: dict[int, _Tag] = {256: (_LONG, [width]), 257: (_LONG, [height]),
             258: (_SHORT, [dtype.itemsize * 8]), 259: (_SHORT, [_DEFLATE]),
             262: (_SHORT, [1]), 277: (_SHORT, [1]), 284: (_SHORT, [1]),
             322: (_SHORT, [tile]), 323: (_SHORT, [tile]),
@@ -211,13 +213,13 @@ def _ifd_tags(width: int, height: int, n_tiles: int, overview: bool, dtype: np.d
     return tags
 
 
-def _value_bytes(kind: tuple[int, int], values) -> bytes:
-    if kind == _ASCII:
+def _value_bytes(kind: tuple[int, int], values: bytes | list[int] | list[float]) -> bytes:
+    if isinstance(values, bytes):
         return values
     return struct.pack(f"<{len(values)}{_STRUCT[kind[0]]}", *values)
 
 
-def _ifd_size(tags, bigtiff: bool) -> int:
+def _ifd_size(tags: dict[int, _Tag], bigtiff: bool) -> int:
     entry, inline = (20, 8) if bigtiff else (12, 4)
     size = (8 + 8 if bigtiff else 2 + 4) + entry * len(tags)
     for kind, values in tags.values():
@@ -227,13 +229,16 @@ def _ifd_size(tags, bigtiff: bool) -> int:
     return size
 
 
-def _ifd_bytes(tags, offset: int, next_offset: int, bigtiff: bool) -> tuple[bytes, dict]:
+def _ifd_bytes(tags: dict[int, _Tag], offset: int, next_offset: int,
+               bigtiff: bool) -> tuple[bytes, dict[int, int]]:
     """The IFD and where (from its start) each tag's values are."""
     entry_format, inline = ("<HHQ", 8) if bigtiff else ("<HHI", 4)
     head = struct.pack("<Q", len(tags)) if bigtiff else struct.pack("<H", len(tags))
     tail = struct.pack("<Q" if bigtiff else "<I", next_offset)
     values_at = offset + len(head) + (20 if bigtiff else 12) * len(tags) + len(tail)
-    entries, values, places = [], [], {}
+    entries: list[bytes] = []
+    values: list[bytes] = []
+    places: dict[int, int] = {}
     entry_size = 20 if bigtiff else 12
     for tag in sorted(tags):
         kind, value = tags[tag]

@@ -271,7 +271,7 @@ class SimulatedBlock:
     area_ha: np.ndarray  # (pixels,)
     stand_of_pixel: np.ndarray  # (pixels,) column of the trajectory
     trajectory: Trajectory
-    disturbance_types: list[str]
+    disturbance_types: Sequence[str]
 
     def pixel_values(self, per_stand: np.ndarray) -> np.ndarray:
         return per_stand[..., self.stand_of_pixel]
@@ -383,6 +383,7 @@ class BlockGeotiffWriter:
         GCBM stores it: the sum in double, cast to the item's type, then (optionally) times the
         pixel's area, then (optionally) minus the previous file, in the item's type."""
         steps = item.steps(block.trajectory.age.shape[0] - 1)
+        values: np.ndarray
         if item.variable == "landUnitArea":
             values = np.tile(block.area_ha.astype(item.dtype), (len(steps), 1))
         else:
@@ -395,7 +396,7 @@ class BlockGeotiffWriter:
 
     @staticmethod
     def _flux_signs(item: OutputItem, keys: Sequence[tuple[str, int, int, int]],
-                    type_names: list[str]) -> list[tuple[int, float]]:
+                    type_names: Sequence[str]) -> list[tuple[int, float]]:
         """(flux key index, ±1) of every flux key the item's groups count."""
         signs = []
         for k, key in enumerate(keys):

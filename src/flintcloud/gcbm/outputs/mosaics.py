@@ -56,10 +56,10 @@ class MosaicLayout:
         first = 0 if self.reuse_tiles else 1  # sample levels stored: [1 if sampled], 2, 4, ...
         self.slices = []
         for block in blocks:
-            ends = np.cumsum([0] + block.counts)
-            levels = [0] if not self.reuse_tiles else []
-            levels += [first + int(np.log2(f)) - 1 for f in factors]
-            self.slices.append([slice(ends[k], ends[k + 1]) for k in levels])
+            bounds = np.cumsum([0] + block.counts)
+            stored = [0] if not self.reuse_tiles else []
+            stored += [first + int(np.log2(f)) - 1 for f in factors]
+            self.slices.append([slice(bounds[k], bounds[k + 1]) for k in stored])
         self.sampled = self._sampled_tiles()
         if self.reuse_tiles:
             self._place_block_tiles(origins)
