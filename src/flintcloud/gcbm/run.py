@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -232,20 +233,31 @@ class _Session:
         self.library.db.close()
 
 
-# The project this process has open, by config folder: a worker keeps it for its next blocks.
-_SESSIONS: dict[str, _Session] = {}
+class _Sessions(threading.local):
+    """The project this thread has open, by config folder: a worker keeps it for its next
+    blocks. Per thread, since a Dask worker may run tasks in several threads and an open
+    raster is not to be shared between threads."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, _Session] = {}
+
+    def get(self, config_dir: str) -> _Session:
+        if config_dir not in self.open:
+            self.close()  # one project open at a time
+            self.open[config_dir] = _Session.open(read_project(Path(config_dir)))
+        return self.open[config_dir]
+
+    def keep(self, session: _Session) -> _Session:
+        self.close()
+        self.open[str(session.project.config_dir)] = session
+        return session
+
+    def close(self) -> None:
+        for config_dir in list(self.open):
+            self.open.pop(config_dir).close()
 
 
-def _session(config_dir: str) -> _Session:
-    if config_dir not in _SESSIONS:
-        _close_sessions()  # a worker keeps one project open at a time
-        _SESSIONS[config_dir] = _Session.open(read_project(Path(config_dir)))
-    return _SESSIONS[config_dir]
-
-
-def _close_sessions() -> None:
-    for config_dir in list(_SESSIONS):
-        _SESSIONS.pop(config_dir).close()
+_SESSIONS = _Sessions()
 
 
 def run_block(config_dir: str, number: int, *, writer: BlockGeotiffWriter | None = None,
@@ -254,7 +266,7 @@ def run_block(config_dir: str, number: int, *, writer: BlockGeotiffWriter | None
     """The task of the project's `number`-th block: simulate it and write its files. A pure
     function of (project, block), so it may run in any process that sees the project's folder
     (and the run's staging folder, where `writer` writes)."""
-    session = _session(config_dir)
+    session = _SESSIONS.get(config_dir)
     window = session.windows[number]
     block = (window.tile.index, window.block_idx)
     result = simulate_block(session.project, session.library, session.reader, window,
@@ -303,8 +315,7 @@ def run_project(source: str | Path | GcbmProject, *,
     notify = on_progress or (lambda event: None)
     with _opened(source) as project:
         config_dir = str(project.config_dir)
-        _close_sessions()
-        session = _SESSIONS[config_dir] = _Session.open(project)
+        session = _SESSIONS.keep(_Session.open(project))
         try:
             n_blocks = len(session.windows)
             notify(ProgressEvent(ProgressKind.START, 0, n_blocks))
@@ -313,7 +324,7 @@ def run_project(source: str | Path | GcbmProject, *,
             else:
                 outcomes = _run_on(executor, config_dir, n_blocks, writer, deduplicate, notify)
         finally:
-            _close_sessions()
+            _SESSIONS.close()
         outcomes.sort(key=lambda outcome: outcome.number)
         simulated = [outcome for outcome in outcomes if outcome.sums is not None]
         library = session.library
