@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-COMPILED_NAME = "compiled_simulation_output.db"  # upstream GCBM.CompileResults' usual name
+from flintcloud.gcbm.outputs.layout import COMPILED_DB
+
 FORMATS = ("csv", "json")
 
 IndicatorsOption = Annotated[Path | None, typer.Option(
@@ -19,14 +20,14 @@ IndicatorsOption = Annotated[Path | None, typer.Option(
 def compile_command(
     results_db: Annotated[Path, typer.Argument(help="GCBM results database (gcbm_output.db).")],
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help=f"Compiled database to write (default: {COMPILED_NAME} next to "
+        "--output", "-o", help=f"Compiled database to write (default: {COMPILED_DB} next to "
                                "the results database).")] = None,
     indicators: IndicatorsOption = None,
 ) -> None:
     """Compile a GCBM results database into GCBM.CompileResults' reporting tables (v_*)."""
     from flintcloud.gcbm.outputs.compiled import compile_results
 
-    path = compile_results(results_db, output or results_db.with_name(COMPILED_NAME),
+    path = compile_results(results_db, output or results_db.with_name(COMPILED_DB),
                            indicators=indicators)
     typer.echo(f"wrote {path}", err=True)
 

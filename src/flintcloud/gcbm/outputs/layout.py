@@ -15,6 +15,8 @@ years into `manifest.json` (`items`); the service and the UI read them from ther
 
 from __future__ import annotations
 
+from flintcloud.io.manifest import MANIFEST_NAME
+
 RESULTS_DB = "gcbm_output.db"  # CBMAggregatorSQLiteWriter's default `databasename`
 COMPILED_DB = "compiled_simulation_output.db"  # GCBM.CompileResults' default name
 ANNUAL_SUMMARY_CSV = "annual_summary.csv"
@@ -22,7 +24,7 @@ ANNUAL_SUMMARY_JSON = "annual_summary.json"
 POOL_TOTALS_CSV = "pool_totals_by_year.csv"
 FLUXES_CSV = "fluxes_by_year.csv"
 COG_FOLDER = "cog"
-MANIFEST = "manifest.json"
+MANIFEST = MANIFEST_NAME  # written by io.manifest
 INIT_LABEL = "init"  # the year label of items written once, at TimingInit
 
 
