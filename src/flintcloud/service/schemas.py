@@ -132,7 +132,7 @@ def present_job(job: Job, request: Request) -> dict:
     if job.status is JobStatus.SUCCESSFUL:
         links.append({"href": str(request.url_for("get_job_results", job_id=job.id)),
                       "rel": f"{OGC_REL}/results", "type": "application/json", "title": "results"})
-    info = {
+    info: dict[str, Any] = {
         "jobID": job.id, "processID": job.process_id, "type": "process", "status": job.status.value,
         "message": job.message, "progress": job.progress, "created": job.created.isoformat(),
         "started": job.started.isoformat() if job.started else None,
@@ -155,7 +155,7 @@ def present_results(job: Job, request: Request) -> dict:
 
 def present_process(definition: ProcessDefinition, request: Request, *, full: bool) -> dict:
     href = str(request.url_for("get_process", process_id=definition.id))
-    summary = {
+    summary: dict[str, Any] = {
         "id": definition.id, "title": definition.title, "description": definition.description,
         "version": definition.version, "keywords": list(definition.keywords),
         "jobControlOptions": definition.job_control_options(),
