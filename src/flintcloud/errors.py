@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+# An error quotes values from its input (a key, a cell, a path); a huge value must not make a
+# huge answer. Longer texts are clipped where the error is made, for the CLI and the API alike.
+MAX_TEXT_CHARS = 2000
+MAX_NAME_CHARS = 300
+MAX_LISTED_PROBLEMS = 50  # in an InputProblems' summary; `problems` keeps every one
+
+
+def clip(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """`text` cut to about `limit` characters, saying how long it was."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters, cut)"
+
 
 class FlintError(Exception):
     """Base of all flintcloud errors. `source` names the file, `field` the key or JSON path."""
@@ -21,11 +34,13 @@ class FlintError(Exception):
         field: str | None = None,
         hint: str | None = None,
     ) -> None:
-        self.detail = detail
-        self.source = source
-        self.field = field
-        self.hint = hint
+        self.detail = detail if self._lists_problems else clip(detail) or ""
+        self.source = clip(source, MAX_NAME_CHARS)
+        self.field = clip(field, MAX_NAME_CHARS)
+        self.hint = clip(hint)
         super().__init__(self.message)
+
+    _lists_problems = False  # InputProblems bounds its summary by counting problems instead
 
     @property
     def message(self) -> str:
@@ -75,7 +90,10 @@ class InputProblems(InputError):
     `problems` keeps each one (with its own source and field) for field-level error lists.
 
     It is also the collector: start with `InputProblems()`, `add` each problem as it is found,
-    then `raise_if_any()`. `detail` replaces the summary of the problems ("2 problems: ...")."""
+    then `raise_if_any()`. `detail` replaces the summary of the problems ("2 problems: ...").
+    The summary lists the first MAX_LISTED_PROBLEMS; `problems` keeps them all."""
+
+    _lists_problems = True
 
     def __init__(self, problems: Iterable[FlintError] = (), *, source: str | None = None,
                  detail: str | None = None, hint: str | None = None) -> None:
@@ -89,7 +107,10 @@ class InputProblems(InputError):
         if self._summary is not None:
             return self._summary
         noun = "problem" if len(self.problems) == 1 else "problems"
-        lines = "".join(f"\n  - {problem.message}" for problem in self.problems)
+        lines = "".join(f"\n  - {problem.message}"
+                        for problem in self.problems[:MAX_LISTED_PROBLEMS])
+        if len(self.problems) > MAX_LISTED_PROBLEMS:
+            lines += f"\n  - … and {len(self.problems) - MAX_LISTED_PROBLEMS:,} more"
         return f"{len(self.problems)} {noun}:{lines}"
 
     def add(self, detail: str, *, source: str | None = None, field: str | None = None,

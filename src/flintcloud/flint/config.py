@@ -51,6 +51,8 @@ def parse_json_text(text: str, source: str) -> dict[str, Any]:
         ) from err
     except ValueError as err:
         raise ConfigError(f"malformed JSON: {err}", source=source) from err
+    except RecursionError as err:  # json's C scanner guards its stack at ~1000 levels
+        raise ConfigError("nested too deeply (about 1000 levels or more)", source=source) from err
     if not isinstance(document, dict):
         raise ConfigError(
             f"the top level must be a JSON object, got {type(document).__name__}", source=source

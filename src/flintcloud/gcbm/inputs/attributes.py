@@ -18,6 +18,7 @@ import yaml
 
 from flintcloud.errors import InputError, InputProblems
 from flintcloud.gcbm.inputs.model import Role
+from flintcloud.io.documents import DocumentError, parse_json, parse_yaml
 
 # `*_YYYY*`: an underscore, four digits, then the end of the name or a non-digit.
 _YEAR = re.compile(r"_(\d{4})(?!\d)")
@@ -35,7 +36,9 @@ def year_from_name(name: str) -> int | None:
 
 
 def load_document(path: Path) -> Any:
-    """A JSON or YAML document (by suffix; YAML also reads JSON), errors naming the file."""
+    """A JSON or YAML document (by suffix; YAML also reads JSON), errors naming the file. YAML
+    anchors and aliases and documents nested deeper than MAX_NESTING are refused
+    (flintcloud.io.documents: an alias bomb would expand before anything could bound it)."""
     if path.stat().st_size > _MAX_SIDECAR_BYTES:
         raise InputError(f"larger than {_MAX_SIDECAR_BYTES:,} bytes", source=path.name)
     try:
@@ -44,8 +47,10 @@ def load_document(path: Path) -> Any:
         raise InputError(f"cannot be read as UTF-8 text: {err}", source=path.name) from err
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
+            return parse_json(text)
+        return parse_yaml(text)
+    except DocumentError as err:
+        raise InputError(str(err), source=path.name) from err
     except json.JSONDecodeError as err:
         raise InputError(f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}",
                          source=path.name) from err

@@ -120,12 +120,15 @@ async def execute_process(process_id: str, body: ExecuteRequest, request: Reques
     return JSONResponse(present_results(finished, request), headers=headers)
 
 
+_MAX_SQL_INT = 2**63 - 1  # SQLite's and PostgreSQL's largest integer: larger is a 422, not a 500
+
+
 @router.get("/jobs", name="list_jobs", response_model=JobList)
 def list_jobs(request: Request, services: ServicesDep, caller: CallerDep,
               status: Annotated[list[JobStatus] | None, Query()] = None,
               processID: Annotated[list[str] | None, Query()] = None,  # noqa: N803 (OGC name)
-              limit: Annotated[int | None, Query(ge=1)] = None,
-              offset: Annotated[int, Query(ge=0)] = 0) -> JSONResponse:
+              limit: Annotated[int | None, Query(ge=1, le=_MAX_SQL_INT)] = None,
+              offset: Annotated[int, Query(ge=0, le=_MAX_SQL_INT)] = 0) -> JSONResponse:
     settings = services.settings
     limit = min(limit or settings.default_page_size, settings.max_page_size)
     jobs, total = services.jobs.list_jobs(owner=caller.scope,
