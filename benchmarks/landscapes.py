@@ -36,3 +36,82 @@ def replicate_blocks(project_zip: Path, n_blocks: int, target: Path, *,
                     col * block_size:(col + 1) * block_size] = block
             dataset.write(out, 1)
     return Path(target)
+
+
+def _layer(layers: Path, name: str) -> Path:
+    return next(layers.glob(f"{name}.tif*"))
+
+
+def _rewrite(path: Path, change) -> None:
+    """Rewrite a layer's band 1 through `change(data, nodata) -> data` (same dtype)."""
+    with rasterio.open(path, "r+") as dataset:
+        data = dataset.read(1)
+        dataset.write(change(data, dataset.nodata).astype(data.dtype), 1)
+
+
+def distinct_demo(project_zip: Path, target: Path) -> Path:
+    """The demo with a per-pixel temperature offset (+3e-5 °C per pixel, in reading order) and
+    age offset (0-4 years): every simulated pixel its own stand, everything else unchanged."""
+    with zipfile.ZipFile(project_zip) as zipped:
+        zipped.extractall(target)
+    layers = next(Path(target).glob("**/layers/tiled"))
+
+    def offset_temperature(data: np.ndarray, nodata: float) -> np.ndarray:
+        is_data = data != np.float32(nodata)
+        out = data.astype(np.float64)
+        out[is_data] += np.arange(int(is_data.sum())) * 3e-5
+        return out
+
+    def offset_age(data: np.ndarray, nodata: float) -> np.ndarray:
+        is_data = data != nodata
+        out = data.astype(np.int64)
+        out[is_data] += np.arange(int(is_data.sum())) % 5
+        return out
+
+    _rewrite(_layer(layers, "mean_annual_temperature"), offset_temperature)
+    _rewrite(_layer(layers, "initial_age"), offset_age)
+    return Path(target)
+
+
+def distinct_blocks(project_zip: Path, n_blocks: int, target: Path, *, patch: int = 20,
+                    block_size: int = 400) -> Path:
+    """The demo's tile with its first `n_blocks` blocks full (160,000 cells each): classifiers
+    in `patch`-cell patches of the demo's strata, a smooth temperature field with no two cells
+    equal (+3e-5 °C per cell in reading order on a gradient), ages varying per cell (1-150),
+    and the demo's disturbance events of its data block in every block."""
+    if not 1 <= n_blocks <= 100:
+        raise InputError(f"n_blocks must be within 1..100, got {n_blocks}", field="n_blocks")
+    replicate_blocks(project_zip, n_blocks, target)
+    layers = next(Path(target).glob("**/layers/tiled"))
+    rows, cols = np.divmod(np.arange(n_blocks), 10)
+    in_block = np.zeros((10 * block_size, 10 * block_size), dtype=bool)
+    for row, col in zip(rows, cols, strict=True):
+        in_block[row * block_size:(row + 1) * block_size,
+                 col * block_size:(col + 1) * block_size] = True
+    grid_rows, grid_cols = np.indices(in_block.shape)
+    with rasterio.open(_layer(layers, "Classifier1")) as one, \
+            rasterio.open(_layer(layers, "Classifier2")) as two:
+        first, second = one.read(1), two.read(1)
+        strata = np.unique(np.stack([first[first != one.nodata], second[first != one.nodata]]),
+                           axis=1)
+    patch_id = (grid_rows // patch) * (10 * block_size // patch) + grid_cols // patch
+    stratum = (patch_id * 7919) % strata.shape[1]  # a fixed scatter of strata over patches
+
+    def classifier(k: int):
+        def change(data: np.ndarray, nodata: float) -> np.ndarray:
+            return np.where(in_block, strata[k][stratum], nodata)
+        return change
+
+    def temperature(data: np.ndarray, nodata: float) -> np.ndarray:
+        field = 1.0 + 4.0 * grid_rows / in_block.shape[0] + 2.0 * grid_cols / in_block.shape[1]
+        order = np.cumsum(in_block.ravel()).reshape(in_block.shape) - 1
+        return np.where(in_block, field + order * 3e-5, nodata)
+
+    def age(data: np.ndarray, nodata: float) -> np.ndarray:
+        return np.where(in_block, 1 + (17 * grid_rows + 31 * grid_cols) % 150, nodata)
+
+    _rewrite(_layer(layers, "Classifier1"), classifier(0))
+    _rewrite(_layer(layers, "Classifier2"), classifier(1))
+    _rewrite(_layer(layers, "mean_annual_temperature"), temperature)
+    _rewrite(_layer(layers, "initial_age"), age)
+    return Path(target)

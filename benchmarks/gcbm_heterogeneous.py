@@ -1,0 +1,158 @@
+"""Benchmark: GCBM on landscapes where no two pixels are alike.
+
+    python benchmarks/gcbm_heterogeneous.py [--landscape demo|blocks] [--blocks N]
+                                            [--no-outputs] [--sample S] [--workdir DIR]
+
+`demo`: the GCBM demo with a per-pixel temperature and age offset (11,347 distinct stands);
+`blocks`: N full blocks of 160,000 cells (a smooth temperature field with no two cells equal,
+ages varying per cell, classifiers in patches, the demo's events). Both are generated
+deterministically (benchmarks/landscapes.py). Prints distinct stands, spinup stands/s, annual
+stand-steps/s, wall time (engine alone, then with every output unless --no-outputs) and peak
+RSS, and the ratio to simulating each stand alone, measured on a sample of S stands of the
+first block in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import flintcloud  # noqa: F401  (sets NumPy's libm-exact mode before NumPy loads)
+
+DEMO = Path(__file__).resolve().parents[1].parent / "shared/data/gcbm-demo/gcbm-project-demo.zip"
+GCBM_DISTINCT_DEMO_SECONDS = 300.0  # real GCBM on the distinct-pixel demo, 2-core machine
+
+
+@dataclass
+class Counts:
+    stands: int = 0
+    spinup_stands: int = 0
+    spinup_seconds: float = 0.0
+    simulate_seconds: float = 0.0
+    steps: int = 0
+
+
+def instrument(counts: Counts) -> None:
+    """Count distinct stands and time spinup and the whole simulation of each block."""
+    from flintcloud.gcbm import run
+    from flintcloud.gcbm.science import simulation
+
+    distinct, spin_up, simulate = run.distinct_stands, simulation.spin_up, run.simulate
+
+    def counted_distinct(inputs):  # type: ignore[no-untyped-def]
+        stands, stand_of_pixel = distinct(inputs)
+        counts.stands += stands.n
+        return stands, stand_of_pixel
+
+    def timed_spin_up(stands, params):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        result = spin_up(stands, params)
+        counts.spinup_seconds += time.perf_counter() - started
+        counts.spinup_stands += stands.n
+        return result
+
+    def timed_simulate(inputs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        result = simulate(inputs, *args, **kwargs)
+        counts.simulate_seconds += time.perf_counter() - started
+        counts.steps = args[4]
+        return result
+
+    run.distinct_stands = counted_distinct
+    simulation.spin_up = timed_spin_up
+    run.simulate = timed_simulate
+
+
+def per_stand_seconds(project_dir: Path, sample: int) -> float:
+    """Seconds to simulate one stand alone (a batch of one, no shared spinup), on average over
+    `sample` distinct stands of the project's first simulated block."""
+    import numpy as np
+
+    from flintcloud.gcbm.project.blocks import BlockReader
+    from flintcloud.gcbm.project.config import open_project
+    from flintcloud.gcbm.project.parameters import load_parameters
+    from flintcloud.gcbm.project.rasters import block_windows
+    from flintcloud.gcbm.science.simulation import EventLayer, PixelInputs, distinct_stands
+    from flintcloud.gcbm.science.simulation import simulate as simulate_stands
+
+    with open_project(project_dir) as project:
+        library = load_parameters(project)
+        reader = BlockReader(project, library)
+        try:
+            data = next(d for tile in project.tiles for w in block_windows(tile, project.grid)
+                        if (d := reader.read(w)) is not None)
+        finally:
+            reader.close()
+            library.db.close()
+        stands, _ = distinct_stands(data.inputs)
+        picks = np.linspace(0, stands.n - 1, min(sample, stands.n)).astype(np.intp)
+        started = time.perf_counter()
+        for i in picks:
+            one = slice(int(i), int(i) + 1)
+            alone = replace(stands, **{name: getattr(stands, name)[one] for name in
+                                       ("classifier_set", "spu", "temperature_c", "initial_age",
+                                        "has_initial_age")},
+                            events=tuple(EventLayer(e.name, e.year[one], e.type_idx[one],
+                                                    e.transition_idx[one]) for e in stands.events))
+            assert isinstance(alone, PixelInputs)
+            params = data.parameters
+            simulate_stands(alone, params.params, params.stand_type_by_set,
+                            params.rule_transition, project.start_year, project.n_steps)
+        return (time.perf_counter() - started) / len(picks)
+
+
+def main() -> None:
+    from landscapes import distinct_blocks, distinct_demo
+
+    from flintcloud.gcbm.run import run_gcbm, run_project
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--landscape", choices=("demo", "blocks"), default="demo")
+    parser.add_argument("--blocks", type=int, default=1)
+    parser.add_argument("--no-outputs", action="store_true")
+    parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        if args.landscape == "demo":
+            project = distinct_demo(DEMO, Path(tmp) / "project")
+        else:
+            project = distinct_blocks(DEMO, args.blocks, Path(tmp) / "project")
+        alone = per_stand_seconds(project, args.sample)
+        counts = Counts()
+        instrument(counts)
+        started = time.perf_counter()
+        run = run_project(project)
+        engine = time.perf_counter() - started
+        counts = replace(counts)  # the engine run's; the run with outputs counts on elsewhere
+        instrument(Counts())
+        engine_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        everything = None
+        if not args.no_outputs:
+            started = time.perf_counter()
+            run_gcbm(project, Path(tmp) / "out")
+            everything = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    annual = counts.simulate_seconds - counts.spinup_seconds
+    print(f"{args.landscape}: {run.n_pixels:,} pixels in {run.n_blocks_simulated} blocks, "
+          f"{counts.stands:,} distinct stands ({counts.spinup_stands:,} spun up)")
+    print(f"engine: {engine:.2f} s, peak RSS {engine_rss:.0f} MB; spinup "
+          f"{counts.spinup_seconds:.2f} s ({counts.spinup_stands / counts.spinup_seconds:,.0f} "
+          f"stands/s), annual steps {annual:.2f} s "
+          f"({counts.stands * counts.steps / annual:,.0f} stand-steps/s)")
+    if everything is not None:
+        print(f"with every output: {everything:.2f} s, peak RSS {peak:.0f} MB")
+    print(f"each stand alone (a sample of {min(args.sample, counts.stands)}): {alone * 1e3:.1f} ms "
+          f"per stand, {alone * counts.stands:.0f} s for them all: the engine is "
+          f"{alone * counts.stands / engine:.0f}x faster")
+    if args.landscape == "demo" and everything is not None:
+        print(f"real GCBM on this landscape: ~{GCBM_DISTINCT_DEMO_SECONDS:.0f} s: "
+              f"{GCBM_DISTINCT_DEMO_SECONDS / everything:.0f}x faster with every output")
+
+
+if __name__ == "__main__":
+    main()
