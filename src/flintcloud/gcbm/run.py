@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -274,11 +274,28 @@ def run_block(config_dir: str, number: int, *, writer: BlockGeotiffWriter | None
     if result is None:
         return BlockOutcome(number, block, None)
     params = result.data.parameters
-    sums = aggregate(result.trajectory, result.stand_area_ha, params.params,
-                     params.classifier_sets)
+    trajectory, reporting_sets = _reporting_sets(session.library, result)
+    sums = aggregate(trajectory, result.stand_area_ha, params.params, reporting_sets)
     files = writer.write(result.simulated_block()) if writer is not None else None
     return BlockOutcome(number, block, sums, int(result.data.cell_index.size),
                         float(np.sum(result.data.area_ha)), files)
+
+
+def _reporting_sets(library: ParameterLibrary,
+                    result: BlockResult) -> tuple[Trajectory, list[tuple[str, ...]]]:
+    """The trajectory with its classifier sets replaced by reporting sets (classifier values
+    plus the reporting variables' values of each stand's spatial unit), and those sets."""
+    sets = result.data.parameters.classifier_sets
+    if not library.reporting_names:
+        return result.trajectory, sets
+    trajectory = result.trajectory
+    n_spus = len(library.spu_ids)
+    stand_spu = np.zeros(trajectory.age.shape[1], dtype=np.intp)
+    stand_spu[result.stand_of_pixel] = result.data.inputs.spu
+    code = trajectory.classifier_set * n_spus + stand_spu
+    distinct, inverse = np.unique(code, return_inverse=True)
+    reporting = [sets[c // n_spus] + library.reporting_values[c % n_spus] for c in distinct]
+    return replace(trajectory, classifier_set=inverse.reshape(code.shape)), reporting
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -329,7 +346,8 @@ def run_project(source: str | Path | GcbmProject, *,
         simulated = [outcome for outcome in outcomes if outcome.sums is not None]
         library = session.library
         results = merge([outcome.sums for outcome in simulated if outcome.sums is not None],
-                        library.base, library.classifier_names, project.start_year)
+                        library.base, [*library.classifier_names, *library.reporting_names],
+                        project.start_year)
         dist = library.base.disturbances
         return GcbmRun(results, project.start_year, project.n_steps, n_blocks, len(simulated),
                        sum(o.n_pixels for o in simulated), sum(o.area_ha for o in simulated),

@@ -256,7 +256,8 @@ def results_db_name(project: GcbmProject) -> str | None:
 
 
 def check_reporting_classifiers(project: GcbmProject) -> None:
-    """The results are reported by classifier set: another reporting set is refused."""
+    """The results are reported by classifier set, plus other variables as extra columns: a
+    reporting set without the classifier set is refused."""
     module = project.modules.get("CBMAggregatorLandUnitData")
     if module is None or "settings" not in module:
         return
@@ -266,6 +267,8 @@ def check_reporting_classifiers(project: GcbmProject) -> None:
         return
     variable = project.variable(name).value
     transform = variable.get("transform", {}) if isinstance(variable, dict) else {}
-    if transform.get("type") != "CompositeTransform" or transform.get("vars") != ["classifier_set"]:
-        raise settings.error(f"reporting classifier set {name!r} must be the classifier set "
-                             "(a CompositeTransform of classifier_set)", "reporting_classifier_set")
+    names = transform.get("vars")
+    if transform.get("type") != "CompositeTransform" or not isinstance(names, list) or \
+            "classifier_set" not in names:
+        raise settings.error(f"reporting classifier set {name!r} must be a CompositeTransform "
+                             "of classifier_set and other variables", "reporting_classifier_set")

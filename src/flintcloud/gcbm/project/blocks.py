@@ -96,6 +96,7 @@ class BlockReader:
         self.temperature_layer = project.raster_layer_of("mean_annual_temperature")
         self.event_layers = [_raster_layer(project, name) for name in project.disturbance_layers]
         self.event_tables = [_events_table(layer, library) for layer in self.event_layers]
+        self.location_layers = [_raster_layer(project, name) for name in library.locations.names]
         self._readers: dict[str, LayerReader] = {}
 
     def _read(self, layer: Layer, window: BlockWindow) -> np.ndarray:
@@ -121,13 +122,13 @@ class BlockReader:
         if not mask.any():
             return None
         flat = np.flatnonzero(mask.ravel())
-        n = flat.size
         codes = [self._read(layer, window).ravel()[flat] for layer in self.classifiers]
         combos, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True)
         sets = [tuple(str(attribute_of(layer, value)) for layer, value in zip(self.classifiers, combo,
                                                                               strict=True))
                 for combo in combos]
-        parameters = self.library.for_classifier_sets(sets)
+        spu = self._spatial_units(window, flat)
+        parameters = self.library.for_classifier_sets(sets, np.unique(spu))
         age, has_age = self._values(self.age_layer, window, flat, 0)
         temperature, _ = self._values(self.temperature_layer, window, flat, 0.0)
         events = []
@@ -136,12 +137,39 @@ class BlockReader:
         rows = window.row + flat // window.n_cols
         north = window.tile.y - rows * self.project.grid.cell_lat
         inputs = PixelInputs(classifier_set=inverse.ravel().astype(np.intp),
-                             spu=np.zeros(n, dtype=np.intp),
+                             spu=spu,
                              temperature_c=temperature.astype(np.float64),
                              initial_age=age.astype(np.int64), has_initial_age=has_age,
                              events=tuple(events))
         return BlockData(window, flat.astype(np.int64), pixel_area_ha(self.project.grid, north),
                          inputs, parameters)
+
+    def _spatial_units(self, window: BlockWindow, flat: np.ndarray) -> np.ndarray:
+        """(n,) intp spatial-unit index of each simulated cell, from the location layers."""
+        locations = self.library.locations
+        combo = np.zeros(flat.size, dtype=np.int64)
+        for layer, values, (keys, positions) in zip(self.location_layers, locations.values,
+                                                    locations.codes, strict=True):
+            raw = self._read(layer, window).ravel()[flat]
+            null = is_null(layer, raw)
+            if null.any():
+                raise RasterError(f"{int(null.sum())} simulated cells have no value (nodata or "
+                                  f"not in the attribute table), e.g. {raw[null][0]!r}",
+                                  source=layer.path.name, field=f"variable {layer.name}",
+                                  hint="every simulated cell needs a spatial unit")
+            at = np.searchsorted(keys, raw.astype(np.int64))
+            combo = combo * len(values) + positions[at]
+        spu = locations.spu_of_combo[combo]
+        if (spu < 0).any():
+            bad = combo[spu < 0]
+            first = int(bad[0])
+            named = ", ".join(f"{layer.name}={value!r}" for layer, value in
+                              zip(self.location_layers, locations.combo_values(first), strict=True))
+            raise RasterError(f"{int((bad == first).sum())} cells of tile {window.tile.index} "
+                              f"block {window.block_idx} are in no spatial unit of the database: "
+                              f"{named}", source=self.library.db.name, field="spatial_unit",
+                              hint="spatial_unit_id finds no spatial unit for these values")
+        return spu.astype(np.intp)
 
     def _values(self, layer: Layer | None, window, flat, default):
         if layer is None:

@@ -7,6 +7,8 @@ tables the module transforms read (no SQL text is ever built from values).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -56,6 +58,28 @@ _TURNOVER_COLUMNS = {
 _RESET_TYPES = {"absolute": AgeReset.ABSOLUTE, "relative": AgeReset.RELATIVE, "yield": AgeReset.YIELD}
 
 
+@dataclass(frozen=True)
+class SpatialUnits:
+    """Where a pixel's spatial unit comes from: the raster variables the spatial-unit queries
+    (or the reporting classifiers) read, each with an attribute table naming its values (e.g.
+    admin_boundary, eco_boundary). Without any, every pixel is in spatial unit 0."""
+
+    names: list[str]  # the raster variables, sorted
+    values: list[list[Any]]  # per variable: its distinct attribute values
+    contexts: list[dict[str, Any]]  # per spatial unit index: {variable: value}
+    spu_of_combo: np.ndarray  # (prod(len(v) for v in values),) intp, -1: no spatial unit
+    # per variable: (its pixel values (k,) int64 sorted, their positions in `values` (k,) intp)
+    codes: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def combo_values(self, combo: int) -> list[Any]:
+        """The variables' values of a mixed-radix combination index."""
+        out = []
+        for values in reversed(self.values):
+            combo, position = divmod(combo, len(values))
+            out.append(values[position])
+        return out[::-1]
+
+
 @dataclass
 class ParameterLibrary:
     """Project-wide parameters, plus caches of what is computed per classifier set or curve."""
@@ -70,13 +94,28 @@ class ParameterLibrary:
     base: GcbmParameters  # with empty stand types and classifier tables
     transition_classifiers: dict[int, dict[str, str]]
     smoother_enabled: bool = True
+    locations: SpatialUnits = field(default_factory=lambda: SpatialUnits([], [], [{}],
+                                                                          np.zeros(1, np.intp)))
+    reporting_names: list[str] = field(default_factory=list)  # extra reporting columns
+    reporting_values: list[tuple[Any, ...]] = field(default_factory=list)  # per spatial unit
     _carbon: dict[tuple[int, int], tuple[CarbonCurve | None, np.ndarray, np.ndarray]] = field(
         default_factory=dict)
     _curve_of_set: dict[tuple, int] = field(default_factory=dict)
 
     # -- SQL variables --------------------------------------------------------------------
-    def evaluate(self, name: str, context: dict[str, Any] | None = None) -> Any:
-        """An SQL-query variable's value with `{var:...}` bound from constants and `context`."""
+    def is_query(self, name: str) -> bool:
+        """Whether variable `name` is an SQLQueryTransform."""
+        if name not in self.project.variables:
+            return False
+        value = self.project.variable(name).value
+        return isinstance(value, dict) and isinstance(value.get("transform"), dict) and \
+            value["transform"].get("type") == "SQLQueryTransform"
+
+    def evaluate(self, name: str, context: dict[str, Any] | None = None, *,
+                 _depth: int = 0) -> Any:
+        """An SQL-query variable's value with `{var:...}` bound from constants and `context`;
+        a reference to another SQL-query variable is that variable's value in the same context
+        (as FLINT evaluates the template's leading-species variables)."""
         view = self.project.variable(name)
         transform = view.child("transform") if isinstance(view.value, dict) and \
             "transform" in view.value else None
@@ -85,6 +124,8 @@ class ParameterLibrary:
         query = transform.string("queryString")
         values = {**self.constants, **(context or {})}
         for ref in referenced_variables(query):
+            if ref not in values and self.is_query(ref) and _depth < 8:
+                values[ref] = self.evaluate(ref, context, _depth=_depth + 1)
             if ref not in values:
                 raise transform.error(f"query refers to variable {ref!r}, which has no value "
                                       "here (only constants and per-curve/spatial-unit values "
@@ -105,15 +146,20 @@ class ParameterLibrary:
         self._curve_of_set[classifier_set] = best
         return best
 
-    def carbon_curve(self, curve_id: int, spu_id: int):
-        """(CarbonCurve or None, turnover (2, 10), roots (2, 6)) of a (curve, spatial unit)."""
-        key = (curve_id, spu_id)
+    def carbon_curve(self, curve_id: int, spu_idx: int):
+        """(CarbonCurve or None, turnover (2, 10), roots (2, 6)) of a (curve, spatial unit);
+        GCBM caches them by the same pair."""
+        key = (curve_id, spu_idx)
         if key not in self._carbon:
-            self._carbon[key] = self._build_carbon_curve(curve_id, spu_id)
+            self._carbon[key] = self._build_carbon_curve(curve_id, spu_idx)
         return self._carbon[key]
 
-    def _build_carbon_curve(self, curve_id: int, spu_id: int):
-        context = {"growth_curve_id": curve_id, "spatial_unit_id": spu_id}
+    def spu_context(self, spu_idx: int) -> dict[str, Any]:
+        """The variables that locate spatial unit `spu_idx` (its layers' values, its id)."""
+        return {**self.locations.contexts[spu_idx], "spatial_unit_id": self.spu_ids[spu_idx]}
+
+    def _build_carbon_curve(self, curve_id: int, spu_idx: int):
+        context = {**self.spu_context(spu_idx), "growth_curve_id": curve_id}
         tables = {}
         for forest_type in ("softwood", "hardwood"):
             rows = as_rows(_rows_of(self.evaluate(f"{forest_type}_yield_table", context)))
@@ -156,9 +202,11 @@ class ParameterLibrary:
                                     self.classifier_names, classifier_set)
 
     # -- per block ----------------------------------------------------------------------------
-    def for_classifier_sets(self, initial_sets: list[tuple[str, ...]]) -> BlockParameters:
-        """Parameters for a batch whose pixels start in `initial_sets`: the sets reachable by
-        transitions, their stand types, transition table and rule matches."""
+    def for_classifier_sets(self, initial_sets: list[tuple[str, ...]],
+                            spu_indices: Iterable[int] | None = None) -> BlockParameters:
+        """Parameters for a batch whose pixels start in `initial_sets` in the spatial units
+        `spu_indices` (default: all): the sets reachable by transitions, their stand types,
+        transition table and rule matches."""
         sets = list(dict.fromkeys(initial_sets))
         index = {s: i for i, s in enumerate(sets)}
         transition_ids = list(self.base.transitions.ids)
@@ -172,20 +220,21 @@ class ParameterLibrary:
                     sets.append(next_set)
                     queue.append(next_set)
         n_sets, n_spus = len(sets), len(self.spu_ids)
+        spus = sorted({int(s) for s in spu_indices}) if spu_indices is not None else range(n_spus)
         stand_keys: dict[tuple[int, int], int] = {}
         stand_type_by_set = np.full((n_sets, n_spus), -1, dtype=np.intp)
         for set_idx, classifier_set in enumerate(sets):
             curve_id = self.growth_curve_of(classifier_set)
             if curve_id < 0:
                 continue
-            for spu_idx, spu_id in enumerate(self.spu_ids):
-                if self.carbon_curve(curve_id, spu_id)[0] is None:
+            for spu_idx in spus:
+                if self.carbon_curve(curve_id, spu_idx)[0] is None:
                     continue
                 stand_type_by_set[set_idx, spu_idx] = stand_keys.setdefault(
-                    (curve_id, spu_id), len(stand_keys))
+                    (curve_id, spu_idx), len(stand_keys))
         keys = list(stand_keys)
         built = [self.carbon_curve(*key) for key in keys]
-        stand_types = StandTypes.build([k[0] for k in keys], [k[1] for k in keys],
+        stand_types = StandTypes.build([k[0] for k in keys], [self.spu_ids[k[1]] for k in keys],
                                        [b[0] for b in built], [b[1] for b in built],
                                        [b[2] for b in built])
         transitions = self.base.transitions
@@ -253,13 +302,11 @@ def load_parameters(project: GcbmProject) -> ParameterLibrary:
         if project.raster_layer_of(name) is None:
             raise composite.error(f"classifier {name!r} must be a raster layer variable")
 
-    spu = library.evaluate("spatial_unit_id")
-    if spu is None or isinstance(spu, list):
-        raise ParameterDbError(f"spatial_unit_id: expected one spatial unit for "
-                               f"({constants.get('admin_boundary')!r}, "
-                               f"{constants.get('eco_boundary')!r}), got {spu!r}",
-                               source=db.name, field="spatial_unit")
-    library.spu_ids = [int(spu)]
+    reporting = _reporting_variables(library)
+    library.locations = _spatial_units(library, reporting)
+    library.reporting_names = reporting
+    library.reporting_values = [_reporting_values(library, reporting, spu_idx)
+                                for spu_idx in range(len(library.spu_ids))]
 
     curve_rows = db.query(
         "SELECT gcv.growth_curve_id AS curve, c.name AS classifier, cv.value AS value "
@@ -287,6 +334,121 @@ def load_parameters(project: GcbmProject) -> ParameterLibrary:
     )
     library.base = base
     return library
+
+
+def _reporting_variables(library: ParameterLibrary) -> list[str]:
+    """The variables besides classifier_set in CBMAggregatorLandUnitData's reporting classifier
+    set (a CompositeTransform): GCBM reports each as a column named after it."""
+    project = library.project
+    module = project.modules.get("CBMAggregatorLandUnitData")
+    if module is None or "settings" not in module:
+        return []
+    settings = module.child("settings")
+    name = settings.string("reporting_classifier_set", "classifier_set")
+    if name == "classifier_set":
+        return []
+    transform = project.variable(name).child("transform") \
+        if isinstance(project.variable(name).value, dict) and \
+        "transform" in project.variable(name).value else None
+    names = transform.get("vars", None) if transform is not None else None
+    if transform is None or transform.get("type", None) != "CompositeTransform" or \
+            not isinstance(names, list) or "classifier_set" not in names:
+        raise settings.error(f"reporting classifier set {name!r} must be a CompositeTransform "
+                             "of classifier_set and other variables", "reporting_classifier_set")
+    extras = [str(var) for var in names if var != "classifier_set"]
+    for var in extras:
+        if var in library.classifier_names:
+            raise transform.error(f"{var!r} is a classifier already: it would be two columns",
+                                  "vars")
+        if var not in project.variables:
+            raise transform.error(f"variable {var!r} is not defined", "vars")
+    return list(dict.fromkeys(extras))
+
+
+def _location_variables(library: ParameterLibrary, reporting: list[str]) -> list[str]:
+    """Raster variables that SQL-query variables refer to (directly or through other queries),
+    plus raster reporting variables: together they locate a pixel's spatial unit."""
+    project = library.project
+    names = set(reporting)
+    for name, view in project.variables.items():
+        if library.is_query(name):
+            names.update(referenced_variables(view.child("transform").string("queryString")))
+    return sorted(name for name in names
+                  if name in project.variables and name not in library.classifier_names
+                  and project.raster_layer_of(name) is not None)
+
+
+def _spatial_units(library: ParameterLibrary, reporting: list[str]) -> SpatialUnits:
+    """Every combination of the location layers' values that is a spatial unit in the database
+    (spatial_unit_id evaluated per combination), and the pixel-value lookups of each layer."""
+    project = library.project
+    names = _location_variables(library, reporting)
+    values: list[list[Any]] = []
+    codes = []
+    for name in names:
+        layer = project.raster_layer_of(name)
+        assert layer is not None  # _location_variables keeps raster variables only
+        if not layer.attributes:
+            raise ConfigError(f"layer {layer.name!r} has no attribute table: variable {name!r} "
+                              "needs one naming its values", source=layer.metadata_source,
+                              field="attributes")
+        bad = [key for key, value in layer.attributes.items()
+               if not isinstance(value, str | int | float) or isinstance(value, bool)]
+        if bad:
+            raise ConfigError(f"variable {name!r}: attribute {bad[0]!r} must be a name or a number",
+                              source=layer.metadata_source, field=f"attributes[{bad[0]!r}]")
+        distinct = list(dict.fromkeys(layer.attributes.values()))
+        try:
+            keys = {int(key): distinct.index(value) for key, value in layer.attributes.items()}
+        except ValueError as err:
+            raise ConfigError(f"attribute keys must be pixel values (integers): {err}",
+                              source=layer.metadata_source, field="attributes") from err
+        order = sorted(keys)
+        codes.append((np.array(order, dtype=np.int64),
+                      np.array([keys[k] for k in order], dtype=np.intp)))
+        values.append(distinct)
+    contexts: list[dict[str, Any]] = []
+    spu_of_combo = []
+    for combo in itertools.product(*values):
+        context = dict(zip(names, combo, strict=True))
+        spu = library.evaluate("spatial_unit_id", context)
+        if isinstance(spu, list) or (spu is None and not names):
+            where = ", ".join(f"{k}={v!r}" for k, v in context.items()) or \
+                f"({library.constants.get('admin_boundary')!r}, " \
+                f"{library.constants.get('eco_boundary')!r})"
+            raise ParameterDbError(f"spatial_unit_id: expected one spatial unit for {where}, "
+                                   f"got {spu!r}", source=library.db.name, field="spatial_unit")
+        if spu is None:
+            spu_of_combo.append(-1)
+            continue
+        spu_of_combo.append(len(contexts))
+        contexts.append(context)
+        library.spu_ids.append(int(spu))
+    if not contexts:
+        raise ParameterDbError(f"no combination of {', '.join(names)} is a spatial unit",
+                               source=library.db.name, field="spatial_unit",
+                               hint="spatial_unit_id finds none for the layers' attribute values")
+    return SpatialUnits(names, values, contexts, np.array(spu_of_combo, dtype=np.intp), codes)
+
+
+def _reporting_values(library: ParameterLibrary, reporting: list[str],
+                      spu_idx: int) -> tuple[str | None, ...]:
+    """The reporting variables' values in a spatial unit, as text (the results db's columns)."""
+    context = library.spu_context(spu_idx)
+    out = []
+    for name in reporting:
+        if name in context:
+            value = context[name]
+        elif name in library.constants:
+            value = library.constants[name]
+        elif library.is_query(name):
+            value = library.evaluate(name, context)
+        else:
+            raise library.project.variable(name).error(
+                "a reporting variable must be a constant, a raster layer with an attribute "
+                "table or an SQL query")
+        out.append(value if value is None else str(value))
+    return tuple(out)
 
 
 def _initial_pools(project: GcbmProject) -> np.ndarray:
@@ -353,7 +515,9 @@ def _disturbances(library: ParameterLibrary) -> Disturbances:
     position = {matrix_id: index for index, matrix_id in enumerate(matrix_ids)}
     type_index = {name: index for index, name in enumerate(names)}
     matrix_idx = np.full((len(names), len(library.spu_ids)), -1, dtype=np.intp)
-    spu_index = {spu: index for index, spu in enumerate(library.spu_ids)}
+    spu_index: dict[int, list[int]] = {}
+    for index, spu in enumerate(library.spu_ids):
+        spu_index.setdefault(spu, []).append(index)
     for row in as_rows(library.evaluate("disturbance_matrix_associations")):
         t, s = type_index.get(row["disturbance_type"]), spu_index.get(int(row["spatial_unit_id"]))
         if t is not None and s is not None and int(row["disturbance_matrix_id"]) in position:
@@ -429,12 +593,13 @@ SPINUP_KEYS = ("return_interval", "max_rotations", "historic_disturbance_type",
                "last_pass_disturbance_type")
 
 
-def _spinup_row(library: ParameterLibrary) -> Any:
-    """spinup_parameters: its SQL query's row, or the object the variable holds (a FLINT
-    variable may be a constant object; GCBM reads the same keys from either)."""
+def _spinup_row(library: ParameterLibrary, spu_idx: int) -> Any:
+    """spinup_parameters in a spatial unit: its SQL query's row, or the object the variable
+    holds (a FLINT variable may be a constant object; GCBM reads the same keys from either)."""
     view = library.project.variable("spinup_parameters")
     if not (isinstance(view.value, dict) and "transform" not in view.value):
-        return library.evaluate("spinup_parameters")
+        row = library.evaluate("spinup_parameters", library.spu_context(spu_idx))
+        return row[0] if isinstance(row, list) else row
     missing = [key for key in SPINUP_KEYS if key not in view.value]
     if missing:
         raise view.error(f"missing {', '.join(missing)}")
@@ -442,33 +607,37 @@ def _spinup_row(library: ParameterLibrary) -> Any:
 
 
 def _spinup(library: ParameterLibrary, disturbances: Disturbances) -> SpinupParameters:
+    """Spinup parameters per spatial unit; one without a spinup_parameters row is not spun up."""
     n = len(library.spu_ids)
-    row = _spinup_row(library) if library.project.spinup_enabled else None
-    if isinstance(row, list):
-        row = row[0]
     minimum = library.project.spinup_variables.get("minimum_rotation", 10)
+    out = SpinupParameters(np.ones(n, np.int64), np.ones(n, np.int64), np.full(n, -1, np.intp),
+                           np.full(n, -1, np.intp), np.zeros(n, np.int64), int(minimum),
+                           np.zeros(n, bool))
+    if not library.project.spinup_enabled:
+        return out
+    for spu_idx in range(n):
+        row = _spinup_row(library, spu_idx)
+        if row is None:
+            continue
+        def type_idx(key: str, spinup_row: Any = row) -> int:
+            name = spinup_row[key]
+            if name not in disturbances.type_names:
+                raise ParameterDbError(f"spinup disturbance type {name!r} is not a disturbance "
+                                       "type", source=library.db.name,
+                                       field=f"spinup_parameters.{key}")
+            return disturbances.type_index(name)
 
-    full = lambda value, dtype=np.int64: np.full(n, value, dtype=dtype)  # noqa: E731
-    if row is None:
-        return SpinupParameters(full(1), full(1), full(-1, np.intp), full(-1, np.intp), full(0),
-                                int(minimum), full(False, bool))
-    spinup_row = row
-
-    def type_idx(key: str) -> int:
-        name = spinup_row[key]
-        if name not in disturbances.type_names:
-            raise ParameterDbError(f"spinup disturbance type {name!r} is not a disturbance type",
-                                   source=library.db.name, field=f"spinup_parameters.{key}")
-        return disturbances.type_index(name)
-
-    if int(row["return_interval"]) < 1:
-        raise ParameterDbError("return_interval must be >= 1", source=library.db.name,
-                               field="spinup_parameter.return_interval")
-    delay = row.get("inventory_delay", row.get("delay", 0)) or 0
-    return SpinupParameters(full(int(row["return_interval"])), full(int(row["max_rotations"])),
-                            full(type_idx("historic_disturbance_type"), np.intp),
-                            full(type_idx("last_pass_disturbance_type"), np.intp),
-                            full(int(delay)), int(minimum), full(True, bool))
+        if int(row["return_interval"]) < 1:
+            raise ParameterDbError("return_interval must be >= 1", source=library.db.name,
+                                   field="spinup_parameter.return_interval")
+        out.return_interval[spu_idx] = int(row["return_interval"])
+        out.max_rotations[spu_idx] = int(row["max_rotations"])
+        out.historic_type_idx[spu_idx] = type_idx("historic_disturbance_type")
+        out.last_pass_type_idx[spu_idx] = type_idx("last_pass_disturbance_type")
+        out.delay[spu_idx] = int(row.get("inventory_delay", row.get("delay", 0)) or 0)
+        out.has_parameters[spu_idx] = True
+    return out
 
 
-__all__ = ["BlockParameters", "ConfigError", "ParameterLibrary", "load_parameters"]
+__all__ = ["BlockParameters", "ConfigError", "ParameterLibrary", "SpatialUnits",
+           "load_parameters"]
