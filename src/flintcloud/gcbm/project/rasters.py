@@ -92,11 +92,24 @@ class LayerReader:
         col = round((window.west - t.c) / t.a)
         row = round((t.f - window.north) / -t.e)
         try:
-            return dataset.read(1, window=Window(col, row, window.n_cols, window.n_rows),
-                                boundless=True, fill_value=self.layer.nodata)
+            return self._read_window(dataset, row, col, window.n_rows, window.n_cols)
         except rasterio.errors.RasterioIOError as err:  # a damaged or cut-off file
             raise RasterError(f"cannot read block {window.block_idx} of tile {window.tile.index}: "
                               f"{err.__cause__ or err}", source=self.layer.path.name) from err
+
+    def _read_window(self, dataset: rasterio.io.DatasetReader, row: int, col: int, n_rows: int,
+                     n_cols: int) -> np.ndarray:
+        """The window's cells, nodata outside the file. Only the part inside the file is read:
+        rasterio's `boundless` reads go through a VRT made per call (~4 ms a read)."""
+        top, left = max(row, 0), max(col, 0)
+        bottom, right = min(row + n_rows, dataset.height), min(col + n_cols, dataset.width)
+        if (top, left, bottom, right) == (row, col, row + n_rows, col + n_cols):
+            return dataset.read(1, window=Window(col, row, n_cols, n_rows))
+        out = np.full((n_rows, n_cols), np.asarray(self.layer.nodata).astype(dataset.dtypes[0]))
+        if bottom > top and right > left:
+            out[top - row:bottom - row, left - col:right - col] = dataset.read(
+                1, window=Window(left, top, right - left, bottom - top))
+        return out
 
     def close(self) -> None:
         if self._dataset is not None:
