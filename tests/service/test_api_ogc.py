@@ -11,7 +11,7 @@ OGC = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0"
 
 
 def test_landing_page_is_json_for_ogc_clients_and_text_for_upstream_clients(client):
-    assert client.get("/").text == "FLINT.Cloud API"
+    assert client.get("/", headers={"Accept": "text/plain"}).text == "FLINT.Cloud API"
     landing = client.get("/", headers={"Accept": "application/json"}).json()
     rels = {link["rel"] for link in landing["links"]}
     assert {"self", "service-desc", "service-doc",
@@ -164,3 +164,38 @@ def test_cors_origins_are_configurable(tmp_path):
         assert allowed.headers["access-control-allow-origin"] == "https://ui.example.org"
         other = client.get("/conformance", headers={"Origin": "https://evil.example.com"})
         assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize(("accept", "kind"), [
+    (None, "application/json"), ("*/*", "application/json"),  # OWSLib's, curl's, requests'
+    ("application/json", "application/json"), ("application/*", "application/json"),
+    ("text/plain", "text/plain"), ("text/plain;q=0.5, application/json", "application/json"),
+    ("application/json;q=0.1, text/plain", "text/plain"),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+    ("image/png", "application/json"), ("text/plain;q=nonsense", "application/json"),
+])
+def test_landing_page_is_json_unless_another_type_is_named(client, accept, kind):
+    headers = {"Accept": accept} if accept is not None else {}
+    request = client.build_request("GET", "/", headers=headers)
+    if accept is None:
+        del request.headers["Accept"]  # no header at all
+    response = client.send(request)
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == kind
+
+
+def test_owslib_processes_client_reads_the_service(tmp_path):
+    """OWSLib's OGC API - Processes client, with its own default headers, against a loopback
+    server: the landing page, the process list and a process description."""
+    owslib_processes = pytest.importorskip("owslib.ogcapi.processes")
+    from tests.served import ServedProcess
+
+    server = ServedProcess(tmp_path, workers=0)
+    try:
+        processes = owslib_processes.Processes(server.url + "/", timeout=10)
+        assert any(link["rel"] == "service-desc" for link in processes.links)
+        listed = {process["id"] for process in processes.processes()}
+        assert {"point", "rothc", "gcbm"} <= listed
+        assert processes.process("point")["id"] == "point"
+    finally:
+        server.stop()

@@ -31,7 +31,7 @@ def without_clock(text: str) -> list[str]:
 
 
 def test_root_check_version_help(client):
-    assert client.get("/").text == "FLINT.Cloud API"
+    assert client.get("/", headers={"Accept": "text/plain"}).text == "FLINT.Cloud API"
     assert client.get("/check").text == "Checks OK"
     assert client.post("/check").text == "Checks OK"
     version = client.get("/version").json()["data"]

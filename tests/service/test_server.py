@@ -83,7 +83,7 @@ def submit_async(server: Server, process_id: str, inputs: dict) -> str:
 
 def test_every_public_endpoint_answers(server):
     client = server.client
-    assert client.get("/").text == "FLINT.Cloud API"
+    assert client.get("/", headers={"Accept": "text/plain"}).text == "FLINT.Cloud API"
     assert client.get("/", headers={"Accept": "application/json"}).json()["links"]
     assert client.get("/check").text == "Checks OK"
     assert client.get("/version").json()["data"]["exitCode"] == 0

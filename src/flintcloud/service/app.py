@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from importlib.resources import files
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from flintcloud import __version__
 from flintcloud.service.problems import BodySizeLimit, install_problem_handlers
@@ -46,10 +48,31 @@ def create_app(settings: Settings, *, services: Services | None = None,
     app.add_api_route("/spec", openapi_json, include_in_schema=False, name="spec")
     app.add_api_route("/api", openapi_json, include_in_schema=False, name="api")
 
+    # Swagger UI and ReDoc from the package (fastapi-offline ships their bundles), not from a
+    # CDN: the documentation works without internet and loads nothing from elsewhere.
+    app.mount("/docs/assets", StaticFiles(directory=str(files("fastapi_offline") / "static")),
+              name="docs_assets")
+
+    def asset(request: Request, name: str) -> str:
+        return str(request.url_for("docs_assets", path=name))
+
     @app.get("/docs", name="swagger_ui", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
         return get_swagger_ui_html(openapi_url=str(request.url_for("openapi_json")),
-                                   title="FLINT Cloud API")
+                                   title="FLINT Cloud API",
+                                   swagger_js_url=asset(request, "swagger-ui-bundle.js"),
+                                   swagger_css_url=asset(request, "swagger-ui.css"),
+                                   swagger_favicon_url=asset(request, "favicon.png"))
+
+    @app.get("/redoc", name="redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        page = get_redoc_html(openapi_url=str(request.url_for("openapi_json")),
+                              title="FLINT Cloud API", with_google_fonts=False,
+                              redoc_js_url=asset(request, "redoc.standalone.js"),
+                              redoc_favicon_url=asset(request, "favicon.png"))
+        # ReDoc's bundle always shows its vendor's logo from a CDN: same-origin images only.
+        page.headers["Content-Security-Policy"] = "img-src 'self' data:"
+        return page
 
     app.include_router(ogc.router)
     app.include_router(simulations.router)

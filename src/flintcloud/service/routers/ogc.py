@@ -28,15 +28,16 @@ router = APIRouter(tags=["OGC API - Processes"])
 
 
 @router.get("/", name="landing_page", response_model=None,
-            summary="Landing page (JSON for OGC clients, HTML for browsers, upstream's text otherwise)")
+            summary="Landing page (JSON; HTML for browsers, upstream's text when asked for)")
 def landing_page(request: Request, f: str | None = None):
-    # Upstream answered `/` with plain text; OGC clients ask for JSON, browsers for HTML.
-    accept = request.headers.get("accept", "")
-    if f == "html" or (f != "json" and "text/html" in accept):
+    # JSON unless another type is asked for by name: OGC clients such as OWSLib send `*/*`.
+    # Browsers name text/html; upstream's plain text needs an explicit `text/plain`.
+    chosen = f if f in ("json", "html", "text") else _negotiate(request.headers.get("accept", ""))
+    if chosen == "html":
         urls = {"ui": request.url_for("ui", path="/"), "docs": request.url_for("swagger_ui"),
                 "json": request.url_for("landing_page")}  # from the Host header: escaped
         return HTMLResponse(_LANDING_HTML.format(**{k: escape(str(url)) for k, url in urls.items()}))
-    if f != "json" and "json" not in accept:
+    if chosen == "text":
         return PlainTextResponse("FLINT.Cloud API")
 
     def link(name: str, rel: str, title: str, media: str = "application/json") -> dict:
@@ -55,6 +56,29 @@ def landing_page(request: Request, f: str | None = None):
                       link("list_simulations", "simulations", "GCBM simulations"),
                       {"href": str(request.url_for("ui", path="/")), "rel": "alternate",
                        "type": "text/html", "title": "the web UI"}]}
+
+
+_LANDING_TYPES = {"application/json": "json", "text/html": "html", "text/plain": "text"}
+
+
+def _negotiate(accept: str) -> str:
+    """"json", "html" or "text": the landing page's type named in `accept` with the highest
+    quality (the first on a tie); wildcards and anything else name none of them: JSON."""
+    best, best_quality = "json", 0.0
+    for entry in accept.split(","):
+        media, *parameters = (part.strip() for part in entry.split(";"))
+        kind = _LANDING_TYPES.get(media.lower())
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if kind is not None and quality > best_quality:
+            best, best_quality = kind, quality
+    return best
 
 
 _LANDING_HTML = """<!doctype html>
