@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import uuid
@@ -151,3 +152,75 @@ def test_worker_shutdown_requeues_its_job_without_counting_the_attempt(services,
     released = services.jobs.repository.get(job.id)
     assert released.status is JobStatus.ACCEPTED and released.attempts == 0
     assert "shutting down" in released.message
+
+
+# -- one active run per simulation, enforced by the database -------------------------------------
+
+def _at_once(function, n: int = 8) -> list:
+    """`function()` in n threads released together; each one's result or exception."""
+    import threading
+
+    barrier = threading.Barrier(n)
+    outcomes: list = [None] * n
+
+    def call(index: int) -> None:
+        barrier.wait(timeout=30)
+        try:
+            outcomes[index] = function()
+        except Exception as err:  # noqa: BLE001 (the outcome under test)
+            outcomes[index] = err
+
+    threads = [threading.Thread(target=call, args=(index,)) for index in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_database_allows_one_active_job_per_simulation(repository):
+    from flintcloud.errors import FlintError
+
+    outcomes = _at_once(lambda: add(repository, "gcbm", simulation_id="s1"))
+    started = [outcome for outcome in outcomes if not isinstance(outcome, Exception)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    assert len(started) == 1
+    assert all(isinstance(err, FlintError) and err.http_status == 409 for err in refused), refused
+    assert f"job {started[0].id}" in refused[0].message
+    assert add(repository, "gcbm", simulation_id="s2")  # another simulation is independent
+    repository.dismiss(started[0].id)
+    assert add(repository, "gcbm", simulation_id="s1")  # once it ended, a new run may start
+
+
+@pytest.fixture
+def ready_simulation(client, tmp_path):
+    from conftest import SMALL_ATTRIBUTES, small_project_files, zip_bytes
+
+    files = small_project_files(tmp_path / "files")
+    members = {f"{category}/{path.name}": path.read_bytes()
+               for category, paths in files.items() for path in paths}
+    members["attributes.json"] = json.dumps(SMALL_ATTRIBUTES).encode()
+    assert client.post("/gcbm/new", data={"title": "race"}).status_code == 200
+    simulation = next(s["id"] for s in client.get("/simulations").json() if s["title"] == "race")
+    response = client.post(f"/simulations/{simulation}/files",
+                           files=[("files", ("project.zip", zip_bytes(members)))])
+    assert response.status_code == 200, response.text
+    return simulation
+
+
+@pytest.mark.parametrize("start", ["run", "dynamic"])
+def test_concurrent_starts_of_one_simulation_make_exactly_one_job(client, services,
+                                                                   ready_simulation, start):
+    post = {"run": lambda: client.post(f"/simulations/{ready_simulation}/run"),
+            "dynamic": lambda: client.post("/gcbm/dynamic", data={"title": "race"})}[start]
+    responses = _at_once(post)
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200 if start == "dynamic" else 201] + [409] * 7, \
+        [response.text for response in responses]
+    for response in responses:
+        if response.status_code == 409:
+            assert response.headers["content-type"] == "application/problem+json"
+            assert "already running" in response.json()["detail"]
+    jobs, total = services.jobs.list_jobs(owner=None, simulation_id=ready_simulation)
+    assert total == 1
+    assert len(list(services.storage.root.joinpath("jobs").iterdir())) == 1  # no stray snapshot

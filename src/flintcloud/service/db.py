@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -53,6 +54,10 @@ class Base(DeclarativeBase):
     pass
 
 
+# The statuses of a job that is queued or running (JobStatus.ACCEPTED, RUNNING).
+ACTIVE_JOB = text("simulation_id IS NOT NULL AND status IN ('accepted', 'running')")
+
+
 class JobRow(Base):
     __tablename__ = "jobs"
 
@@ -82,6 +87,10 @@ class JobRow(Base):
         Index("ix_jobs_status_created", "status", "created"),
         Index("ix_jobs_owner_created", "owner", "created"),
         Index("ix_jobs_simulation", "simulation_id"),
+        # At most one active run per simulation, whatever the number of API processes racing
+        # to start one: the second INSERT fails (a partial unique index; SQLite and PostgreSQL).
+        Index("ux_jobs_active_simulation", "simulation_id", unique=True,
+              sqlite_where=ACTIVE_JOB, postgresql_where=ACTIVE_JOB),
     )
 
 
@@ -139,6 +148,10 @@ class Database:
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
+        # create_all adds no index to a table that exists: a database of an earlier version
+        # gets the indexes added since.
+        for index in JobRow.__table__.indexes:
+            index.create(self.engine, checkfirst=True)
 
     def dispose(self) -> None:
         self.engine.dispose()

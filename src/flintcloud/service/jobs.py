@@ -189,13 +189,30 @@ class JobRepository:
                                                   job_id=row.id, created=now))
             return Job.from_row(row), True
         except IntegrityError:
-            if idempotency is None:
+            if idempotency is None and simulation_id is None:
                 raise
-        # The key exists: this is a replay (or a concurrent twin) of an earlier request.
-        job = self.replay(owner, idempotency)
-        if job is None:  # the first job was deleted meanwhile: nothing to replay
+        if idempotency is not None:
+            # The key exists: this is a replay (or a concurrent twin) of an earlier request.
+            job = self.replay(owner, idempotency)
+            if job is not None:
+                return job, False
+        if simulation_id is not None:
+            active = self.active_for_simulation(simulation_id)
+            if active is not None:  # the database's unique index refused a second active run
+                raise ConflictError(f"simulation {simulation_id} is already running (job {active.id})",
+                                    hint="poll that job, or dismiss it before starting another run")
+        if idempotency is not None:  # the first job was deleted meanwhile: nothing to replay
             raise ConflictError(f"the job created with Idempotency-Key {idempotency[0]!r} was deleted")
-        return job, False
+        raise ConflictError("another run of this simulation started and ended meanwhile; retry",
+                            hint="start the run again")
+
+    def active_for_simulation(self, simulation_id: str) -> Job | None:
+        """The simulation's queued or running job, if any (there is one at most)."""
+        with self.db.session() as session:
+            row = session.scalars(select(JobRow).where(
+                JobRow.simulation_id == simulation_id,
+                JobRow.status.in_([JobStatus.ACCEPTED, JobStatus.RUNNING])).limit(1)).first()
+            return Job.from_row(row) if row else None
 
     def replay(self, owner: str, idempotency: tuple[str, str]) -> Job | None:
         """The job an earlier request with this (key, request hash) created, if any; the same
