@@ -150,7 +150,7 @@ class Database:
         Base.metadata.create_all(self.engine)
         # create_all adds no index to a table that exists: a database of an earlier version
         # gets the indexes added since.
-        for index in JobRow.__table__.indexes:
+        for index in Base.metadata.tables[JobRow.__tablename__].indexes:
             index.create(self.engine, checkfirst=True)
 
     def dispose(self) -> None:
