@@ -131,6 +131,22 @@ def test_config_is_read_edited_and_validated(client, simulation, tmp_path):
     assert "spinup" not in removed.json()
 
 
+def test_config_with_a_period_out_of_order_is_saved_and_stops_a_run(client, simulation):
+    """As the Configure form saves it: the end before the start is kept, then named by its
+    field among what stops a run, until it is fixed."""
+    saved = client.patch(f"/simulations/{simulation}/config", json={"end_year": 2005})
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["start_year"], saved.json()["end_year"]) == (2010, 2005)
+    assert client.get(f"/simulations/{simulation}/config").json()["end_year"] == 2005
+    problems = client.get(f"/simulations/{simulation}").json()["problems"]
+    assert {"field": "end_year", "message": "end_year 2005 is before start_year 2010"}.items() <= \
+        next(problem for problem in problems if problem["field"] == "end_year").items()
+    fixed = client.patch(f"/simulations/{simulation}/config", json={"end_year": 2014})
+    assert fixed.status_code == 200 and fixed.json()["end_year"] == 2014
+    problems = client.get(f"/simulations/{simulation}").json()["problems"]
+    assert not [problem for problem in problems if problem["field"] == "end_year"]
+
+
 @pytest.mark.parametrize(("patch", "field"), [
     ({"end_date": "2001-06-01"}, "end_date"),
     ({"modules": {"NoSuchModule": {"enabled": False}}}, "modules"),
@@ -189,6 +205,10 @@ def test_run_outputs_summary_and_indicators(client, simulation, worker, tmp_path
     listing = client.get(f"/simulations/{simulation}/outputs").json()
     paths = [f["path"] for f in listing["files"]]
     assert "gcbm_output.db" in paths and "NPP/-106_055/NPP_-106_055_51_1.tif" in paths
+    # the main files it wrote, named as gcbm.outputs.layout declares them (the UI's downloads)
+    assert listing["main"] == [{"path": "gcbm_output.db", "title": "Results database"},
+                               {"path": "manifest.json", "title": "Manifest"}]
+    assert {file["path"] for file in listing["main"]} <= set(paths)
     one = client.get(f"/simulations/{simulation}/outputs/gcbm_output.db")
     assert one.status_code == 200 and one.content.startswith(b"SQLite format 3")
     bundle = client.get(f"/simulations/{simulation}/outputs.zip")
@@ -199,7 +219,13 @@ def test_run_outputs_summary_and_indicators(client, simulation, worker, tmp_path
     first = years[0]  # as the (fake) run's annual_summary.json says
     assert first["total_biomass_tc"] == 101.0 and first["soil_tc"] == 301.0
     assert first["npp_tc_per_yr"] == 5.0 and first["nep_tc_per_yr"] == 3.0
-    assert client.get(f"/simulations/{simulation}/indicators").json() == {"indicators": ["NPP"]}
+    indicators = client.get(f"/simulations/{simulation}/indicators").json()
+    assert indicators["indicators"] == ["NPP"]
+    assert indicators.keys() == {"indicators", "items"}
+    # each item as the run's manifest.json declares it
+    assert indicators["items"] == [{"name": "NPP", "unit": "tC/ha/yr", "kind": "fluxes",
+                                    "years": ["2010", "2011", "2012"],
+                                    "description": "Net primary production"}]
     series = client.get(f"/simulations/{simulation}/indicators/NPP").json()["series"]
     assert [(s["year"], s["mean"], s["n_pixels"]) for s in series] == \
         [(2010, 1.0, 3), (2011, 2.0, 3), (2012, 3.0, 3)]
@@ -269,6 +295,25 @@ def test_a_complete_project_zip_becomes_a_ready_simulation(client, worker, simul
     assert job.status == "successful", job.error_detail
     years = client.get(f"/simulations/{simulation}/summary").json()["years"]
     assert round(years[0]["total_ecosystem_tc"], 2) == 66367.53  # real GCBM's, reference README
+
+
+def test_indicator_choices_are_the_templates_items_with_their_units(client, simulation):
+    """What the Configure form offers for outputs.geotiff_indicators: GCBM's standard
+    WriteVariableGeotiff items (the templates'), each with its unit as a run would declare it."""
+    from flintcloud.gcbm.inputs.config import standard_geotiff_module
+
+    response = client.get(f"/simulations/{simulation}/config/indicators")
+    assert response.status_code == 200, response.text
+    choices = response.json()["indicators"]
+    assert [item["name"] for item in choices] == \
+        [item["data_name"] for item in standard_geotiff_module()["settings"]["items"]]
+    assert len(choices) == 21
+    by_name = {item["name"]: item for item in choices}
+    assert by_name["Age"] == {"name": "Age", "unit": "years", "kind": "variable",
+                              "description": "Stand age"}
+    assert (by_name["Total_Ecosystem_C"]["unit"], by_name["NPP"]["unit"]) == ("tC/ha", "tC/ha/yr")
+    assert all(item["description"] for item in choices)
+    assert client.get("/simulations/nope/config/indicators").status_code == 404
 
 
 def test_settings_have_one_schema_in_the_openapi_document(client):

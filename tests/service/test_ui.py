@@ -54,6 +54,18 @@ def test_every_module_the_ui_imports_is_served(client):
         assert client.get(f"/ui/{relative}").status_code == 200, (path.name, target)
 
 
+def test_the_ui_names_no_output_file_and_describes_no_indicator_itself():
+    """Output file names, indicators, their units and descriptions are declared once, in
+    gcbm.outputs.layout and the templates; the UI reads them from the API."""
+    from flintcloud.gcbm.outputs.layout import ITEM_DESCRIPTIONS, MAIN_FILES
+
+    text = "".join(path.read_text(encoding="utf-8") for path in static_files(".js"))
+    # as a string of the code (prose such as a hint may mention a file)
+    assert [name for name in MAIN_FILES if re.search(f"[\"'`/]{re.escape(name)}[\"'`]", text)] == []
+    assert [about for about in ITEM_DESCRIPTIONS.values() if about in text] == []
+    assert "INDICATORS" not in text
+
+
 def test_landing_page_links_the_ui_for_json_and_html_clients(client):
     assert client.get("/", headers={"Accept": "text/plain"}).text == "FLINT.Cloud API"
     links = client.get("/", headers={"Accept": "application/json"}).json()["links"]

@@ -138,6 +138,11 @@ def test_gcbm_demo_upload_run_summary_and_map(server, page, demo_zip, tmp_path):
     image.wait_for()
     assert image.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [400, 400]
     assert "Total_Ecosystem_C 2010" in page.inner_text(".map-legend")
+    # what the item is and its unit, from the API (GET …/indicators); the main files' names too
+    assert page.inner_text(".indicator-description") == \
+        "All carbon in biomass, dead organic matter and soil (tC/ha)."
+    main = page.eval_on_selector_all(".actions [data-download]", "buttons => buttons.map(b => b.dataset.download)")
+    assert main == ["zip", "gcbm_output.db", "compiled_simulation_output.db", "annual_summary.csv", "manifest.json"]
     page.locator(".map-frame").click()  # its centre, in the study area: pins the value there
     page.wait_for_function("() => /°N, .*°W: /.test(document.querySelector('.map-readout').textContent)")
     page.select_option("#map-year", "2015")
@@ -170,6 +175,9 @@ def test_configuration_errors_are_shown_next_to_their_fields(server, page, tmp_p
     assert rotation.input_value() == "10" and rotation.get_attribute("min") == "1"
     assert page.is_checked("[data-field='spinup.enabled'] input")
     assert page.locator("[data-field='outputs.geotiff_indicators'] input:checked").count() == 21
+    # the indicators, their units and descriptions come from the API (GET …/config/indicators)
+    npp = page.locator("[data-field='outputs.geotiff_indicators'] label:has(input[value=NPP])")
+    assert npp.get_attribute("title") == "Net primary production (tC/ha/yr)"
     rotation.fill("0")
     page.click("text=Save configuration")
     error = page.locator("[data-field='spinup.minimum_rotation'] .field-error")

@@ -22,10 +22,12 @@ def run_gcbm_project(project_dir: Path, output_dir: Path, progress: GcbmProgress
     variables.json, internal_variables.json), `layers/tiled/<layer>.tiff` + `<layer>.json` and
     `input_database/gcbm_input.db`. It is read-only: write nothing there.
 
-    `output_dir` receives what `gcbm_outputs.py` reads: `gcbm_output.db` (gcbm-spec §6.2), the
+    `output_dir` receives the run's files as `flintcloud.gcbm.outputs.layout` names them and
+    `flintcloud.gcbm.outputs.catalogue` reads them: `gcbm_output.db` (gcbm-spec §6.2), the
     compiled indicators, `annual_summary.json`, `<indicator>/<lon>_<lat>/<indicator>_..._<block>_
-    <step>.tif` (gcbm-spec §6.1), `cog/` mosaics and `manifest.json`. Errors the user can fix
-    are FlintError subclasses (the job fails with their code and message).
+    <step>.tif` (gcbm-spec §6.1), `cog/` mosaics and `manifest.json` (with its output `items`).
+    Errors the user can fix are FlintError subclasses (the job fails with their code and
+    message).
     """
     from flintcloud.gcbm.run import ProgressEvent, ProgressKind, run_gcbm
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flintcloud.errors import InputError, InputProblems, NotFoundError
 from flintcloud.gcbm.inputs import GcbmSettings, prepare_project, upload
+from flintcloud.gcbm.inputs.config import standard_geotiff_module
 from flintcloud.gcbm.inputs.convert import project_to_upload_form
 from flintcloud.gcbm.inputs.edit import config_document
 from flintcloud.gcbm.inputs.forms import ATTRIBUTES_NAMES
@@ -346,11 +347,12 @@ class SimulationService:
                                 hint="run it, then wait for the job to succeed")
         return job, self.storage.job_results_dir(job.id) / "output"
 
-    def list_outputs(self, simulation: Simulation) -> tuple[Job, list[dict]]:
+    def list_outputs(self, simulation: Simulation) -> tuple[Job, list[dict], list[dict]]:
+        """The latest run's job, its files (path, size), and its main files (path, title)."""
         job, output = self.output_dir(simulation)
         files = [{"path": path.relative_to(output).as_posix(), "size": path.stat().st_size}
                  for path in sorted(output.rglob("*")) if path.is_file()]
-        return job, files
+        return job, files, gcbm_outputs.main_files(output)
 
     def output_file(self, simulation: Simulation, relative: str) -> Path:
         _, output = self.output_dir(simulation)
@@ -363,9 +365,17 @@ class SimulationService:
         _, output = self.output_dir(simulation)
         return gcbm_outputs.annual_summary(output)
 
-    def indicators(self, simulation: Simulation) -> list[str]:
+    def indicators(self, simulation: Simulation) -> list[dict[str, Any]]:
+        """The run's output items: name, unit, kind, years (and description), as its
+        manifest declares them."""
         _, output = self.output_dir(simulation)
-        return gcbm_outputs.indicator_names(output)
+        return gcbm_outputs.describe_items(output)
+
+    @staticmethod
+    def indicator_choices() -> list[dict[str, Any]]:
+        """The items a run can write (GCBM's standard WriteVariableGeotiff items, the
+        templates'): the choices of `outputs.geotiff_indicators`, with unit, kind, description."""
+        return gcbm_outputs.describe_module_items(standard_geotiff_module())
 
     def indicator_series(self, simulation: Simulation, indicator: str) -> list[dict]:
         _, output = self.output_dir(simulation)

@@ -94,6 +94,14 @@ def test_update_config_reports_every_problem_with_its_field(project):
     assert _files(project) == before
 
 
+def test_update_config_refuses_a_period_out_of_order(project):
+    before = _files(project)
+    with pytest.raises(InputProblems, match="end_year 2005 is before start_year 2010") as caught:
+        update_config(project, {"end_year": 2005})
+    assert [problem.field for problem in caught.value.problems] == ["end_year"]
+    assert _files(project) == before
+
+
 def test_update_config_checks_against_the_database_and_rasters(project):
     with pytest.raises(InputProblems) as caught:
         update_config(project, {"admin_boundary": "Ontario", "layers": {

@@ -12,6 +12,7 @@ from flintcloud.gcbm.inputs.settings import (
     from_former_names,
     merge,
     merge_patch,
+    parse_settings,
 )
 
 
@@ -55,3 +56,14 @@ def test_settings_patch_accepts_former_names():
     with pytest.raises(InputProblems) as caught:
         from_former_names({"end_date": "2014-06-01", "modules": {}})
     assert [p.field for p in caught.value.problems] == ["end_date", "modules"]
+
+
+def test_settings_hold_a_period_out_of_order_until_it_is_fixed():
+    """Stored settings may end before they start (that stops a run, by end_year); a merge
+    whose years disagree is refused, one that sets no year is not."""
+    stored = parse_settings({"start_year": 2010, "end_year": 2005}, source="settings")
+    assert (stored.start_year, stored.end_year) == (2010, 2005)
+    assert merge(stored, GcbmSettings(admin_boundary="Alberta")).end_year == 2005
+    with pytest.raises(InputProblems) as caught:
+        merge(stored, GcbmSettings(start_year=2011))
+    assert [problem.field for problem in caught.value.problems] == ["end_year"]

@@ -40,6 +40,15 @@ def template_text(name: str) -> str:
         encoding="utf-8")
 
 
+def standard_geotiff_module() -> dict[str, Any]:
+    """GCBM's standard WriteVariableGeotiff module, as the templates declare it: its items are
+    the indicators a simulation's run can write (the choices of `outputs.geotiff_indicators`)."""
+    documents = ConfigDocuments.from_templates(Path("config"))
+    module = documents.module("WriteVariableGeotiff")
+    assert module is not None  # the templates write the indicators
+    return module
+
+
 def _config_files(text: str) -> list[str]:
     return [line.partition("=")[2].strip() for line in text.splitlines()
             if line.strip().startswith("config=")]

@@ -16,6 +16,7 @@ from flintcloud.gcbm.inputs.settings import (
     INPUT_ONLY,
     INPUT_ONLY_LAYER,
     GcbmSettings,
+    check_period,
     validate_settings,
 )
 from flintcloud.gcbm.inputs.validation import check_project
@@ -85,6 +86,8 @@ def merge_settings(documents: ConfigDocuments, changes: Mapping[str, Any],
     merged = _merged(current.model_dump(mode="json"), dict(changes), "")
     _check_edits(current, merged, documents, problems)
     settings = validate_settings(merged, problems, source="settings")
+    if settings is not None:
+        check_period(settings, problems, source="settings")
     problems.raise_if_any(source)
     assert settings is not None  # no problem: valid
     return settings

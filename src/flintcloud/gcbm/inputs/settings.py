@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flintcloud.errors import InputError, InputProblems
 from flintcloud.gcbm.inputs.attributes import load_document, read_csv_tables
@@ -77,13 +77,8 @@ class GcbmSettings(_Strict):
     growth: GrowthSettings | None = None
     outputs: OutputSettings | None = None
     layers: dict[str, LayerSettings] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _years_in_order(self) -> GcbmSettings:
-        if self.start_year is not None and self.end_year is not None and \
-                self.end_year < self.start_year:
-            raise ValueError(f"end_year {self.end_year} is before start_year {self.start_year}")
-        return self
+    # Years out of order are not refused here: a simulation's stored settings may hold them
+    # until they are fixed (they stop a run, by end_year: `checks`). `check_period` says so.
 
 
 # Upstream's templates simulated 2010-2020 in British Columbia / Taiga Plains (its demo's spatial
@@ -105,6 +100,14 @@ def validate_settings(document: Any, problems: InputProblems, *,
             problems.add(error["msg"], source=source,
                          field=".".join(str(part) for part in error["loc"]) or None)
         return None
+
+
+def check_period(settings: GcbmSettings, problems: InputProblems, *, source: str) -> None:
+    """A problem of `end_year` in `problems` when the settings' period ends before it starts."""
+    start, end = settings.start_year, settings.end_year
+    if start is not None and end is not None and end < start:
+        problems.add(f"end_year {end} is before start_year {start}", source=source,
+                     field="end_year")
 
 
 def parse_settings(document: Any, *, source: str) -> GcbmSettings:
@@ -148,13 +151,18 @@ def merge(base: GcbmSettings, extra: GcbmSettings) -> GcbmSettings:
     """`extra`'s settings and layer entries over `base`'s (an attributes file over a
     description or over stored settings): what `extra` sets wins, what it leaves out is kept;
     a layer's entry is merged key by key (its attribute table is replaced as a whole).
-    InputProblems when the two disagree (years out of order)."""
+    InputProblems when `extra`'s years and `base`'s are out of order."""
     merged = base.model_dump(exclude_unset=True)
     given = extra.model_dump(exclude_unset=True)
     layers = dict(merged.get("layers", {}))
     for name, entry in given.pop("layers", {}).items():
         layers[name] = {**layers.get(name, {}), **entry}
-    return parse_settings({**merged, **given, "layers": layers}, source="settings")
+    settings = parse_settings({**merged, **given, "layers": layers}, source="settings")
+    if given.keys() & {"start_year", "end_year"}:
+        problems = InputProblems()
+        check_period(settings, problems, source="settings")
+        problems.raise_if_any()
+    return settings
 
 
 def by_layer_name(document: dict[str, Any]) -> dict[str, Any]:

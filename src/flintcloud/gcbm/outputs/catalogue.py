@@ -2,7 +2,8 @@
 summaries the API serves from it.
 
 The run writes each WriteVariableGeotiff item into the manifest's `items` (name, unit, kind,
-years, the folder of its block GeoTIFFs, its mosaics; the layout is `layout.py`'s). Everything
+years, the folder of its block GeoTIFFs, its mosaics; the layout is `layout.py`'s). The items a
+run can write are described the same way from their module's JSON (`describe_module_items`). Everything
 here is read from there: no file name is parsed and no unit guessed. A name a client sends is
 looked up among the items, never joined into a path, and every path the manifest gives must stay
 inside the run folder and not be a symbolic link.
@@ -20,7 +21,15 @@ from typing import Any
 import numpy as np
 
 from flintcloud.errors import InputError, NotFoundError
-from flintcloud.gcbm.outputs.layout import ANNUAL_SUMMARY_JSON, INIT_LABEL, MANIFEST
+from flintcloud.flint.config import FlintConfig
+from flintcloud.gcbm.outputs.geotiffs import read_output_items
+from flintcloud.gcbm.outputs.layout import (
+    ANNUAL_SUMMARY_JSON,
+    INIT_LABEL,
+    ITEM_DESCRIPTIONS,
+    MAIN_FILES,
+    MANIFEST,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +122,31 @@ def find_item(items: list[OutputItem], name: str) -> OutputItem:
 def indicator_names(output_dir: Path) -> list[str]:
     """The names of the run's output items."""
     return [item.name for item in output_items(output_dir)]
+
+
+def describe_items(output_dir: Path) -> list[dict[str, Any]]:
+    """Per item of the run, in its manifest's order: name, unit, kind (pools, fluxes or
+    variable), year labels, and the description of GCBM's standard items (else None)."""
+    return [{"name": item.name, "unit": item.unit, "kind": item.kind, "years": list(item.years),
+             "description": ITEM_DESCRIPTIONS.get(item.name)}
+            for item in output_items(output_dir)]
+
+
+def describe_module_items(module: dict[str, Any], *,
+                          source: str = "modules_output.json") -> list[dict[str, Any]]:
+    """Per enabled item of a WriteVariableGeotiff module's JSON (e.g. GCBM's standard one, the
+    items a run can write): name, unit, kind and description, as a run would declare them."""
+    config = FlintConfig.from_documents([(source, {"Modules": {"WriteVariableGeotiff": module}})])
+    items = read_output_items(config.view("Modules", "WriteVariableGeotiff"), Path())
+    return [{"name": item.name, "unit": item.unit, "kind": item.kind,
+             "description": ITEM_DESCRIPTIONS.get(item.name)} for item in items]
+
+
+def main_files(output_dir: Path) -> list[dict[str, str]]:
+    """The files of the run its reader opens first (results database, compiled indicators,
+    annual summary, manifest) that it wrote: path relative to the run folder, and title."""
+    return [{"path": name, "title": title} for name, title in MAIN_FILES.items()
+            if (output_dir / name).is_file()]
 
 
 def _inside(output_dir: Path, relative: str) -> Path | None:

@@ -135,6 +135,14 @@ def get_config_file(simulation_id: str, name: str, services: ServicesDep, caller
     return services.simulations.config_document(_get(services, caller, simulation_id), name)
 
 
+@router.get("/{simulation_id}/config/indicators", name="list_simulation_indicator_choices")
+def indicator_choices(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
+    """The indicators a run can write as maps (the choices of `outputs.geotiff_indicators`:
+    GCBM's standard WriteVariableGeotiff items), each with its unit, kind and description."""
+    _get(services, caller, simulation_id)
+    return {"indicators": services.simulations.indicator_choices()}
+
+
 @router.get("/{simulation_id}/tables", name="get_simulation_tables")
 def get_tables(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict[str, list[str]]:
     return services.simulations.tables(_get(services, caller, simulation_id))
@@ -156,9 +164,10 @@ def run_simulation(simulation_id: str, request: Request, services: ServicesDep, 
 
 @router.get("/{simulation_id}/outputs", name="list_simulation_outputs")
 def list_outputs(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
-    """The files of the latest successful run."""
-    job, files = services.simulations.list_outputs(_get(services, caller, simulation_id))
-    return {"job": job.id, "files": files}
+    """The files of the latest successful run, and its main files (results database, compiled
+    indicators, annual summary, manifest: path and title) among them."""
+    job, files, main = services.simulations.list_outputs(_get(services, caller, simulation_id))
+    return {"job": job.id, "files": files, "main": main}
 
 
 @router.get("/{simulation_id}/outputs.zip", name="download_simulation_outputs",
@@ -185,7 +194,10 @@ def annual_summary(simulation_id: str, services: ServicesDep, caller: CallerDep)
 
 @router.get("/{simulation_id}/indicators", name="list_simulation_indicators")
 def list_indicators(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
-    return {"indicators": services.simulations.indicators(_get(services, caller, simulation_id))}
+    """The latest run's output items: `indicators` their names, `items` each one's name, unit,
+    kind (pools, fluxes or variable), year labels and description, from its manifest.json."""
+    items = services.simulations.indicators(_get(services, caller, simulation_id))
+    return {"indicators": [item["name"] for item in items], "items": items}
 
 
 @router.get("/{simulation_id}/indicators/{indicator}", name="get_simulation_indicator")

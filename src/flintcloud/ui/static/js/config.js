@@ -1,11 +1,12 @@
 // The Configure step of a simulation: its settings (GET/PATCH /simulations/{id}/config) as one
 // form. The settings' types, ranges, defaults and choices come from the API's JSON schema (the
-// `GcbmSettings` model in /openapi.json); labels and explanations from descriptions.js. Saving
-// sends one JSON merge patch (RFC 7396) of what changed; every error the API returns, and every
-// problem that still stops a run, is shown next to its field.
+// `GcbmSettings` model in /openapi.json); labels and explanations from descriptions.js; the
+// indicators a run can write, with their units and descriptions, from GET …/config/indicators.
+// Saving sends one JSON merge patch (RFC 7396) of what changed; every error the API returns, and
+// every problem that still stops a run, is shown next to its field.
 
 import { api, ApiError } from "./api.js";
-import { INDICATORS, MODULES, POOLS, SETTINGS, VARIABLES } from "./descriptions.js";
+import { MODULES, POOLS, SETTINGS, VARIABLES } from "./descriptions.js";
 import { clear, field, h, loading, problemBox, showFieldErrors, showProblem, table, toast, uid } from "./dom.js";
 
 const simPath = (id, rest = "") => `simulations/${encodeURIComponent(id)}${rest}`;
@@ -172,8 +173,9 @@ const rangeHint = (hint, spec) => {
   return [hint, range && !(spec.maximum >= 9998) ? `(${range})` : ""].filter(Boolean).join(" ") || undefined;
 };
 
-/** A list of strings from known choices (the indicators) as checkboxes; all ticked reads as
- * null when the setting may be null (all of them, whatever GCBM's list becomes). */
+/** A list of strings from known choices (the indicators) as checkboxes, each with its title
+ * (ctx.titles); all ticked reads as null when the setting may be null (all of them, whatever
+ * GCBM's list becomes). */
 function choiceList(name, spec, value, text, ctx) {
   const choices = [...(ctx.choices[name] || [])];
   for (const item of value || []) if (!choices.includes(item)) choices.push(item);
@@ -188,7 +190,7 @@ function choiceList(name, spec, value, text, ctx) {
     h("div", { class: "actions compact-actions" },
       h("button", { type: "button", class: "small", onclick: () => setAll(true) }, "All"),
       h("button", { type: "button", class: "small", onclick: () => setAll(false) }, "None")),
-    h("div", { class: "checkbox-grid" }, boxes.map((box, index) => h("label", { title: INDICATORS[choices[index]] || "" },
+    h("div", { class: "checkbox-grid" }, boxes.map((box, index) => h("label", { title: ctx.titles[name]?.[choices[index]] || "" },
       box, " ", h("code", {}, choices[index])))),
     errorSlot);
   const read = () => {
@@ -258,21 +260,22 @@ export async function configStep(el, simulation, { signal, refresh }) {
   let config;
   let inputs;
   let schema;
-  let outputModules = null;
+  let indicators;
   try {
-    [config, inputs, schema, outputModules] = await Promise.all([get("/config"), get("/inputs"), settingsSchema(),
-      // a ready simulation's project lists the indicators GCBM can map; else GCBM's standard ones
-      simulation.ready ? get("/config/files/modules_output").catch(() => null) : null]);
+    // the indicators a run can write: their names, units and descriptions (one list, the API's)
+    [config, inputs, schema, { indicators }] = await Promise.all([get("/config"), get("/inputs"), settingsSchema(),
+      get("/config/indicators")]);
   } catch (error) {
     showProblem(slot, error);
     return;
   }
   clear(slot);
   const { root, components } = schema;
-  const items = outputModules?.Modules?.WriteVariableGeotiff?.settings?.items;
   const ctx = {
     components,
-    choices: { "outputs.geotiff_indicators": items ? items.map((item) => item.data_name) : Object.keys(INDICATORS) },
+    choices: { "outputs.geotiff_indicators": indicators.map((item) => item.name) },
+    titles: { "outputs.geotiff_indicators": Object.fromEntries(indicators.map((item) =>
+      [item.name, item.description ? `${item.description} (${item.unit})` : item.unit])) },
     lists: { disturbance_types: uid("disturbance-types"), admin_boundary: uid("admins"), eco_boundary: uid("ecos") },
   };
   const readers = []; // {path, read, baseline}: what the form edits, and how it was shown

@@ -101,28 +101,6 @@ export const ROTHC_SERIES = {
   soilCover: "Soil cover (0–1)",
 };
 
-// What GCBM's standard WriteVariableGeotiff items (modules_output.json) mean: text only. A run's
-// items, their units and years come from the API (its manifest.json); a name missing here is shown
-// as it is. The configuration editor also offers these names before a project exists.
-export const INDICATORS = {
-  Age: "Stand age", AG_Biomass_C: "Carbon in above-ground live biomass",
-  Total_Ecosystem_C: "All carbon in biomass, dead organic matter and soil",
-  Total_Biomass_C: "Carbon in live biomass",
-  Dead_Organic_Matter_C: "Carbon in dead organic matter (litter, dead wood and soil)",
-  Soil_C: "Carbon in the soil pools",
-  NPP: "Net primary production", NEP: "Net ecosystem production (NPP minus heterotrophic respiration)",
-  Decomp_Releases: "Carbon released by decomposition (heterotrophic respiration)",
-  NBP: "Net biome production (NEP minus disturbance losses)",
-  Delta_Total_Ecosystem: "Yearly change in ecosystem carbon", Delta_Total_Biomass: "Yearly change in biomass carbon",
-  Delta_Total_DOM: "Yearly change in dead-organic-matter carbon",
-  Total_Emissions: "Carbon emitted to the atmosphere",
-  Total_Biomass_Emissions: "Emissions from biomass", Total_DOM_Emissions: "Emissions from dead organic matter",
-  Total_CO2_Emissions: "Carbon emitted as CO₂", Total_CO_Emissions: "Carbon emitted as CO",
-  Total_CH4_Emissions: "Carbon emitted as CH₄",
-  Ecosystem_Removals: "Carbon removed from the ecosystem (harvest)",
-  Bio_To_DOM_From_Disturbances: "Biomass turned into dead organic matter by disturbances",
-};
-
 // The annual summary's columns (GET /simulations/{id}/summary), grouped as the results charts show them.
 export const SUMMARY_GROUPS = [
   { title: "Carbon stocks", unit: "t C", type: "line", fields: {

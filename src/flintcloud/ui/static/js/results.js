@@ -3,7 +3,7 @@
 
 import { api, download } from "./api.js";
 import { chart } from "./chart.js";
-import { INDICATORS, SUMMARY_GROUPS, SUMMARY_LABELS } from "./descriptions.js";
+import { SUMMARY_GROUPS, SUMMARY_LABELS } from "./descriptions.js";
 import { actionButton, clear, fmtBytes, fmtNumber, h, loading, shortId, showProblem, table } from "./dom.js";
 import { legend, mapViewer } from "./map.js";
 
@@ -44,14 +44,16 @@ export async function renderResults(el, simulation, { signal }) {
   slot.append(downloads(simulation, outputs), summarySection(summary.years), mapsSection(simulation, { signal }));
 }
 
+const outputPath = (path) => `/outputs/${path.split("/").map(encodeURIComponent).join("/")}`;
+
 function downloads(simulation, outputs) {
   const files = outputs.files;
-  const has = (path) => files.some((file) => file.path === path);
   const buttons = [actionButton("Download all outputs (zip)", () => download(simPath(simulation.id, "/outputs.zip"), `${simulation.title}.zip`),
                                 { class: "primary", "data-download": "zip" })];
-  for (const [path, text] of [["gcbm_output.db", "Results database"], ["compiled_simulation_output.db", "Compiled indicators"],
-                               ["annual_summary.csv", "Annual summary (CSV)"], ["manifest.json", "Manifest"]]) {
-    if (has(path)) buttons.push(actionButton(text, () => download(simPath(simulation.id, `/outputs/${path}`), path)));
+  // the run's main files (results database, compiled indicators, …) as the API names them
+  for (const { path, title } of outputs.main || []) {
+    buttons.push(actionButton(title, () => download(simPath(simulation.id, outputPath(path)), path.split("/").at(-1)),
+                              { "data-download": path }));
   }
   const filter = h("input", { type: "search", placeholder: "Filter files…", "aria-label": "Filter output files" });
   const list = h("ul", { class: "file-list" });
@@ -60,7 +62,7 @@ function downloads(simulation, outputs) {
     const wanted = files.filter((file) => file.path.toLowerCase().includes(filter.value.toLowerCase()));
     for (const file of wanted.slice(0, 200)) {
       list.append(h("li", {}, h("button", { type: "button", class: "link", onclick: () => download(
-        simPath(simulation.id, `/outputs/${file.path.split("/").map(encodeURIComponent).join("/")}`), file.path.split("/").at(-1)) },
+        simPath(simulation.id, outputPath(file.path)), file.path.split("/").at(-1)) },
       file.path), h("span", { class: "muted" }, ` ${fmtBytes(file.size)}`)));
     }
     if (wanted.length > 200) list.append(h("li", { class: "muted" }, `… and ${wanted.length - 200} more (filter to find them)`));
@@ -109,8 +111,10 @@ function mapsSection(simulation, { signal }) {
   section.append(body);
   (async () => {
     let catalogue;
+    let items;
     try {
-      catalogue = await api.get(simPath(simulation.id, "/maps"), { signal });
+      [catalogue, { items }] = await Promise.all([api.get(simPath(simulation.id, "/maps"), { signal }),
+        api.get(simPath(simulation.id, "/indicators"), { signal })]);
     } catch (error) {
       showProblem(body, error);
       return;
@@ -120,8 +124,10 @@ function mapsSection(simulation, { signal }) {
       body.append(h("p", { class: "empty" }, "This run wrote no maps."));
       return;
     }
-    // the items, their units and years as the run's manifest declares them (GET …/maps)
+    // the items, their units and years as the run's manifest declares them (GET …/maps), and
+    // what each is (GET …/indicators)
     const byName = Object.fromEntries(catalogue.indicators.map((item) => [item.indicator, item]));
+    const about = Object.fromEntries(items.map((item) => [item.name, item.description]));
     const indicator = h("select", { id: "map-indicator" }, catalogue.indicators.map((item) =>
       h("option", { value: item.indicator, selected: item.indicator === PREFERRED_MAP }, item.indicator)));
     const year = h("select", { id: "map-year" });
@@ -136,7 +142,7 @@ function mapsSection(simulation, { signal }) {
       clear(year);
       for (const value of byName[indicator.value].years) year.append(h("option", { value }, value));
       if ([...year.options].some((option) => option.value === keep)) year.value = keep;
-      description.textContent = `${INDICATORS[indicator.value] || indicator.value} (${byName[indicator.value].unit}).`;
+      description.textContent = `${about[indicator.value] || indicator.value} (${byName[indicator.value].unit}).`;
     };
     fillYears();
     const controls = h("div", { class: "map-controls" },
