@@ -46,3 +46,12 @@ def test_errors_clip_the_values_they_quote():
     assert len(problems.problems) == 1000
     assert "problem 49" in problems.detail and "problem 50\n" not in problems.detail
     assert problems.detail.endswith("… and 950 more")
+
+
+def test_project_yaml_with_an_alias_is_an_input_error_naming_the_file(tmp_path):
+    from flintcloud.gcbm.inputs.attributes import load_document
+
+    path = tmp_path / "project.yaml"
+    path.write_text("start_year: &y 2010\nend_year: *y\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"project.yaml: YAML anchors and aliases .* at line 1"):
+        load_document(path)
