@@ -59,3 +59,33 @@ def test_constant_reporting_variables_become_columns(demo_copy, demo_run):
     assert set(locations.eco_boundary) == {"Taiga Plains"}
     ours = run.results.pool_totals_by_year()
     assert ours.total_tC.to_list() == demo_run.results.pool_totals_by_year().total_tC.to_list()
+
+
+def test_validate_accepts_spatial_units_from_layers(multi_spu_copy):
+    from flintcloud.gcbm.inputs.prepare import validate_inputs
+
+    report = validate_inputs(multi_spu_copy)
+    assert report.spatial_unit_id is None and report.n_pixels == 11347
+
+
+def test_validate_lists_unknown_boundary_names(multi_spu_copy):
+    from flintcloud.errors import InputProblems
+    from flintcloud.gcbm.inputs.prepare import validate_inputs
+
+    _edit_json(multi_spu_copy / "layers" / "tiled" / "eco_boundary.json",
+               lambda d: d["attributes"].update({"5": "Nowhere", "4": "Elsewhere"}))
+    with pytest.raises(InputProblems) as info:
+        validate_inputs(multi_spu_copy)
+    text = str(info.value)
+    assert "eco_boundary.json" in text and "attributes['5']" in text and "'Nowhere'" in text
+    assert "'Elsewhere'" in text
+
+
+def test_validate_names_a_malformed_boundary_variable(multi_spu_copy):
+    from flintcloud.errors import InputProblems
+    from flintcloud.gcbm.inputs.prepare import validate_inputs
+
+    _edit_json(multi_spu_copy / "config" / "variables.json",
+               lambda d: d["Variables"].update({"admin_boundary": {"name": "Alberta"}}))
+    with pytest.raises(InputProblems, match="admin_boundary"):
+        validate_inputs(multi_spu_copy)

@@ -66,8 +66,10 @@ def validate(
     typer.echo(f"  grid: {report.cell_size}° cells; tiles "
                f"{', '.join(str(tile.index) for tile in report.tiles)}; "
                f"{report.n_pixels:,} pixels with every classifier")
-    typer.echo(f"  period: {report.start_year}-{report.end_year}; spatial unit "
-               f"{report.spatial_unit_id} ({report.admin_boundary} / {report.eco_boundary})")
+    unit = f"spatial unit {report.spatial_unit_id} ({report.admin_boundary} / " \
+        f"{report.eco_boundary})" if report.spatial_unit_id is not None else \
+        "spatial units from layers"
+    typer.echo(f"  period: {report.start_year}-{report.end_year}; {unit}")
     for layer in report.layers:
         extra = f", attributes from {layer['attributes_source']}" \
             if layer["attributes_source"] else ""

@@ -281,8 +281,12 @@ def _distinct_rows(columns: list[np.ndarray]) -> set[tuple[int, ...]]:
 # -- checks against the database ------------------------------------------------------------
 
 def spatial_unit(inputs: ProjectInputs, db: InputDatabase, problems: InputProblems) -> int | None:
-    """The project's spatial unit id; an unnamed one is taken only when the db has just one."""
+    """The project's spatial unit id; an unnamed one is taken only when the db has just one.
+    None when layers give the spatial units: then each layer's names must be in the db."""
     units = db.spatial_units()
+    if inputs.spatial_unit_layers:
+        _check_spatial_unit_layers(inputs, units, db.name, problems)
+        return None
     if inputs.admin_boundary is None and inputs.eco_boundary is None and len(units) == 1:
         _, inputs.admin_boundary, inputs.eco_boundary = units[0]
     if inputs.admin_boundary is None or inputs.eco_boundary is None:
@@ -364,6 +368,25 @@ def check_disturbances(inputs: ProjectInputs, db: InputDatabase, unit: int | Non
             if transition is not None and int(transition) not in transitions:
                 problems.add(f"transition {transition} is not in {db.name}'s transition table",
                              source=layer.attributes_source, field=f"{where}.transition")
+
+
+def _check_spatial_unit_layers(inputs: ProjectInputs, units: list[tuple[int, str, str]],
+                               db_name: str, problems: InputProblems) -> None:
+    """Every name in an admin_boundary / eco_boundary layer's attribute table is one of the
+    database's spatial units' (which combinations occur is checked when the run reads them)."""
+    known = {"admin_boundary": {admin for _, admin, _ in units},
+             "eco_boundary": {eco for _, _, eco in units}}
+    for variable, (layer, attributes) in inputs.spatial_unit_layers.items():
+        source = f"{layer}.json"
+        if not isinstance(attributes, dict) or not attributes:
+            problems.add(f"{variable} layer {layer!r} has no attribute table", source=source,
+                         field="attributes", hint="its pixel values must name the boundaries")
+            continue
+        for key, name in attributes.items():
+            if name not in known[variable]:
+                problems.add(f"{variable} {name!r} is in no spatial unit of {db_name}",
+                             source=source, field=f"attributes[{key!r}]",
+                             hint=f"known: {_listing(known[variable])}")
 
 
 def check_spinup(inputs: ProjectInputs, db: InputDatabase, unit: int | None,

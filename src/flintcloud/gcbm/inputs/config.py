@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from flintcloud.errors import ConfigError
+from flintcloud.errors import ConfigError, InputProblems
 from flintcloud.gcbm.inputs.grid import TargetGrid
 from flintcloud.gcbm.inputs.model import ROLE_LAYER_NAMES, Role
 from flintcloud.gcbm.inputs.settings import (
@@ -22,6 +22,7 @@ from flintcloud.gcbm.inputs.settings import (
     OutputSettings,
     SpinupParameters,
     SpinupSettings,
+    validate_settings,
 )
 from flintcloud.gcbm.project.config import Tile
 
@@ -120,11 +121,11 @@ class ConfigDocuments:
 
     def layer_path(self, name: str) -> Path:
         entry = next(layer for layer in self.raster_provider()["layers"] if layer["name"] == name)
-        return (self.config_dir / entry["layer_path"]).resolve()
+        return (self.config_dir / str(entry["layer_path"]).replace("\\", "/")).resolve()
 
     def database_path(self) -> Path:
-        return (self.config_dir / self.documents[PROVIDER_FILE]["Providers"]["SQLite"]["path"]
-                ).resolve()
+        path = str(self.documents[PROVIDER_FILE]["Providers"]["SQLite"]["path"])
+        return (self.config_dir / path.replace("\\", "/")).resolve()  # Windows separators
 
     def _raster_variables(self) -> dict[str, str]:
         """Variable name -> layer name, for every raster-lookup variable."""
@@ -165,11 +166,12 @@ class ConfigDocuments:
         writer = self.module("CBMAggregatorSQLiteWriter") or {}
         items = geotiff.get("settings", {}).get("items", []) if geotiff.get("enabled", True) \
             else []
-        return GcbmSettings.model_validate({
+        problems = InputProblems()
+        settings = validate_settings({
             "start_year": _year(domain.get("start_date")),
             "end_year": _year(domain.get("end_date")) - 1,
-            "admin_boundary": self.variable("admin_boundary"),
-            "eco_boundary": self.variable("eco_boundary"),
+            "admin_boundary": self._spatial_unit_name("admin_boundary"),
+            "eco_boundary": self._spatial_unit_name("eco_boundary"),
             "spinup": {"enabled": bool(spinup.get("enabled", False)),
                        "minimum_rotation": spinup_variables.get("minimum_rotation", 10),
                        "parameters": self._spinup_parameters()},
@@ -180,7 +182,24 @@ class ConfigDocuments:
             "layers": {name: {"role": role,
                               "attributes": self.layer_documents.get(name, {}).get("attributes")}
                        for name, role in self.roles().items()},
-        })
+        }, problems, source=self.config_dir.name)
+        problems.raise_if_any(self.config_dir.parent.name)
+        assert settings is not None  # valid when no problem was raised
+        return settings
+
+    def _spatial_unit_name(self, name: str) -> Any:
+        """admin_boundary / eco_boundary as a setting: its name, or None when a raster layer
+        gives it per pixel (spatial units from layers, checked layer by layer)."""
+        value = self.variable(name)
+        if name in self._raster_variables():
+            return None
+        return value
+
+    def spatial_unit_layers(self) -> dict[str, str]:
+        """Variable -> layer, for admin_boundary / eco_boundary given by raster layers."""
+        by_variable = self._raster_variables()
+        return {name: by_variable[name] for name in ("admin_boundary", "eco_boundary")
+                if name in by_variable}
 
     def _spinup_parameters(self) -> dict | None:
         value = self.variable("spinup_parameters")

@@ -80,6 +80,11 @@ class ProjectInputs:
     end_year: int | None = None  # the last simulated year (inclusive)
     admin_boundary: str | None = None
     eco_boundary: str | None = None
+    # admin_boundary / eco_boundary given per pixel: variable -> (layer, its attribute table)
+    spatial_unit_layers: dict[str, tuple[str, Any]] = field(
+        default_factory=dict)
+    # initial_age / mean_annual_temperature given as a number for every pixel (no layer)
+    constants: dict[str, float] = field(default_factory=dict)
     align: Align = Align.REJECT
     spinup_parameters: dict[str, Any] | None = None  # a project's own, instead of the db's
     sections: dict[str, Any] = field(default_factory=dict)  # spinup, growth, outputs settings

@@ -73,6 +73,8 @@ def _check_roles(inputs: ProjectInputs, problems: InputProblems, *, generated: b
                      "has a value", source=inputs.source, field="layers", kind=MissingInputError)
     for role, name in ROLE_LAYER_NAMES.items():
         count = len(inputs.by_role(role))
+        if count == 0 and name in inputs.constants:
+            continue  # a number for every pixel, as GCBM accepts any variable
         if count != 1:
             problems.add(f"expected one {role} layer (GCBM's {name}), found {count}",
                          source=inputs.source, field="layers",
@@ -162,6 +164,13 @@ def project_inputs(documents: ConfigDocuments, settings: GcbmSettings,
                            admin_boundary=settings.admin_boundary,
                            eco_boundary=settings.eco_boundary,
                            spinup_parameters=parameters.model_dump() if parameters else None)
+    for name in ROLE_LAYER_NAMES.values():
+        value = documents.variable(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            inputs.constants[name] = value
+    inputs.spatial_unit_layers = {
+        variable: (layer, settings.layers[layer].attributes if layer in settings.layers else None)
+        for variable, layer in documents.spatial_unit_layers().items()}
     database = documents.database_path()
     if database.is_relative_to(root):
         inputs.database = database

@@ -85,6 +85,19 @@ def _raster_layer(project: GcbmProject, name: str) -> Layer:
     return layer
 
 
+def _layer_or_constant(project: GcbmProject, name: str) -> Layer | float:
+    """The layer behind variable `name`, or its value when the variable is a number."""
+    layer = project.raster_layer_of(name)
+    if layer is not None:
+        return layer
+    value = project.variable(name).value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ConfigError(f"variable {name!r} must be a raster layer lookup or a number, not "
+                      f"{value!r}", source=project.source_of("Variables", name),
+                      field=f"Variables.{name}")
+
+
 class BlockReader:
     """Reads blocks of a project; one reader per process (it keeps rasters open)."""
 
@@ -92,8 +105,8 @@ class BlockReader:
         self.project = project
         self.library = library
         self.classifiers = [_raster_layer(project, name) for name in library.classifier_names]
-        self.age_layer = project.raster_layer_of("initial_age")
-        self.temperature_layer = project.raster_layer_of("mean_annual_temperature")
+        self.age_layer = _layer_or_constant(project, "initial_age")
+        self.temperature_layer = _layer_or_constant(project, "mean_annual_temperature")
         self.event_layers = [_raster_layer(project, name) for name in project.disturbance_layers]
         self.event_tables = [_events_table(layer, library) for layer in self.event_layers]
         self.location_layers = [_raster_layer(project, name) for name in library.locations.names]
@@ -171,9 +184,9 @@ class BlockReader:
                               hint="spatial_unit_id finds no spatial unit for these values")
         return spu.astype(np.intp)
 
-    def _values(self, layer: Layer | None, window, flat, default):
-        if layer is None:
-            raise ConfigError("variable is not a raster layer lookup", source="variables.json")
+    def _values(self, layer: Layer | float, window, flat, default):
+        if not isinstance(layer, Layer):  # a constant: the same value everywhere
+            return np.full(flat.size, layer), np.ones(flat.size, dtype=bool)
         raw = self._read(layer, window).ravel()[flat]
         null = is_null(layer, raw)
         values = np.where(null, default, raw)

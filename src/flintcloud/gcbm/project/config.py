@@ -144,6 +144,11 @@ def read_project(folder: Path) -> GcbmProject:
 
 
 def _find_config_dir(root: Path) -> Path:
+    """The folder of the project's gcbm_config.cfg: `root` itself, `config/` (our layout) or
+    `gcbm_project/` (GCBM's standalone template), else the one nearest the top."""
+    for folder in (root, root / "config", root / "gcbm_project"):
+        if (folder / "gcbm_config.cfg").is_file():
+            return folder
     candidates = sorted(root.glob("**/gcbm_config.cfg"), key=lambda p: len(p.parts))
     if not candidates:
         raise ConfigError("gcbm_config.cfg not found", source=str(root),
@@ -194,7 +199,7 @@ def _read(config_dir: Path) -> GcbmProject:
     provider_name = landscape.string("provider")
 
     sqlite, raster = _providers(providers, provider_name)
-    database = (config_dir / sqlite.string("path")).resolve()
+    database = (config_dir / _portable(sqlite.string("path"))).resolve()
     grid = _grid(raster, "provider_config.json")
     layers = {}
     for element in raster.child("layers").elements():
@@ -227,6 +232,9 @@ def _read(config_dir: Path) -> GcbmProject:
         variables=config.view("Variables"), spinup_variables=spinup_variables)
     for unsupported in ("user_disturbance_order", "default_disturbance_order",
                         "last_pass_disturbance_timeseries", "current_growth_multipliers"):
+        if unsupported in project.variables and unsupported.endswith("_order") and \
+                project.variables.get(unsupported, None) in (None, [], "", {}):
+            continue  # an empty ordering is no ordering: the layers' order applies
         if unsupported in project.variables:
             raise project.variables.error(f"variable {unsupported!r} is not supported yet",
                                           unsupported)
@@ -239,6 +247,12 @@ def _read(config_dir: Path) -> GcbmProject:
             raise listener.child("settings").error(
                 f"disturbance variable {name!r} is not a raster layer lookup", "vars")
     return project
+
+
+def _portable(path: str) -> str:
+    """A provider path written on Windows (`..\\layers\\tiled\\x.tiff`, as GCBM's standalone
+    template has them) with forward slashes: GCBM on Windows reads both."""
+    return path.replace("\\", "/")
 
 
 def _whole(view: ConfigView, key: str) -> int:
@@ -282,7 +296,7 @@ def _grid(view: ConfigView, source: str, base: Grid | None = None) -> Grid:
 
 def _layer(config_dir: Path, element: ConfigView, grid: Grid) -> Layer:
     name = element.string("name")
-    path = (config_dir / element.string("layer_path")).resolve()
+    path = (config_dir / _portable(element.string("layer_path"))).resolve()
     if not path.is_file():
         raise RasterError(f"layer file not found: {path.name}", source="provider_config.json",
                           field=f"layers[{name}].layer_path")

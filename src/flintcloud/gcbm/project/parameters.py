@@ -123,14 +123,18 @@ class ParameterLibrary:
             raise view.error("expected an SQLQueryTransform variable")
         query = transform.string("queryString")
         values = {**self.constants, **(context or {})}
+        queried = set()
         for ref in referenced_variables(query):
             if ref not in values and self.is_query(ref) and _depth < 8:
+                # no row binds SQL NULL, as FLINT binds an empty variable (e.g. a stand's
+                # hardwood leading species when it has none)
                 values[ref] = self.evaluate(ref, context, _depth=_depth + 1)
+                queried.add(ref)
             if ref not in values:
                 raise transform.error(f"query refers to variable {ref!r}, which has no value "
                                       "here (only constants and per-curve/spatial-unit values "
                                       "are supported)", "queryString")
-            if values[ref] is None:
+            if values[ref] is None and ref not in queried:
                 raise transform.error(f"query refers to variable {ref!r}, which is empty",
                                       "queryString")
         sql, parameters = bind_query(query, values)

@@ -23,13 +23,12 @@ def referenced_variables(query: str) -> list[str]:
 
 
 def bind_query(query: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
-    """Replace every `{var:x}` by `?` (or `?, ?` for a list) and collect the parameters."""
+    """Replace every `{var:x}` by `?` (or `?, ?` for a list) and collect the parameters;
+    None binds SQL NULL."""
     parameters: list[Any] = []
 
     def substitute(match: re.Match) -> str:
         value = values[match.group(1)]
-        if value is None:
-            raise KeyError(match.group(1))
         if isinstance(value, list | tuple):
             parameters.extend(value)
             return ", ".join("?" * len(value))

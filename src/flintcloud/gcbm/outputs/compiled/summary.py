@@ -88,7 +88,10 @@ def _column_values(column: SummaryColumn, table: pd.DataFrame) -> dict[str, pd.S
 
 
 def _by_disturbance_type(name: str, table: pd.DataFrame, value: str) -> dict[str, pd.Series]:
-    """`<name>[<disturbance type>]` per type, in order of disturbance code."""
+    """`<name>[<disturbance type>]` per type, in order of disturbance code; none without
+    disturbances (a project may have no disturbance layers)."""
+    if table.empty:
+        return {}
     table = table.sort_values(["disturbance_code", "disturbance_type"], kind="stable")
     label = table["disturbance_type"].where(table["disturbance_type"].notna(),
                                             "code " + table["disturbance_code"].astype(str))
