@@ -27,6 +27,11 @@ from flintcloud.gcbm.science.processes import (
 )
 
 STABLE_LOW, STABLE_HIGH = 0.999, 1.001  # slow-pool ratio bounds between rotations
+# Stands spun up together at most: each step streams every pool of every stand, so a chunk's
+# arrays should stay near the cache (160,000 stands at once ran at a third of the speed per stand of
+# 11,000), and memory stays bounded whatever the number of distinct stands. Stands are
+# independent: the chunk size changes no result.
+CHUNK = 16384
 
 
 def annual_timing() -> Timing:
@@ -119,15 +124,24 @@ def spin_up(stands: SpinupStands, params: GcbmParameters) -> tuple[np.ndarray, n
         key = np.stack([stands.stand_type[rows].astype(np.float64), stands.spu[rows],
                         stands.temperature_c[rows]], axis=1)
         keys, key_of_row = np.unique(key, axis=0, return_inverse=True)
-        rotated = rotate(keys[:, 0].astype(np.intp), keys[:, 1].astype(np.intp), keys[:, 2], params)
-        tail_pools, tail_age = _finish(rotated[:, key_of_row.ravel()], stands.stand_type[rows],
-                                       stands.spu[rows], stands.temperature_c[rows],
-                                       np.maximum(stands.initial_age[rows], 0), params)
-        pools[:, rows] = tail_pools
-        age[rows] = tail_age
+        rotated = np.concatenate(
+            [rotate(keys[chunk, 0].astype(np.intp), keys[chunk, 1].astype(np.intp),
+                    keys[chunk, 2], params) for chunk in _chunks(keys.shape[0])], axis=1)
+        key_of_row = key_of_row.ravel()
+        for chunk in _chunks(rows.size):
+            these = rows[chunk]
+            tail_pools, tail_age = _finish(rotated[:, key_of_row[chunk]], stands.stand_type[these],
+                                           stands.spu[these], stands.temperature_c[these],
+                                           np.maximum(stands.initial_age[these], 0), params)
+            pools[:, these] = tail_pools
+            age[these] = tail_age
     overrides = params.initial_pools > 0  # pools_cbm.json values > 0 replace spinup's
     pools[overrides] = params.initial_pools[overrides, None]
     return pools, age, regen_delay
+
+
+def _chunks(n: int) -> list[slice]:
+    return [slice(start, min(start + CHUNK, n)) for start in range(0, n, CHUNK)]
 
 
 def _finish(pools: np.ndarray, stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
