@@ -63,6 +63,7 @@ from flintcloud.gcbm.project.parameters import ParameterLibrary, load_parameters
 from flintcloud.gcbm.project.rasters import BlockWindow, block_windows
 from flintcloud.gcbm.science.results import BlockSums, GcbmResults, aggregate, merge
 from flintcloud.gcbm.science.simulation import (
+    PixelInputs,
     SpinupCache,
     Trajectory,
     distinct_stands,
@@ -106,18 +107,6 @@ class BlockResult:
     def pixel_values(self, per_stand: np.ndarray) -> np.ndarray:
         """Expand an array whose last axis is stands to one whose last axis is pixels."""
         return per_stand[..., self.stand_of_pixel]
-
-    @property
-    def stand_area_ha(self) -> np.ndarray:
-        """Area of each stand column: the sum of its pixels' areas."""
-        return np.bincount(self.stand_of_pixel, weights=self.data.area_ha,
-                           minlength=self.trajectory.age.shape[1])
-
-    def simulated_block(self) -> SimulatedBlock:
-        """What the GeoTIFF writer reads of it."""
-        return SimulatedBlock(self.window, self.data.cell_index, self.data.area_ha,
-                              self.stand_of_pixel, self.trajectory,
-                              self.data.parameters.params.disturbances.type_names)
 
 
 @dataclass
@@ -164,40 +153,97 @@ def _land_class_index(library: ParameterLibrary, name: str, default: str) -> int
     return codes.index(code)
 
 
-def simulate_block(project: GcbmProject, library: ParameterLibrary, reader: BlockReader,
-                   window: BlockWindow, cache: SpinupCache | None = None,
-                   on_year: Callable[[int], None] | None = None,
-                   deduplicate: bool = True) -> BlockResult | None:
-    """Simulate one block; None if it has no simulated pixel. With `deduplicate`, pixels with
-    identical inputs are simulated once (same numbers, less work)."""
+# Distinct stands simulated together at most: a block's memory is bounded by this many stands'
+# trajectories (and its items' per-pixel values), whatever the number of distinct stands.
+STAND_CHUNK = 16384
+
+
+@dataclass(frozen=True)
+class _BlockStands:
+    """A block's simulated pixels and its distinct stands (pixels with equal inputs)."""
+
+    data: BlockData
+    stands: PixelInputs
+    stand_of_pixel: np.ndarray  # (n_pixels,) intp
+
+    def area_ha(self) -> np.ndarray:
+        """Each stand's area: the sum of its pixels'."""
+        return np.bincount(self.stand_of_pixel, weights=self.data.area_ha,
+                           minlength=self.stands.n)
+
+    def chunks(self) -> Iterator[tuple[slice, np.ndarray]]:
+        """(stands, their pixels) in parts of at most STAND_CHUNK stands."""
+        order = np.argsort(self.stand_of_pixel, kind="stable")
+        bounds = np.searchsorted(self.stand_of_pixel[order],
+                                 np.arange(0, self.stands.n + STAND_CHUNK, STAND_CHUNK))
+        for k, start in enumerate(range(0, self.stands.n, STAND_CHUNK)):
+            yield slice(start, min(start + STAND_CHUNK, self.stands.n)), \
+                order[bounds[k]:bounds[k + 1]]
+
+
+def _block_stands(reader: BlockReader, window: BlockWindow,
+                  deduplicate: bool) -> _BlockStands | None:
     data = reader.read(window)
     if data is None:
         return None
-    current = _land_class_index(library, "initial_current_land_class", "FL")
-    historic_code = library.constants.get("initial_historic_land_class") or \
-        library.base.land_classes.codes[current]
-    historic = library.base.land_classes.codes.index(historic_code)
-    n_cols = window.n_cols
-
     if deduplicate:
         stands, stand_of_pixel = distinct_stands(data.inputs)
     else:
         stands, stand_of_pixel = data.inputs, np.arange(data.inputs.n, dtype=np.intp)
-    first_pixel = np.zeros(stands.n, dtype=np.intp)
-    first_pixel[stand_of_pixel[::-1]] = np.arange(stand_of_pixel.size)[::-1]
+    return _BlockStands(data, stands, stand_of_pixel)
+
+
+def _take(batch: Any, rows: slice) -> Any:
+    """Stands `rows` of a PixelInputs: every array keeps its stands on its last axis (events'
+    too, recursively); other fields are shared."""
+    cut: dict[str, Any] = {}
+    for name in batch.__dataclass_fields__:
+        value = getattr(batch, name)
+        if isinstance(value, np.ndarray):
+            cut[name] = value[..., rows]
+        elif isinstance(value, tuple):
+            cut[name] = tuple(_take(element, rows) for element in value)
+    return replace(batch, **cut)
+
+
+def _simulate_stands(project: GcbmProject, library: ParameterLibrary, block: _BlockStands,
+                     rows: slice, cache: SpinupCache | None,
+                     on_year: Callable[[int], None] | None) -> Trajectory:
+    """The trajectory of the block's stands `rows`."""
+    current = _land_class_index(library, "initial_current_land_class", "FL")
+    historic_code = library.constants.get("initial_historic_land_class") or \
+        library.base.land_classes.codes[current]
+    historic = library.base.land_classes.codes.index(historic_code)
+    data, window = block.data, block.data.window
+    first_pixel = np.zeros(block.stands.n, dtype=np.intp)
+    first_pixel[block.stand_of_pixel[::-1]] = np.arange(block.stand_of_pixel.size)[::-1]
+    offset = rows.start or 0
 
     def pixel_label(stand: int) -> str:
-        i = int(first_pixel[stand])
+        i = int(first_pixel[offset + stand])
         cell = int(data.cell_index[i])
-        return f"{i} (row {cell // n_cols}, col {cell % n_cols})"
+        return f"{i} (row {cell // window.n_cols}, col {cell % window.n_cols})"
 
-    trajectory = simulate(
+    stands = block.stands if rows == slice(None) else _take(block.stands, rows)
+    return simulate(
         stands, data.parameters.params, data.parameters.stand_type_by_set,
         data.parameters.rule_transition, project.start_year, project.n_steps,
         initial_land_class=current, historic_land_class=historic, spinup_cache=cache,
         where=f"tile {window.tile.index} block {window.block_idx}", pixel_label=pixel_label,
         on_step=on_year)
-    return BlockResult(data, trajectory, stand_of_pixel)
+
+
+def simulate_block(project: GcbmProject, library: ParameterLibrary, reader: BlockReader,
+                   window: BlockWindow, cache: SpinupCache | None = None,
+                   on_year: Callable[[int], None] | None = None,
+                   deduplicate: bool = True) -> BlockResult | None:
+    """Simulate one block whole; None if it has no simulated pixel. With `deduplicate`, pixels
+    with identical inputs are simulated once (same numbers, less work)."""
+    block = _block_stands(reader, window, deduplicate)
+    if block is None:
+        return None
+    trajectory = _simulate_stands(project, library, block, slice(None), cache, on_year)
+    return BlockResult(block.data, trajectory, block.stand_of_pixel)
 
 
 @dataclass(frozen=True)
@@ -206,7 +252,7 @@ class BlockOutcome:
 
     number: int  # position in the project's block order
     block: tuple[int, int]  # (tile index, block index)
-    sums: BlockSums | None  # None: no simulated pixel
+    sums: list[BlockSums]  # one per part of its stands; none: no simulated pixel
     n_pixels: int = 0
     area_ha: float = 0.0
     files: BlockFiles | None = None
@@ -269,29 +315,40 @@ def run_block(config_dir: str, number: int, *, writer: BlockGeotiffWriter | None
     session = _SESSIONS.get(config_dir)
     window = session.windows[number]
     block = (window.tile.index, window.block_idx)
-    result = simulate_block(session.project, session.library, session.reader, window,
-                            session.cache, on_year=on_year, deduplicate=deduplicate)
-    if result is None:
-        return BlockOutcome(number, block, None)
-    params = result.data.parameters
-    trajectory, reporting_sets = _reporting_sets(session.library, result)
-    sums = aggregate(trajectory, result.stand_area_ha, params.params, reporting_sets)
-    files = writer.write(result.simulated_block()) if writer is not None else None
-    return BlockOutcome(number, block, sums, int(result.data.cell_index.size),
-                        float(np.sum(result.data.area_ha)), files)
+    stands = _block_stands(session.reader, window, deduplicate)
+    if stands is None:
+        return BlockOutcome(number, block, [])
+    data = stands.data
+    params = data.parameters
+    area_ha = stands.area_ha()
+    stored = writer.empty_values(session.project.n_steps, data.cell_index.size) \
+        if writer is not None else {}
+    sums = []
+    for rows, pixels in stands.chunks():
+        trajectory = _simulate_stands(session.project, session.library, stands, rows,
+                                      session.cache, on_year)
+        reported, reporting_sets = _reporting_sets(session.library, trajectory,
+                                                   stands.stands.spu[rows], params.classifier_sets)
+        sums.append(aggregate(reported, area_ha[rows], params.params, reporting_sets))
+        if writer is not None:
+            part = SimulatedBlock(window, data.cell_index[pixels], data.area_ha[pixels],
+                                  stands.stand_of_pixel[pixels] - rows.start, trajectory,
+                                  params.params.disturbances.type_names)
+            for name, values in writer.stored_values(part).items():
+                stored[name][:, pixels] = values
+    files = writer.write_values(window, data.cell_index, stored) if writer is not None \
+        else None
+    return BlockOutcome(number, block, sums, int(data.cell_index.size),
+                        float(np.sum(data.area_ha)), files)
 
 
-def _reporting_sets(library: ParameterLibrary,
-                    result: BlockResult) -> tuple[Trajectory, list[tuple[str, ...]]]:
+def _reporting_sets(library: ParameterLibrary, trajectory: Trajectory, stand_spu: np.ndarray,
+                    sets: list[tuple[str, ...]]) -> tuple[Trajectory, list[tuple[str, ...]]]:
     """The trajectory with its classifier sets replaced by reporting sets (classifier values
     plus the reporting variables' values of each stand's spatial unit), and those sets."""
-    sets = result.data.parameters.classifier_sets
     if not library.reporting_names:
-        return result.trajectory, sets
-    trajectory = result.trajectory
+        return trajectory, sets
     n_spus = len(library.spu_ids)
-    stand_spu = np.zeros(trajectory.age.shape[1], dtype=np.intp)
-    stand_spu[result.stand_of_pixel] = result.data.inputs.spu
     code = trajectory.classifier_set * n_spus + stand_spu
     distinct, inverse = np.unique(code, return_inverse=True)
     reporting = [sets[c // n_spus] + library.reporting_values[c % n_spus] for c in distinct]
@@ -343,9 +400,9 @@ def run_project(source: str | Path | GcbmProject, *,
         finally:
             _SESSIONS.close()
         outcomes.sort(key=lambda outcome: outcome.number)
-        simulated = [outcome for outcome in outcomes if outcome.sums is not None]
+        simulated = [outcome for outcome in outcomes if outcome.sums]
         library = session.library
-        results = merge([outcome.sums for outcome in simulated if outcome.sums is not None],
+        results = merge([sums for outcome in simulated for sums in outcome.sums],
                         library.base, [*library.classifier_names, *library.reporting_names],
                         project.start_year)
         dist = library.base.disturbances

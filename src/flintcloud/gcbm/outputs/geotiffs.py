@@ -15,7 +15,7 @@ values of the cells each overview level samples, in a scratch file per block.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -276,11 +276,6 @@ class SimulatedBlock:
     def pixel_values(self, per_stand: np.ndarray) -> np.ndarray:
         return per_stand[..., self.stand_of_pixel]
 
-    def reordered(self, order: np.ndarray) -> SimulatedBlock:
-        """The same block with its pixels in `order`."""
-        return replace(self, cell_index=self.cell_index[order], area_ha=self.area_ha[order],
-                       stand_of_pixel=self.stand_of_pixel[order])
-
 
 class _ScratchFile:
     """Arrays for one file, written in one go."""
@@ -318,11 +313,25 @@ class BlockGeotiffWriter:
         self.samples_dir = samples_dir
 
     def write(self, block: SimulatedBlock) -> BlockFiles:
-        window = block.window
-        rows, cols = np.divmod(block.cell_index, window.n_cols)
+        return self.write_values(block.window, block.cell_index, self.stored_values(block))
+
+    def stored_values(self, block: SimulatedBlock) -> dict[str, np.ndarray]:
+        """Each item's (files, pixels) values for the block's pixels, in their order: a block
+        simulated in parts fills `empty_values` part by part, then `write_values`."""
+        return {item.name: self._stored_values(item, block) for item in self.items}
+
+    def empty_values(self, n_steps: int, n_pixels: int) -> dict[str, np.ndarray]:
+        return {item.name: np.empty((len(item.steps(n_steps)), n_pixels), dtype=item.dtype)
+                for item in self.items}
+
+    def write_values(self, window: BlockWindow, cell_index: np.ndarray,
+                     stored: dict[str, np.ndarray]) -> BlockFiles:
+        """Every item's files for a block whose pixels `cell_index` (row * n_cols + col) hold
+        `stored` (`stored_values`), and the cells its mosaics' overviews sample."""
+        rows, cols = np.divmod(cell_index, window.n_cols)
         tiles = SparseTiles(rows, cols, window.n_cols, window.n_rows, self.tile)
         # pixels tile by tile, so that each file's values need no reordering
-        block, rows, cols = block.reordered(tiles.order), rows[tiles.order], cols[tiles.order]
+        rows, cols = rows[tiles.order], cols[tiles.order]
         receipt = BlockFiles(window)
         scratch, sampled = None, np.zeros(0, dtype=np.intp)
         if self.samples_dir is not None:
@@ -332,10 +341,10 @@ class BlockGeotiffWriter:
             scratch = _ScratchFile(receipt.samples)
             sampled = self._sample(receipt, rows, cols, scratch)
         for item in self.items:
-            stored = self._stored_values(item, block)
-            self._write_files(item, block, tiles, stored, receipt)
+            values = stored[item.name][:, tiles.order]
+            self._write_files(item, window, tiles, values, receipt)
             if scratch is not None:
-                receipt.values[item.name] = scratch.add(stored[:, sampled])
+                receipt.values[item.name] = scratch.add(values[:, sampled])
         if scratch is not None:
             scratch.write()
         return receipt
@@ -360,10 +369,9 @@ class BlockGeotiffWriter:
         receipt.positions = scratch.add(np.stack([global_rows[sampled], global_cols[sampled]]))
         return sampled
 
-    def _write_files(self, item: OutputItem, block: SimulatedBlock, tiles: SparseTiles,
+    def _write_files(self, item: OutputItem, window: BlockWindow, tiles: SparseTiles,
                      stored: np.ndarray, receipt: BlockFiles) -> None:
         """One file per step (TimingInit items: step 0 only)."""
-        window = block.window
         transform = Affine(self.grid.cell_lon, 0.0, window.west, 0.0, -self.grid.cell_lat,
                            window.north)
         label = tile_label(window.tile.x, window.tile.y)
