@@ -12,7 +12,8 @@ from tests.conftest import shared_path
 from tests.gcbm.outputs.test_results_db import _facts, _read
 
 FEATURES = ("data", "gcbm-features")
-PROJECTS = ["multi_spu", "land_class_change", "transition_rules", "mixed_stands"]
+PROJECTS = ["multi_spu", "land_class_change", "transition_rules", "mixed_stands",
+            "growth_multipliers", "disturbance_order"]
 
 
 @pytest.fixture(scope="module", params=PROJECTS)

@@ -96,8 +96,9 @@ def test_no_disturbance_layers_writes_every_output(demo_copy, tmp_path):
     assert set(fluxes.disturbance_type) == {""}
 
 
-@pytest.mark.parametrize("variable, value", [("user_disturbance_order", ["Wildfire"])])
-def test_nonempty_ordering_is_still_refused(demo_copy, variable, value):
+@pytest.mark.parametrize("variable, value", [("user_disturbance_order", "Wildfire"),
+                                             ("default_disturbance_order", {"a": 1})])
+def test_ordering_that_is_not_a_list_is_refused(demo_copy, variable, value):
     from flintcloud.errors import ConfigError
 
     _edit_json(demo_copy / "variables.json", lambda d: d["Variables"].update({variable: value}))

@@ -17,6 +17,7 @@ from flintcloud.gcbm.project.rasters import (
     is_null,
     pixel_area_ha,
 )
+from flintcloud.gcbm.science.ordering import event_ranks
 from flintcloud.gcbm.science.simulation import EventLayer, PixelInputs
 
 
@@ -31,8 +32,10 @@ class BlockData:
     parameters: BlockParameters
 
 
-def _events_table(layer: Layer, library: ParameterLibrary) -> dict[int, list[tuple[int, int, int]]]:
-    """Pixel value -> [(year, disturbance type idx, transition idx or -1)], checked once."""
+def _events_table(layer: Layer, library: ParameterLibrary
+                  ) -> dict[int, list[tuple[int, int, int, int]]]:
+    """Pixel value -> [(year, disturbance type idx, transition idx or -1, event conditions
+    index or -1)], checked once."""
     dist = library.base.disturbances
     codes = {int(code): i for i, code in enumerate(dist.type_codes)}
     transition_index = {int(t): i for i, t in enumerate(library.base.transitions.ids)}
@@ -40,14 +43,11 @@ def _events_table(layer: Layer, library: ParameterLibrary) -> dict[int, list[tup
     for key, interpretation in (layer.attributes or {}).items():
         items = interpretation if isinstance(interpretation, list) else [interpretation]
         events = []
-        for item in items:
+        for position, item in enumerate(items):
             where = f"attributes[{key!r}]"
             if not isinstance(item, dict):
                 raise RasterError("a disturbance attribute must be an object", source=layer.metadata_source,
                                   field=where)
-            if "conditions" in item and item["conditions"]:
-                raise ConfigError("event conditions are not supported yet",
-                                  source=layer.metadata_source, field=f"{where}.conditions")
             if "year" not in item:
                 raise RasterError("missing 'year'", source=layer.metadata_source, field=where)
             if "disturbance_type" in item:
@@ -73,7 +73,8 @@ def _events_table(layer: Layer, library: ParameterLibrary) -> dict[int, list[tup
                                       "table", source=layer.metadata_source,
                                       field=f"{where}.transition")
                 transition = transition_index[int(item["transition"])]
-            events.append((int(item["year"]), type_idx, transition))
+            events.append((int(item["year"]), type_idx, transition,
+                           library.event_conditions.get((layer.name, key, position), -1)))
         table[int(key)] = events
     return table
 
@@ -147,13 +148,19 @@ class BlockReader:
         events = []
         for layer, table in zip(self.event_layers, self.event_tables, strict=True):
             events.extend(self._event_layers(layer, table, window, flat))
+        ranks = None
+        if self.library.disturbance_order and events:  # the block's cells in order (§2.4)
+            ranks = event_ranks(np.stack([e.year for e in events]),
+                                np.stack([e.type_idx for e in events]),
+                                self.library.base.disturbances.type_names,
+                                self.library.disturbance_order)
         rows = window.row + flat // window.n_cols
         north = window.tile.y - rows * self.project.grid.cell_lat
         inputs = PixelInputs(classifier_set=inverse.ravel().astype(np.intp),
                              spu=spu,
                              temperature_c=temperature.astype(np.float64),
                              initial_age=age.astype(np.int64), has_initial_age=has_age,
-                             events=tuple(events))
+                             events=tuple(events), event_rank=ranks)
         return BlockData(window, flat.astype(np.int64), pixel_area_ha(self.project.grid, north),
                          inputs, parameters)
 
@@ -201,11 +208,14 @@ class BlockReader:
             year = np.full(raw.size, -1, dtype=np.int64)
             type_idx = np.zeros(raw.size, dtype=np.intp)
             transition = np.full(raw.size, -1, dtype=np.intp)
+            condition = np.full(raw.size, -1, dtype=np.intp)
             for value in np.unique(raw[~null]):
                 events = table.get(int(value), [])
                 if position >= len(events):
                     continue
                 is_value = (raw == value) & ~null
-                year[is_value], type_idx[is_value], transition[is_value] = events[position]
-            out.append(EventLayer(layer.name, year, type_idx, transition))
+                (year[is_value], type_idx[is_value], transition[is_value],
+                 condition[is_value]) = events[position]
+            out.append(EventLayer(layer.name, year, type_idx, transition,
+                                  condition if (condition >= 0).any() else None))
         return out

@@ -23,6 +23,7 @@ MAIN_MODULES = {
     "CBMBuildLandUnitModule", "CBMSequencer", "CBMDisturbanceListener",
     "CBMDisturbanceEventModule", "CBMTransitionRulesModule", "CBMLandClassTransitionModule",
     "CBMGrowthModule", "CBMDecayModule", "CBMAgeIndicators", "TransactionManagerAfterSubmitModule",
+    "GrowthMultiplierModule",
 }
 # Output modules: their results are computed (GcbmResults); a later writer turns them into files.
 OUTPUT_MODULES = {"WriteVariableGeotiff", "CBMAggregatorLandUnitData", "CBMAggregatorSQLiteWriter"}
@@ -220,7 +221,7 @@ def _read(config_dir: Path) -> GcbmProject:
     if listener is not None and "settings" in listener:
         settings = listener.child("settings")
         for key, _ in settings.items():
-            if key != "vars":
+            if key not in ("vars", "conditions"):
                 raise settings.error(f"listener setting {key!r} is not supported", key)
         disturbance_layers = [item.value for item in settings.child("vars").elements()] \
             if "vars" in settings else []
@@ -230,14 +231,10 @@ def _read(config_dir: Path) -> GcbmProject:
         n_steps=end.year - start.year, tiles=tiles, grid=grid, layers=layers, database=database,
         modules=modules, spinup_enabled=spinup_enabled, disturbance_layers=disturbance_layers,
         variables=config.view("Variables"), spinup_variables=spinup_variables)
-    for unsupported in ("user_disturbance_order", "default_disturbance_order",
-                        "last_pass_disturbance_timeseries", "current_growth_multipliers"):
-        if unsupported in project.variables and unsupported.endswith("_order") and \
-                project.variables.get(unsupported, None) in (None, [], "", {}):
-            continue  # an empty ordering is no ordering: the layers' order applies
-        if unsupported in project.variables:
-            raise project.variables.error(f"variable {unsupported!r} is not supported yet",
-                                          unsupported)
+    # (the disturbance orderings and growth multipliers are read by project.listener)
+    if "last_pass_disturbance_timeseries" in project.variables:
+        raise project.variables.error("variable 'last_pass_disturbance_timeseries' is not "
+                                      "supported yet", "last_pass_disturbance_timeseries")
     for flag in ("enable_peatland", "enable_moss"):
         if project.variables.get(flag, False) is True:
             raise project.variables.error(f"{flag} is not supported yet", flag)
@@ -350,7 +347,8 @@ def _modules(config: FlintConfig) -> dict[str, ConfigView]:
     growth = enabled.get("CBMGrowthModule")
     if growth is not None and "settings" in growth:
         for key, _ in growth.child("settings").items():
-            if key not in ("smoother_enabled",):
+            # debugging_* only log (YieldTableGrowthModule::configure)
+            if key not in ("smoother_enabled", "debugging_enabled", "debugging_output_path"):
                 raise growth.child("settings").error(f"setting {key!r} is not supported", key)
     return enabled
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from flintcloud.errors import ConfigError, ParameterDbError
+from flintcloud.gcbm.project import listener
 from flintcloud.gcbm.project.config import GcbmProject
 from flintcloud.gcbm.project.sql import (
     SqliteProvider,
@@ -98,6 +99,9 @@ class ParameterLibrary:
                                                                           np.zeros(1, np.intp)))
     reporting_names: list[str] = field(default_factory=list)  # extra reporting columns
     reporting_values: list[tuple[Any, ...]] = field(default_factory=list)  # per spatial unit
+    # (disturbance layer, attribute key, position) -> index of its event conditions
+    event_conditions: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    disturbance_order: dict[str, int] = field(default_factory=dict)  # user then default types
     _carbon: dict[tuple[int, int], tuple[CarbonCurve | None, np.ndarray, np.ndarray]] = field(
         default_factory=dict)
     _curve_of_set: dict[tuple, int] = field(default_factory=dict)
@@ -252,7 +256,8 @@ class ParameterLibrary:
                 for type_idx, transition_id in self.transition_matches(classifier_set).items():
                     rule_transition[set_idx, type_idx] = id_to_idx.get(transition_id, -1)
         params = replace(self.base, stand_types=stand_types,
-                         transitions=replace(transitions, classifier_set_after=after))
+                         transitions=replace(transitions, classifier_set_after=after),
+                         rules=replace(self.base.rules, classifier_sets=tuple(sets)))
         return BlockParameters(params, sets, stand_type_by_set, rule_transition)
 
 
@@ -324,6 +329,9 @@ def load_parameters(project: GcbmProject) -> ParameterLibrary:
     library.rules = _transition_rules(library, disturbances)
     transitions, library.transition_classifiers = _transitions(library)
     land_classes = _land_classes(library)
+    rules, library.event_conditions = listener.register_event_conditions(
+        library, listener.rules(library, disturbances, land_classes))
+    library.disturbance_order = listener.disturbance_order(project)
     base = GcbmParameters(
         stand_types=StandTypes.build([], [], [], np.zeros((0, 2, 10)), np.zeros((0, 2, 6))),
         decay=_decay(library),
@@ -335,6 +343,8 @@ def load_parameters(project: GcbmProject) -> ParameterLibrary:
         age_classes=AgeClasses(int(constants.get("age_class_range", 20)),
                                int(constants.get("age_maximum", 300))),
         initial_pools=_initial_pools(project),
+        growth_multipliers=listener.growth_multipliers(library, disturbances),
+        rules=rules,
     )
     library.base = base
     return library

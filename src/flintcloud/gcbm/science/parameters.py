@@ -14,7 +14,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from flintcloud.flint.mathlib import exp, log
+from flintcloud.gcbm.science.conditions import DisturbanceRules
 from flintcloud.gcbm.science.growth_curves import CarbonCurve
+from flintcloud.gcbm.science.multipliers import GrowthMultipliers
 
 
 class Turnover(IntEnum):
@@ -208,3 +210,5 @@ class GcbmParameters:
     spinup: SpinupParameters
     age_classes: AgeClasses
     initial_pools: np.ndarray  # (N_POOLS,) float64 pools_cbm.json values; > 0 overrides spinup
+    growth_multipliers: GrowthMultipliers = field(default_factory=GrowthMultipliers.none)
+    rules: DisturbanceRules = field(default_factory=DisturbanceRules)

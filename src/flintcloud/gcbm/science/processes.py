@@ -203,8 +203,14 @@ _SNAG_IDX = np.array([Pool.SOFTWOOD_STEM_SNAG, Pool.SOFTWOOD_BRANCH_SNAG, Pool.H
                       Pool.HARDWOOD_BRANCH_SNAG], dtype=np.intp)
 
 
-def grow(ops: OperationManager, state: StandState, stand_types: StandTypes) -> None:
-    """One step of CBMGrowthModule (YieldTableGrowthModule::doTimingStep, §5.5)."""
+def grow(ops: OperationManager, state: StandState, stand_types: StandTypes,
+         multipliers: np.ndarray | None = None) -> None:
+    """One step of CBMGrowthModule (YieldTableGrowthModule::doTimingStep, §5.5).
+
+    `multipliers` (2, n) float64: `current_growth_multipliers` per component (1.0: none); they
+    scale the five increments of a component (getIncrements), so the overmature test and both
+    half-growths, not the turnover-replacing growth.
+    """
     delayed = state.regen_delay > 0
     state.regen_delay[delayed] -= 1
     is_growing = ~delayed & state.is_forest & (state.stand_type >= 0)
@@ -213,6 +219,8 @@ def grow(ops: OperationManager, state: StandState, stand_types: StandTypes) -> N
     pools = ops.values
     snags = pools[_SNAG_IDX].copy()
     increments = _increments(pools, state, stand_types, is_growing)
+    if multipliers is not None:
+        increments *= multipliers[:, None, :]
     turnover = stand_types.turnover[np.where(is_growing, state.stand_type, 0)]
     half = _half_growth(increments, turnover)
     ops.submit_fluxes(STOCK, GROWTH_MODULE, *half)

@@ -13,6 +13,8 @@ import numpy as np
 
 from flintcloud.errors import EngineInvariantError
 from flintcloud.flint.operations import FluxBatch, OperationManager
+from flintcloud.gcbm.science.conditions import History, LandUnits, holds, state_variables
+from flintcloud.gcbm.science.multipliers import MultiplierState, advance, attach
 from flintcloud.gcbm.science.parameters import GcbmParameters
 from flintcloud.gcbm.science.pools import N_POOLS
 from flintcloud.gcbm.science.processes import (
@@ -39,6 +41,7 @@ class EventLayer:
     year: np.ndarray  # (n,) int64, -1: no event
     type_idx: np.ndarray  # (n,) intp disturbance type
     transition_idx: np.ndarray  # (n,) intp transition index, -1: none given (rules may match)
+    condition_idx: np.ndarray | None = None  # (n,) intp into rules.event_conditions, -1: none
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class PixelInputs:
     initial_age: np.ndarray  # int64 (negative: regeneration delay)
     has_initial_age: np.ndarray  # bool; False: no spinup (pools stay at their initial values)
     events: tuple[EventLayer, ...] = ()
+    # (len(events), n) int64: each event's position among its land unit's events of that year
+    # (user/default disturbance order, science.ordering); None: layer order
+    event_rank: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -67,6 +73,10 @@ def distinct_stands(inputs: PixelInputs) -> tuple[PixelInputs, np.ndarray]:
                inputs.initial_age, inputs.has_initial_age]
     for layer in inputs.events:
         columns += [layer.year, layer.type_idx, layer.transition_idx]
+        if layer.condition_idx is not None:
+            columns.append(layer.condition_idx)
+    if inputs.event_rank is not None:
+        columns += list(inputs.event_rank)
     signature = np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1)
     _, first, inverse = np.unique(signature, axis=0, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")  # number stands by first appearance
@@ -78,7 +88,10 @@ def distinct_stands(inputs: PixelInputs) -> tuple[PixelInputs, np.ndarray]:
         temperature_c=inputs.temperature_c[rows], initial_age=inputs.initial_age[rows],
         has_initial_age=inputs.has_initial_age[rows],
         events=tuple(EventLayer(layer.name, layer.year[rows], layer.type_idx[rows],
-                                layer.transition_idx[rows]) for layer in inputs.events))
+                                layer.transition_idx[rows],
+                                None if layer.condition_idx is None else layer.condition_idx[rows])
+                     for layer in inputs.events),
+        event_rank=None if inputs.event_rank is None else inputs.event_rank[:, rows])
     return stand_inputs, rank[inverse.ravel()].astype(np.intp)
 
 
@@ -235,12 +248,21 @@ def simulate(inputs: PixelInputs, params: GcbmParameters, stand_type_by_set: np.
     _record(trajectory, 0, ops, state)
     recorder = _FluxRecorder(trajectory, n)
     rates = DecayOperations.build(params.decay, state.temperature_c)
+    multipliers = params.growth_multipliers
+    listener = _Listener(inputs, params, MultiplierState.cleared(n),
+                         History.empty(n, len(inputs.events)) if params.rules.uses_history
+                         else None)
     for step in range(1, n_steps + 1):
         year = start_year + step - 1
-        trajectory.disturbances.append(_disturb(ops, state, inputs, params,
-                                                   stand_type_by_set, rule_transition, year))
+        trajectory.disturbances.append(listener.disturb(ops, state, stand_type_by_set,
+                                                        rule_transition, year))
         update_land_class(state, params.land_classes)
-        grow(ops, state, params.stand_types)
+        if multipliers.enabled and multipliers.same_step:
+            advance(listener.multipliers, multipliers)
+        grow(ops, state, params.stand_types,
+             listener.multipliers.current if multipliers.enabled else None)
+        if multipliers.enabled and not multipliers.same_step:
+            advance(listener.multipliers, multipliers)
         decay(ops, state, rates)
         recorder.collect(ops)
         recorder.end_step()
@@ -261,29 +283,127 @@ def _record(trajectory: Trajectory, step: int, ops: OperationManager, state: Sta
     trajectory.current_land_class[step] = state.current_land_class
 
 
-def _disturb(ops: OperationManager, state: StandState, inputs: PixelInputs, params: GcbmParameters,
-             stand_type_by_set: np.ndarray, rule_transition: np.ndarray, year: int) -> list[np.ndarray]:
-    """The listener, event, transition modules for this year's events, layer by layer (§5.7)."""
-    fired = []
-    dist = params.disturbances
-    for layer in inputs.events:
-        has_event = layer.year == year
+@dataclass
+class _Listener:
+    """CBMDisturbanceListener with the modules its DisturbanceEvent reaches: the event and
+    transition modules, GrowthMultiplierModule and the listener's own history (§5.7)."""
+
+    inputs: PixelInputs
+    params: GcbmParameters
+    multipliers: MultiplierState
+    history: History | None
+
+    def _ranks(self) -> np.ndarray:
+        if self.inputs.event_rank is not None:
+            return self.inputs.event_rank
+        years = np.stack([layer.year for layer in self.inputs.events])
+        ranks = np.zeros(years.shape, dtype=np.int64)
+        for slot in range(1, years.shape[0]):  # layer order within a year
+            ranks[slot] = (years[:slot] == years[slot][None, :]).sum(axis=0)
+        return ranks
+
+    def disturb(self, ops: OperationManager, state: StandState, stand_type_by_set: np.ndarray,
+                rule_transition: np.ndarray, year: int) -> list[np.ndarray]:
+        """This year's events of every land unit, in its order, each checked against its
+        conditions when its turn comes. Returns the type fired per event slot (-1: none)."""
+        events = self.inputs.events
+        fired = [np.full(state.n, -1, dtype=np.intp) for _ in events]
+        if not events:
+            return fired
+        this_year = np.stack([layer.year == year for layer in events])
+        if not this_year.any():
+            return fired
+        ranks = np.where(this_year, self._ranks(), -1)
+        for position in range(int(ranks.max()) + 1):
+            at = ranks == position
+            has_event = at.any(axis=0)
+            slot = np.argmax(at, axis=0)
+            self._fire(ops, state, stand_type_by_set, rule_transition, year, has_event, slot,
+                       fired)
+        return fired
+
+    def _gather(self, slot: np.ndarray, name: str) -> np.ndarray:
+        columns = np.arange(slot.size)
+        values = np.stack([getattr(layer, name) for layer in self.inputs.events])
+        out: np.ndarray = values[slot, columns]
+        return out
+
+    def _fire(self, ops: OperationManager, state: StandState, stand_type_by_set: np.ndarray,
+              rule_transition: np.ndarray, year: int, has_event: np.ndarray, slot: np.ndarray,
+              fired: list[np.ndarray]) -> None:
+        params = self.params
+        dist = params.disturbances
+        type_idx = np.where(has_event, self._gather(slot, "type_idx"), 0)
+        has_event = self._check_conditions(ops, state, year, has_event, slot, type_idx)
         if not has_event.any():
-            fired.append(np.full(state.n, -1, dtype=np.intp))
-            continue
-        type_idx = np.where(has_event, layer.type_idx, 0)
+            return
         matrix_idx = np.where(has_event, dist.matrix_idx[type_idx, state.spu], -1)
         fires = matrix_idx >= 0  # an event without a matrix for its spatial unit is skipped
+        if self.history is not None:
+            self.history.record(fires, type_idx, year, state.age)
         new_class = dist.land_class_idx[type_idx]
         changes_class = fires & (new_class >= 0)
         state.current_land_class[changes_class] = new_class[changes_class]
         apply_matrices(ops, matrix_idx, dist, np.where(fires, type_idx, -1))
         resets = fires & (live_biomass(ops.values) < AGE_RESET_BIOMASS)
         state.age[resets] = 0
-        transition = np.where(layer.transition_idx >= 0, layer.transition_idx,
-                              rule_transition[state.classifier_set, type_idx])
+        given = self._gather(slot, "transition_idx")
+        transition = np.where(given >= 0, given, rule_transition[state.classifier_set, type_idx])
         apply_transitions(ops.values, state, np.where(fires, transition, -1), params.transitions,
                           params.stand_types, stand_type_by_set)
-        fired.append(np.where(fires, type_idx, -1))
-    return fired
+        attach(self.multipliers, params.growth_multipliers, fires, type_idx)
+        for k in np.unique(slot[fires]):
+            is_k = fires & (slot == k)
+            fired[k][is_k] = type_idx[is_k]
 
+    def _check_conditions(self, ops: OperationManager, state: StandState, year: int,
+                          has_event: np.ndarray, slot: np.ndarray,
+                          type_idx: np.ndarray) -> np.ndarray:
+        """The event's own conditions, then the listener's run and override conditions;
+        returns which events still fire and overrides `type_idx` in place."""
+        rules = self.params.rules
+        uses_conditions = any(layer.condition_idx is not None for layer in self.inputs.events)
+        if not rules.listener and not uses_conditions:
+            return has_event
+        units = LandUnits(ops.values, state_variables(
+            rules, age=state.age, regen_delay=state.regen_delay,
+            classifier_set=state.classifier_set, spu=state.spu,
+            current_land_class=state.current_land_class,
+            historic_land_class=state.historic_land_class, is_forest=state.is_forest,
+            is_decaying=state.is_decaying), self.params.disturbances.type_names, year,
+            self.history)
+        if uses_conditions:
+            condition = np.stack([np.full(state.n, -1, dtype=np.intp) if layer.condition_idx is
+                                  None else layer.condition_idx for layer in self.inputs.events]
+                                 )[slot, np.arange(slot.size)]
+            for index in np.unique(condition[has_event & (condition >= 0)]):
+                is_here = has_event & (condition == index)
+                ok = holds(rules.event_conditions[index], units, rules.event_where[index],
+                           is_here)
+                has_event = has_event & ~(is_here & ~ok)
+        had_run = np.zeros(state.n, dtype=bool)
+        should_run = np.zeros(state.n, dtype=bool)
+        new_type = np.full(state.n, -1, dtype=np.intp)
+        for condition_ in rules.listener:
+            applies = has_event & np.isin(type_idx, condition_.type_idx)
+            if not applies.any():
+                continue
+            applies = holds(condition_.match, units, condition_.where, applies)
+            passes = applies
+            if condition_.run:
+                run_ok = np.zeros(state.n, dtype=bool)
+                for conjunction in condition_.run:  # GCBM stops at the first that holds
+                    run_ok |= holds(conjunction, units, condition_.where, applies & ~run_ok)
+                had_run |= applies
+                should_run |= applies & run_ok
+                passes = applies & run_ok
+            if condition_.override and condition_.override_type_idx >= 0:
+                override = np.zeros(state.n, dtype=bool)
+                for conjunction in condition_.override:
+                    override |= holds(conjunction, units, condition_.where, passes & ~override)
+                takes = passes & override & (new_type < 0)
+                new_type[takes] = condition_.override_type_idx
+        has_event = has_event & ~(had_run & ~should_run)
+        overridden = has_event & (new_type >= 0)
+        type_idx[overridden] = new_type[overridden]
+        return has_event
