@@ -10,7 +10,7 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "test.sh: chromium is missing (apt-get install chromium); browser tests will skip" >&2
   fi
 fi
-source scripts/venv.sh "test,dask,gcbm-db"
+source scripts/venv.sh "test,dask,gcbm-db,report"
 ruff check src tests benchmarks
 lint-imports
 mypy src

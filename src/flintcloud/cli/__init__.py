@@ -90,9 +90,13 @@ def demo(
 
 def _register_subcommands() -> None:
     from flintcloud.cli.gcbm import gcbm_app
+    from flintcloud.cli.repro import export_dvc, report, reproduce
     from flintcloud.cli.service import service_app
 
     app.add_typer(gcbm_app, name="gcbm")
+    app.command("reproduce")(reproduce)
+    app.command("export-dvc")(export_dvc)
+    app.command("report")(report)
     for command in service_app.registered_commands:  # serve, worker: top-level commands
         app.registered_commands.append(command)
 
@@ -103,7 +107,10 @@ _register_subcommands()
 def main() -> None:
     """Console entry point: the CLI's single error boundary."""
     try:
-        app(standalone_mode=False)
+        # with standalone_mode=False, click returns a command's typer.Exit code (not raises it)
+        exit_code = app(standalone_mode=False)
+        if isinstance(exit_code, int) and exit_code:
+            sys.exit(exit_code)
     except FlintError as err:
         _fail(err.exit_code, err.code, err.message)
     except typer.Exit as err:

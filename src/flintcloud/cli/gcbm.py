@@ -39,6 +39,9 @@ def run(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Run blocks on the Dask cluster at this address (workers must see "
                             "the project folder and the output folder).")] = None,
+    settings: Annotated[Path | None, typer.Option(
+        "--settings", help="Run with these settings (YAML or JSON, as `export-dvc` writes "
+                           "params.yaml), applied to a copy of the project.")] = None,
 ) -> None:
     """Simulate a GCBM project and write its outputs: GCBM's results database and GeoTIFFs,
     compiled indicators, annual summaries, pool_totals_by_year.csv, fluxes_by_year.csv,
@@ -46,6 +49,7 @@ def run(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from flintcloud.gcbm.reproduce import configured_project
     from flintcloud.gcbm.run import ProgressEvent, ProgressKind, run_gcbm
 
     console = Console(stderr=True)
@@ -62,9 +66,10 @@ def run(
             else:
                 progress.update(task, completed=event.blocks_done)
 
-        with _executor(workers, dask_workers, scheduler) as executor:
-            outputs = run_gcbm(project, output_dir, on_progress=on_progress, executor=executor,
-                               mosaics=mosaics)
+        with _executor(workers, dask_workers, scheduler) as executor, \
+                configured_project(project, settings) as configured:
+            outputs = run_gcbm(configured, output_dir, on_progress=on_progress,
+                               executor=executor, mosaics=mosaics)
     Console().print(_summary_table(project.name, outputs))
 
 
@@ -125,3 +130,14 @@ gcbm_app.command("summary")(summary_command)
 gcbm_app.command("prepare")(prepare)
 gcbm_app.command("validate")(validate)
 gcbm_app.command("demo")(demo)
+
+
+@gcbm_app.command("metrics")
+def metrics(
+    run_dir: Annotated[Path, typer.Argument(help="A GCBM run's output folder.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The metrics file (JSON).")],
+) -> None:
+    """Write a run's annual summary as DVC metrics: {year: {indicator: value}}."""
+    from flintcloud.gcbm.reproduce import write_metrics
+
+    write_metrics(run_dir, output)
