@@ -317,7 +317,9 @@ def _apply_batch(values: np.ndarray, batch: FluxBatch) -> None:
     land unit gets the same bits whatever the batch size (x - v == x + (-v) exactly).
     """
     keep = batch.sources != batch.sinks
-    sources, sinks, fluxes = batch.sources[keep], batch.sinks[keep], batch.values[keep]
+    sources, sinks, fluxes = batch.sources, batch.sinks, batch.values
+    if not keep.all():  # a copy of the (transfers, land units) values only when needed
+        sources, sinks, fluxes = sources[keep], sinks[keep], fluxes[keep]
     if values.shape[1] <= _SMALL_BATCH:
         indices = np.empty(2 * sources.size, dtype=np.intp)
         indices[0::2], indices[1::2] = sources, sinks

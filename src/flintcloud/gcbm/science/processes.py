@@ -66,6 +66,12 @@ class StandState:
         return StandState(**{name: getattr(self, name)[index] for name in self.__dataclass_fields__})
 
 
+def _stands_last(per_stand: np.ndarray) -> np.ndarray:
+    """A table gathered per stand, (n, ...), as (..., n) in contiguous rows: the kernels read
+    one parameter for every stand at a time, which a stride of a row would make slow."""
+    return np.ascontiguousarray(np.moveaxis(per_stand, 0, -1))
+
+
 def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
                 is_growing: np.ndarray) -> np.ndarray:
     """The 10 biomass increments (2 components × merch, foliage, other, coarse, fine), (2, 5, n).
@@ -78,34 +84,34 @@ def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
     out = np.zeros((2, 5, n), dtype=np.float64)
     stand = np.where(is_growing, state.stand_type, 0)
     age = np.clip(state.age, 0, stand_types.n_ages - 1)
-    curve = stand_types.increments[stand, :, :, age]  # (n, 2, 3)
-    has = stand_types.has_component[stand] & is_growing[:, None]  # (n, 2)
-    roots = stand_types.roots[stand]  # (n, 2, 6)
+    curve = _stands_last(stand_types.increments[stand, :, :, age])  # (2, 3, n)
+    has = _stands_last(stand_types.has_component[stand]) & is_growing  # (2, n)
+    roots = _stands_last(stand_types.roots[stand])  # (2, 6, n)
     root_biomass = np.zeros((2, n), dtype=np.float64)
     for component, pool_ids in enumerate(_COMPONENT_POOLS):
         merch, foliage, other = (pools[pool_ids[part]] for part in range(3))
-        inc_merch = np.maximum(curve[:, component, 0], -merch)
-        inc_foliage = np.maximum(curve[:, component, 1], -foliage)
-        inc_other = np.maximum(curve[:, component, 2], -other)
+        inc_merch = np.maximum(curve[component, 0], -merch)
+        inc_foliage = np.maximum(curve[component, 1], -foliage)
+        inc_other = np.maximum(curve[component, 2], -other)
         ag_biomass = (merch + inc_merch + other + inc_other + foliage + inc_foliage) / 0.5
         if component == 0:
-            biomass = roots[:, 0, Root.SW_A] * ag_biomass
+            biomass = roots[0, Root.SW_A] * ag_biomass
         else:
             with np.errstate(invalid="ignore"):
-                biomass = roots[:, 1, Root.HW_A] * power(ag_biomass, roots[:, 1, Root.HW_B])
-        root_biomass[component] = np.where(has[:, component], biomass, 0.0)
+                biomass = roots[1, Root.HW_A] * power(ag_biomass, roots[1, Root.HW_B])
+        root_biomass[component] = np.where(has[component], biomass, 0.0)
         out[component, 0] = inc_merch
         out[component, 1] = inc_foliage
         out[component, 2] = inc_other
     stand_roots = root_biomass[0] + root_biomass[1]
     for component, pool_ids in enumerate(_COMPONENT_POOLS):
-        params = roots[:, component]
-        fine_share = params[:, Root.FRP_A] + params[:, Root.FRP_B] * exp(
-            params[:, Root.FRP_C] * stand_roots)
+        params = roots[component]
+        fine_share = params[Root.FRP_A] + params[Root.FRP_B] * exp(
+            params[Root.FRP_C] * stand_roots)
         root_carbon = root_biomass[component] * 0.5
         out[component, 3] = root_carbon * (1 - fine_share) - pools[pool_ids[3]]
         out[component, 4] = root_carbon * fine_share - pools[pool_ids[4]]
-        out[component] *= has[:, component]
+        out[component] *= has[component]
     return out
 
 
@@ -115,7 +121,7 @@ def _half_growth(increments: np.ndarray, turnover: np.ndarray) -> Transfers:
     sources, sinks, amounts = [], [], []
     for component, pool_ids in enumerate(_COMPONENT_POOLS):
         inc = increments[component]
-        rates = turnover[:, component]
+        rates = turnover[component]
         merch_pool, foliage_pool, other_pool, coarse_pool, fine_pool = pool_ids
         stem_snag, branch_snag = _SNAGS[component]
         overmature = inc[0] + inc[2] + inc[1] + inc[3] + inc[4] < OVERMATURE_TOLERANCE
@@ -136,9 +142,9 @@ def _half_growth(increments: np.ndarray, turnover: np.ndarray) -> Transfers:
                 if split is None:
                     share = 1.0
                 elif split >= 0:
-                    share = rates[:, split]
+                    share = rates[split]
                 else:
-                    share = 1 - rates[:, -split]
+                    share = 1 - rates[-split]
                 sources.append(pool)
                 sinks.append(sink)
                 amounts.append(np.where(declines, -inc[part] * share / 2, 0.0))
@@ -157,36 +163,36 @@ def _turnover(biomass: np.ndarray, snags: np.ndarray, turnover: np.ndarray,
     bio_src, bio_dst, bio = [], [], []
     mask = where.astype(np.float64)
     for component, pool_ids in enumerate(_COMPONENT_POOLS):
-        r = turnover[:, component]
+        r = turnover[component]
         merch, foliage, other, coarse, fine = (biomass[5 * component + part] for part in range(5))
         merch_pool, foliage_pool, other_pool, coarse_pool, fine_pool = pool_ids
         stem_snag, branch_snag = _SNAGS[component]
-        for pool, value in ((merch_pool, merch * r[:, Turnover.STEM]),
-                            (other_pool, other * r[:, Turnover.BRANCH]),
-                            (foliage_pool, foliage * r[:, Turnover.FOLIAGE]),
-                            (coarse_pool, coarse * r[:, Turnover.COARSE_ROOT]),
-                            (fine_pool, fine * r[:, Turnover.FINE_ROOT])):
+        for pool, value in ((merch_pool, merch * r[Turnover.STEM]),
+                            (other_pool, other * r[Turnover.BRANCH]),
+                            (foliage_pool, foliage * r[Turnover.FOLIAGE]),
+                            (coarse_pool, coarse * r[Turnover.COARSE_ROOT]),
+                            (fine_pool, fine * r[Turnover.FINE_ROOT])):
             mid_src.append(Pool.ATMOSPHERE)
             mid_dst.append(pool)
             mid.append(value * mask)
         snag_src += [stem_snag, branch_snag]
         snag_dst += [Pool.MEDIUM_SOIL, Pool.ABOVE_GROUND_FAST_SOIL]
-        snag.append(snags[2 * component] * r[:, Turnover.STEM_SNAG] * mask)
-        snag.append(snags[2 * component + 1] * r[:, Turnover.BRANCH_SNAG] * mask)
-        split, coarse_split, fine_split = (r[:, Turnover.BRANCH_SNAG_SPLIT],
-                                           r[:, Turnover.COARSE_ROOT_SPLIT],
-                                           r[:, Turnover.FINE_ROOT_SPLIT])
+        snag.append(snags[2 * component] * r[Turnover.STEM_SNAG] * mask)
+        snag.append(snags[2 * component + 1] * r[Turnover.BRANCH_SNAG] * mask)
+        split, coarse_split, fine_split = (r[Turnover.BRANCH_SNAG_SPLIT],
+                                           r[Turnover.COARSE_ROOT_SPLIT],
+                                           r[Turnover.FINE_ROOT_SPLIT])
         for source, sink, value in (
-            (merch_pool, stem_snag, merch * r[:, Turnover.STEM]),
-            (foliage_pool, Pool.ABOVE_GROUND_VERY_FAST_SOIL, foliage * r[:, Turnover.FOLIAGE]),
-            (other_pool, branch_snag, other * split * r[:, Turnover.BRANCH]),
-            (other_pool, Pool.ABOVE_GROUND_FAST_SOIL, other * (1 - split) * r[:, Turnover.BRANCH]),
-            (coarse_pool, Pool.ABOVE_GROUND_FAST_SOIL, coarse * coarse_split * r[:, Turnover.COARSE_ROOT]),
+            (merch_pool, stem_snag, merch * r[Turnover.STEM]),
+            (foliage_pool, Pool.ABOVE_GROUND_VERY_FAST_SOIL, foliage * r[Turnover.FOLIAGE]),
+            (other_pool, branch_snag, other * split * r[Turnover.BRANCH]),
+            (other_pool, Pool.ABOVE_GROUND_FAST_SOIL, other * (1 - split) * r[Turnover.BRANCH]),
+            (coarse_pool, Pool.ABOVE_GROUND_FAST_SOIL, coarse * coarse_split * r[Turnover.COARSE_ROOT]),
             (coarse_pool, Pool.BELOW_GROUND_FAST_SOIL,
-             coarse * (1 - coarse_split) * r[:, Turnover.COARSE_ROOT]),
-            (fine_pool, Pool.ABOVE_GROUND_VERY_FAST_SOIL, fine * fine_split * r[:, Turnover.FINE_ROOT]),
+             coarse * (1 - coarse_split) * r[Turnover.COARSE_ROOT]),
+            (fine_pool, Pool.ABOVE_GROUND_VERY_FAST_SOIL, fine * fine_split * r[Turnover.FINE_ROOT]),
             (fine_pool, Pool.BELOW_GROUND_VERY_FAST_SOIL,
-             fine * (1 - fine_split) * r[:, Turnover.FINE_ROOT]),
+             fine * (1 - fine_split) * r[Turnover.FINE_ROOT]),
         ):
             bio_src.append(source)
             bio_dst.append(sink)
@@ -221,7 +227,7 @@ def grow(ops: OperationManager, state: StandState, stand_types: StandTypes,
     increments = _increments(pools, state, stand_types, is_growing)
     if multipliers is not None:
         increments *= multipliers[:, None, :]
-    turnover = stand_types.turnover[np.where(is_growing, state.stand_type, 0)]
+    turnover = _stands_last(stand_types.turnover[np.where(is_growing, state.stand_type, 0)])
     half = _half_growth(increments, turnover)
     ops.submit_fluxes(STOCK, GROWTH_MODULE, *half)
     ops.apply()
@@ -242,7 +248,7 @@ def turnover_only(ops: OperationManager, state: StandState, stand_types: StandTy
     if not is_turning.any():
         return
     pools = ops.values
-    turnover = stand_types.turnover[np.where(is_turning, state.stand_type, 0)]
+    turnover = _stands_last(stand_types.turnover[np.where(is_turning, state.stand_type, 0)])
     for sources, sinks, amounts in _turnover(pools[BIOMASS_IDX].copy(), pools[_SNAG_IDX].copy(),
                                              turnover, is_turning):
         ops.submit_fluxes(STOCK, GROWTH_MODULE, sources, sinks, amounts)
