@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     extra_processes: list[str] = Field(
         default_factory=list, description="Extra process plugins: `module:attribute` of a "
                                           "ProcessDefinition.")
+    dask_scheduler: str | None = Field(
+        None, description="Address of a Dask scheduler (`tcp://host:8786`): a GCBM job's blocks run "
+                          "as tasks on its cluster, whose workers must see storage_dir at the same "
+                          "path. Unset: blocks run in the job's process. Point and RothC stay local.")
 
     # -- uploads ----------------------------------------------------------------------------------
     max_upload_bytes: PositiveInt = Field(1024 * MiB, description="Largest request body (413 above).")

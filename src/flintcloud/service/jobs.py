@@ -256,6 +256,14 @@ class JobRepository:
                                    .limit(limit).offset(offset)).all()
             return [Job.from_row(row) for row in rows], int(total or 0)
 
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Jobs in the database by (process id, status): one GROUP BY, for /metrics."""
+        query = (select(JobRow.process_id, JobRow.status, func.count())
+                 .group_by(JobRow.process_id, JobRow.status))
+        with self.db.session() as session:
+            return {(str(process), str(status)): int(count)
+                    for process, status, count in session.execute(query)}
+
     # -- worker side ----------------------------------------------------------------------------
     def claim_next(self, worker_id: str) -> Job | None:
         """Atomically move the oldest accepted job to running for this worker."""
@@ -432,6 +440,10 @@ class JobService:
         if not created:  # lost a race with a twin request: drop what we prepared
             shutil.rmtree(self.storage.job_dir(job_id), ignore_errors=True)
         return job, created
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Jobs by (process id, status), every owner's (for /metrics)."""
+        return self.repository.counts()
 
     def get(self, job_id: str, *, owner: str | None) -> Job:
         """The job, if `owner` may see it (`owner=None`: auth is off, everyone sees everything)."""

@@ -35,6 +35,7 @@ from typing import Any
 from flintcloud.errors import CancelledError, FlintError
 from flintcloud.service.db import Database, open_database, utc_now
 from flintcloud.service.errors import NoSuchProcessError
+from flintcloud.service.job_settings import enter_job_process
 from flintcloud.service.jobs import Clock, Job, JobFailure, JobRepository, make_worker_id
 from flintcloud.service.processes import Executor, ProcessRegistry, build_registry
 from flintcloud.service.storage import Storage
@@ -53,13 +54,15 @@ def die_with_parent() -> None:
 
 
 def _job_process_main(executor: Executor, inputs: dict, work_dir: str, connection,
-                      parent_pid: int) -> None:
+                      parent_pid: int, settings: Settings | None = None) -> None:
     """Entry point of a job process: run the executor, send ("done", outputs) or ("error", …)."""
     os.setpgid(0, 0)  # its own process group, so the worker can kill everything it started
     die_with_parent()
     if os.getppid() != parent_pid:  # the worker died before prctl took effect
         os._exit(1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if settings is not None:
+        enter_job_process(settings)
 
     def progress(percent: float, message: str = "") -> None:
         connection.send(("progress", float(percent), str(message)))
@@ -195,7 +198,8 @@ class Worker:
         receiver, sender = self.context.Pipe(duplex=False)
         process = self.context.Process(
             target=_job_process_main, name=f"flintcloud-job-{job.id}",
-            args=(definition.executor, job.inputs, str(work_dir), sender, os.getpid()))
+            args=(definition.executor, job.inputs, str(work_dir), sender, os.getpid(),
+                  self.settings))
         process.start()
         assert process.pid is not None
         with contextlib.suppress(OSError):  # the child does it too: whichever runs first
