@@ -36,3 +36,19 @@ def test_dockerfile_starts_the_service_and_checks_its_health():
     dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
     assert re.search(r'CMD \["serve", "--host", "0.0.0.0"', dockerfile)
     assert "/check" in dockerfile and 'ENTRYPOINT ["flintcloud"]' in dockerfile
+
+
+def test_ci_scenario_workflow_runs_existing_commands_and_options():
+    """deploy/ci's GitHub Actions template: every `flintcloud` line names a real command."""
+    from flintcloud.cli.gcbm import gcbm_app
+
+    workflow = yaml.safe_load((PROJECT_ROOT / "deploy" / "ci" / "gcbm-scenario.yml").read_text())
+    lines = [line.strip() for step in workflow["jobs"]["report"]["steps"]
+             for line in step.get("run", "").splitlines() if line.strip().startswith("flintcloud")]
+    used = {tuple(line.split()[1:3]) if line.split()[1] == "gcbm" else (line.split()[1],)
+            for line in lines}
+    gcbm = {command.name or command.callback.__name__ for command in gcbm_app.registered_commands}
+    assert used == {("gcbm", "run"), ("reproduce",), ("report",)}
+    assert {"reproduce", "report"} <= _commands() and "run" in gcbm
+    assert any("--settings" in line for line in lines)
+    assert any("cml comment create" in step.get("run", "") for step in workflow["jobs"]["report"]["steps"])
