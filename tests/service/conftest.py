@@ -170,11 +170,16 @@ def small_project_files(folder: Path) -> dict[str, list[Path]]:
 
 
 # In the former service's form: a flat mapping, keyed by file or layer name.
-SMALL_ATTRIBUTES = {
+# No period or spatial unit is guessed for a new simulation: the small project names them.
+SMALL_SETTINGS = {"start_year": 2010, "end_year": 2020, "admin_boundary": "British Columbia",
+                  "eco_boundary": "Taiga Plains"}
+SMALL_TABLES = {
     "Classifier1_moja.tiff": {"1": "TA", "2": "BP"},
     "Classifier2": {"1": "5"},
     "disturbances_2012": {"1": {"year": 2012, "disturbance_type": "Wildfire", "transition": 1}},
 }
+SMALL_ATTRIBUTES = {**SMALL_SETTINGS, "layers": {name: {"attributes": table}
+                                                 for name, table in SMALL_TABLES.items()}}
 
 
 def zip_bytes(members: dict[str, bytes], *, symlinks: dict[str, str] | None = None) -> bytes:

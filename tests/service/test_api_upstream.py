@@ -7,6 +7,7 @@ engine swapped for the real one and a comparison with the reference outputs.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sqlite3
@@ -117,7 +118,9 @@ def test_small_project_upload_tables_rename_and_config(client, tmp_path):
 
 def test_attributes_field_may_be_an_attributes_file_in_yaml(client, tmp_path):
     """The attributes file of `flintcloud gcbm prepare --attributes` (docs/gcbm-inputs.md §3)."""
-    attributes = yaml.safe_dump({"end_year": 2014, "spinup": {"minimum_rotation": 20}, "layers": {
+    attributes = yaml.safe_dump({"end_year": 2014, "spinup": {"minimum_rotation": 20},
+                                 "admin_boundary": "British Columbia",
+                                 "eco_boundary": "Taiga Plains", "layers": {
         "Classifier1": {"attributes": {1: "TA", 2: "BP"}}, "Classifier2": {"attributes": {1: "5"}},
         "disturbances_2012": {"attributes": {1: "Wildfire"}}}})
     response = client.post("/gcbm/upload", data={"title": "yaml", "attributes": attributes},
@@ -183,32 +186,15 @@ def _reference_project() -> dict[str, dict]:
                 if name.endswith(".json")}
 
 
-def test_upstream_gcbm_demo_flow(client, worker, tmp_path, monkeypatch):
-    """new -> upload the demo's files -> dynamic (422 without attributes) -> attributes ->
-    dynamic -> status -> download. The generated project equals the reference project."""
+def test_upstream_gcbm_demo_flow(client, worker, tmp_path):
+    """new -> upload the demo's files -> dynamic -> status -> download, as upstream's tests,
+    curl docs and FLINT-UI send them (no attribute tables): the demo's rasters are recognised by
+    content, their tables used (the job log says so), and the project and results equal the
+    reference."""
     reference = _reference_project()
     assert client.post("/gcbm/new", data={"title": "run4"}).status_code == 200
     upload = client.post("/gcbm/upload", data={"title": "run4"}, files=multipart(_demo_upload(tmp_path)))
     assert upload.status_code == 200, upload.text
-
-    refused = client.post("/gcbm/dynamic", data={"title": "run4"})
-    assert refused.status_code == 422
-    detail = refused.json()["detail"]
-    for layer in ["Classifier1", "Classifier2", *(f"disturbances_{y}" for y in
-                                                  (2011, 2012, 2013, 2014, 2015, 2016, 2018))]:
-        assert layer in detail
-    assert "initial_age" not in detail  # raw numbers need no attribute table
-
-    attributes = {name.split("/")[-1][:-5]: document["attributes"]
-                  for name, document in reference.items() if "attributes" in document}
-    classifiers = {k: v for k, v in attributes.items() if k.startswith("Classifier")}
-    disturbances = {k: v for k, v in attributes.items() if k.startswith("disturbances")}
-    files = _demo_upload(tmp_path / "again")
-    assert client.post("/gcbm/upload/classifiers", files=multipart({"classifiers": files["classifiers"]}),
-                       data={"title": "run4", "attributes": json.dumps(classifiers)}).status_code == 200
-    simulation = client.get("/simulations").json()[0]
-    patched = client.patch(f"/simulations/{simulation['id']}/config", json={"attributes": disturbances})
-    assert patched.status_code == 200, patched.text
 
     for name, expected in reference.items():  # every layer JSON equals the reference project's
         if name.startswith("layers/tiled/") and "bounding_box" not in name:
@@ -226,9 +212,15 @@ def test_upstream_gcbm_demo_flow(client, worker, tmp_path, monkeypatch):
         sorted(reference["config/modules_cbm.json"]["Modules"]["CBMDisturbanceListener"]["settings"]["vars"])
 
     started = client.post("/gcbm/dynamic", data={"title": "run4"})
-    assert started.status_code == 200
+    assert started.status_code == 200, started.text
     job = worker.run_once()
     assert job.status == "successful", job.error_detail
+    log = client.get(f"/jobs/{job.id}/logs").json()["lines"]
+    assert any("recognised upstream FLINT.Cloud's demo rasters by content (sha256); used the "
+               "demo's attribute tables for Classifier1, Classifier2, disturbances_2011" in line
+               for line in log), log
+    assert any("start_year 2010, end_year 2020, admin_boundary British Columbia" in line
+               for line in log), log
     project = worker.storage.job_results_dir(job.id) / "inputs" / "project"
     assert (project / "input_database" / "gcbm_input.db").is_file()
     assert (project / "layers" / "tiled" / "Classifier1.tiff").is_file()
@@ -236,6 +228,55 @@ def test_upstream_gcbm_demo_flow(client, worker, tmp_path, monkeypatch):
     download = client.post("/gcbm/download", data={"title": "run4"})
     assert download.status_code == 200
     assert_reference_results(zipfile.ZipFile(io.BytesIO(download.content)))
+
+
+def test_demo_tables_are_the_reference_projects():
+    """The tables the service knows for the demo's rasters are those of upstream's complete
+    demo project, and each hash is the raster's in upstream's upload demo."""
+    from conftest import demo_attributes
+    from flintcloud.gcbm.inputs.upstream_demo import DEMO_RASTERS
+
+    assert {name: table for name, _, table in DEMO_RASTERS.values()} == demo_attributes()
+    with zipfile.ZipFile(shared_path("data/gcbm-demo/gcbm-upload-demo.zip")) as archive:
+        hashes = {hashlib.sha256(archive.read(name)).hexdigest() for name in archive.namelist()
+                  if name.endswith(".tiff")}
+    assert set(DEMO_RASTERS) <= hashes
+
+
+def test_demo_tables_only_for_the_demos_rasters_and_given_tables_win(client, worker, tmp_path):
+    """A given table is kept over the demo's; other rasters still need tables: the 422 names
+    the `attributes` field, and /gcbm/status says why the start was refused."""
+    files = _demo_upload(tmp_path)
+    files["classifiers"] = files["classifiers"][:1]  # Classifier1 only: Classifier2 is ours
+    other = small_project_files(tmp_path / "small")["classifiers"][1]  # not a demo raster
+    client.post("/gcbm/upload", data={"title": "mixed"}, files=multipart(files))
+    client.post("/gcbm/upload/classifiers", data={"title": "mixed", "attributes": "{}"},
+                files=multipart({"classifiers": [other]}))
+    refused = client.post("/gcbm/dynamic", data={"title": "mixed"})
+    assert refused.status_code == 422
+    assert "`attributes` field of an upload" in refused.json()["detail"]
+    assert any(e["field"] == "attributes" and "Classifier2" in e["message"]
+               for e in refused.json()["errors"])
+    status = client.post("/gcbm/status", data={"title": "mixed"}).json()
+    assert status["status"] == "not_started"
+    assert "Classifier2" in status["finished"] and "`attributes` field" in status["finished"]
+    assert status["problems"] == refused.json()["errors"]
+
+
+def test_bare_table_of_a_single_file_upload_applies_to_that_file(client, tmp_path):
+    files = small_project_files(tmp_path)
+    client.post("/gcbm/upload", data={"title": "bare", "attributes": json.dumps(SMALL_ATTRIBUTES)},
+                files=multipart(files))
+    bare = client.post("/gcbm/upload/classifiers", files=multipart({"classifiers": files["classifiers"][:1]}),
+                       data={"title": "bare", "attributes": json.dumps({"1": "BP", "2": "TA"})})
+    assert bare.status_code == 200, bare.text
+    layer = client.post("/gcbm/getConfig", data={"title": "bare", "file_name": "Classifier1"})
+    assert layer.json()["data"]["attributes"] == {"1": "BP", "2": "TA"}
+    several = client.post("/gcbm/upload/classifiers", files=multipart({"classifiers": files["classifiers"]}),
+                          data={"title": "bare", "attributes": "1: BP"})
+    assert several.status_code == 422
+    assert several.json()["errors"][0]["field"] == "attributes"
+    assert "applies to one raster; this upload has 2" in several.json()["detail"]
 
 
 def assert_reference_results(archive: zipfile.ZipFile) -> None:

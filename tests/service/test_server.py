@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SERVICE_TESTS, demo_attributes, demo_upload, multipart
+from conftest import SERVICE_TESTS, demo_upload, multipart
 from flintcloud.service.db import Database
 from flintcloud.service.jobs import JobRepository
 from tests.conftest import shared_path
@@ -119,23 +119,18 @@ def test_ogc_flow_execute_async_poll_results(server):
     assert stock.text.startswith("OutputerStream")
 
 
-def _upload_demo_with_attributes(client, title: str, tmp_path) -> None:
-    """new -> upload the raw demo (422 on dynamic) -> the layers' attributes as a form field."""
+def _upload_demo(client, title: str, tmp_path) -> None:
+    """new -> upload upstream's demo as upstream's clients send it: no attribute tables (the
+    service recognises the demo's rasters and uses its tables)."""
     assert client.post("/gcbm/new", data={"title": title}).status_code == 200
     upload = client.post("/gcbm/upload", data={"title": title},
                          files=multipart(demo_upload(tmp_path)))
     assert upload.status_code == 200, upload.text
-    refused = client.post("/gcbm/dynamic", data={"title": title})
-    assert refused.status_code == 422 and "disturbances_2013" in refused.json()["detail"]
-    [simulation] = [s for s in client.get("/simulations").json() if s["title"] == title]
-    patched = client.patch(f"/simulations/{simulation['id']}/config",
-                           json={"attributes": demo_attributes()})
-    assert patched.status_code == 200, patched.text
 
 
 def test_upstream_gcbm_demo_flow_gives_the_reference_results(server, tmp_path):
     client = server.client
-    _upload_demo_with_attributes(client, "served", tmp_path)
+    _upload_demo(client, "served", tmp_path)
     started = client.post("/gcbm/dynamic", data={"title": "served"})
     assert started.status_code == 200 and started.json()["status"] == "Run started"
     status = poll(lambda: client.post("/gcbm/status", data={"title": "served"}).json(),
@@ -144,11 +139,13 @@ def test_upstream_gcbm_demo_flow_gives_the_reference_results(server, tmp_path):
     download = client.post("/gcbm/download", data={"title": "served"})
     assert download.status_code == 200
     assert_reference_results(zipfile.ZipFile(io.BytesIO(download.content)))
+    log = client.get(f"/jobs/{started.json()['job']}/logs").json()["lines"]
+    assert any("demo's attribute tables for Classifier1, Classifier2" in line for line in log)
 
 
 def test_worker_killed_mid_gcbm_run_reruns_it_with_identical_outputs(server, tmp_path):
     client = server.client
-    _upload_demo_with_attributes(client, "crash", tmp_path)
+    _upload_demo(client, "crash", tmp_path)
     [simulation] = [s for s in client.get("/simulations").json() if s["title"] == "crash"]
     first = client.post(f"/simulations/{simulation['id']}/run")
     assert first.status_code in (200, 201, 202), first.text

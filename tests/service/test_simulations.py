@@ -94,8 +94,7 @@ def test_layer_cannot_change_category(client, simulation, tmp_path):
 
 def test_config_is_read_edited_and_validated(client, simulation, tmp_path):
     config = client.get(f"/simulations/{simulation}/config").json()
-    assert config == {"start_year": 2010, "end_year": 2020, "admin_boundary": "British Columbia",
-                      "eco_boundary": "Taiga Plains", "layers": {}}  # upstream's templates'
+    assert config == {"layers": {}}  # no period or spatial unit is guessed
 
     client.post(f"/simulations/{simulation}/files",
                 files=[("files", ("project.zip", project_zip(tmp_path)))])
@@ -134,7 +133,8 @@ def test_config_is_read_edited_and_validated(client, simulation, tmp_path):
 def test_config_with_a_period_out_of_order_is_saved_and_stops_a_run(client, simulation):
     """As the Configure form saves it: the end before the start is kept, then named by its
     field among what stops a run, until it is fixed."""
-    saved = client.patch(f"/simulations/{simulation}/config", json={"end_year": 2005})
+    saved = client.patch(f"/simulations/{simulation}/config",
+                         json={"start_year": 2010, "end_year": 2005})
     assert saved.status_code == 200, saved.text
     assert (saved.json()["start_year"], saved.json()["end_year"]) == (2010, 2005)
     assert client.get(f"/simulations/{simulation}/config").json()["end_year"] == 2005
@@ -252,14 +252,15 @@ def test_the_service_and_the_cli_find_the_same_problems(client, services, simula
     members = {f"{category}/{path.name}": path.read_bytes()
                for category, paths in files.items() for path in paths}
     members["attributes.yaml"] = yaml.safe_dump({
-        "start_year": 2010, "end_year": 2014, "layers": {
+        "start_year": 2010, "end_year": 2014, "admin_boundary": "British Columbia",
+        "eco_boundary": "Taiga Plains", "layers": {
             "Classifier1": {"attributes": {1: "TA", 2: "ZZ"}},  # ZZ: not in the database
             "Classifier2": {"attributes": {1: "5"}},
             "disturbances_2012": {"attributes": {1: "Meteor strike"}}}}).encode()
     upload = tmp_path / "upload.zip"
     upload.write_bytes(zip_bytes(members))
     with pytest.raises(InputProblems) as cli:
-        validate_inputs(upload, admin_boundary="British Columbia", eco_boundary="Taiga Plains")
+        validate_inputs(upload)
     assert len(cli.value.problems) == 2
 
     response = client.post(f"/simulations/{simulation}/files",
@@ -320,3 +321,24 @@ def test_settings_have_one_schema_in_the_openapi_document(client):
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert "GcbmSettings" in schemas and "LayerSettings" in schemas  # what the UI's form reads
     assert not {"Description", "ProjectSettings", "LayerEntry"} & schemas.keys()
+
+
+def test_new_simulation_guesses_no_period_or_spatial_unit(client, services, simulation, tmp_path):
+    """Tables but no period or spatial unit: the run is refused with exactly the problems
+    `flintcloud gcbm validate` lists for the same inputs (the database has 48 spatial units)."""
+    from conftest import SMALL_TABLES
+
+    files = small_project_files(tmp_path / "files")
+    members = {f"{category}/{path.name}": path.read_bytes()
+               for category, paths in files.items() for path in paths}
+    members["attributes.json"] = json.dumps(SMALL_TABLES).encode()
+    uploaded = client.post(f"/simulations/{simulation}/files",
+                           files=[("files", ("upload.zip", zip_bytes(members)))])
+    assert uploaded.status_code == 200, uploaded.text
+    assert "start_year" not in client.get(f"/simulations/{simulation}/config").json()
+    refused = client.post(f"/simulations/{simulation}/run")
+    assert refused.status_code == 422
+    with pytest.raises(InputProblems) as cli:
+        validate_inputs(services.storage.simulation_dir(simulation) / "inputs")
+    assert refused.json()["errors"] == [error_item(problem) for problem in cli.value.problems]
+    assert [e["field"] for e in refused.json()["errors"]] == ["admin_boundary/eco_boundary"]

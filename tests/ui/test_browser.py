@@ -169,6 +169,10 @@ def test_invalid_upload_shows_each_files_problem(server, page):
 
 def test_configuration_errors_are_shown_next_to_their_fields(server, page, tmp_path):
     simulation = server.client.post("/simulations", json={"title": "bad config"}).json()["id"]
+    # a new simulation has no period or spatial unit (none is guessed): these are the user's
+    server.client.patch(f"/simulations/{simulation}/config", json={
+        "start_year": 2010, "end_year": 2020, "admin_boundary": "British Columbia",
+        "eco_boundary": "Taiga Plains"})
     page.goto(ui(server, f"simulations/{simulation}/config"))
     # the form comes from the settings' schema: its defaults and ranges
     rotation = page.locator("[data-field='spinup.minimum_rotation'] input")

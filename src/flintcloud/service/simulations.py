@@ -35,6 +35,7 @@ from flintcloud.gcbm.inputs.edit import config_document
 from flintcloud.gcbm.inputs.forms import ATTRIBUTES_NAMES
 from flintcloud.gcbm.inputs.input_db import schema
 from flintcloud.gcbm.inputs.upload import INPUT_DB_NAME, Category
+from flintcloud.gcbm.inputs.upstream_demo import complete_demo_settings
 from flintcloud.gcbm.outputs import catalogue as gcbm_outputs
 from flintcloud.io.archive import extract_zip
 from flintcloud.service import maps
@@ -45,7 +46,13 @@ from flintcloud.service.maps import MapLayer  # the class's `maps` method hides 
 from flintcloud.service.storage import Storage
 from flintcloud.service.uploads import ZipLimits, copy_limited, safe_filename
 
-__all__ = ["Category", "IncomingFile", "Simulation", "SimulationService", "upstream_title"]
+# The service's way to give a layer's table: named in a run's 422 when tables are missing.
+ATTRIBUTES_HINT = ("give each layer's attribute table in the `attributes` field of an upload "
+                   "(POST /gcbm/upload, /gcbm/upload/<category> or /simulations/{id}/files: an "
+                   "attributes file, {layer: table}, or for a single file its bare table such "
+                   "as {\"1\": \"TA\", \"2\": \"BP\"}), or PATCH /simulations/{id}/config")
+
+__all__ = ["ATTRIBUTES_HINT", "Category", "IncomingFile", "Simulation", "SimulationService", "upstream_title"]
 
 
 @dataclass(frozen=True)
@@ -243,22 +250,55 @@ class SimulationService:
                 return state
         shutil.rmtree(directory, ignore_errors=True)  # job snapshots hold their own links
         directory.mkdir(parents=True)
-        state = {"inputs": fingerprint, "detail": None, "errors": []}
+        state = {"inputs": fingerprint, "detail": None, "errors": [], "notes": []}
+        source = self.inputs_dir(simulation)
         try:
-            prepare_project(self.inputs_dir(simulation), directory / "project")
+            # Upstream's demo rasters come without tables (upstream hard-coded them): its
+            # tables, period and spatial unit fill what was left out, and the notes say so.
+            settings, notes = complete_demo_settings(source, upload.read_settings(source))
+            if notes:
+                completed = directory / "inputs"
+                shutil.copytree(source, completed, copy_function=os.link)
+                upload.write_settings(completed, settings)  # a new file: the link is kept
+                source = completed
+            state["notes"] = notes
+            prepare_project(source, directory / "project")
         except InputError as err:
             problems = err.problems if isinstance(err, InputProblems) else [err]
             state.update(detail=err.message, errors=[error_item(p) for p in problems])
+        finally:
+            shutil.rmtree(directory / "inputs", ignore_errors=True)
         state_path.write_text(json.dumps(state), encoding="utf-8")
         return state
 
     def _project(self, simulation: Simulation) -> Path:
         """The prepared project, or a 422 listing every problem. Call with the lock held."""
-        state = self._prepared(simulation)
-        if state["errors"]:
-            raise InputProblems([_problem(item) for item in state["errors"]],
-                                detail=f"the simulation cannot run yet: {state['detail']}")
+        detail, errors = self._refusal(self._prepared(simulation))
+        if errors:
+            raise InputProblems([_problem(item) for item in errors], detail=detail)
         return self.storage.simulation_dir(simulation.id) / "prepared" / "project"
+
+    @staticmethod
+    def _refusal(state: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+        errors: list[dict[str, Any]] = state["errors"]
+        if not errors:
+            return None, []
+        detail = f"the simulation cannot run yet: {state['detail']}"
+        if any(item["field"] == "attributes" for item in errors):
+            detail += f"\n{ATTRIBUTES_HINT}"
+        return detail, errors
+
+    def refusal(self, simulation: Simulation) -> tuple[str | None, list[dict[str, Any]]]:
+        """Why a run would be refused now: the 422's detail and errors (None, []: it would
+        start)."""
+        with self._locks[simulation.id]:
+            return self._refusal(self._prepared(simulation))
+
+    def notes(self, simulation: Simulation) -> list[str]:
+        """What a run takes that was not given (upstream's demo's tables, period, spatial unit)."""
+        with self._locks[simulation.id]:
+            notes: list[str] = self._prepared(simulation).get("notes", [])
+            return notes
 
     def readiness(self, simulation: Simulation) -> list[dict[str, Any]]:
         """What stops the simulation from running: every problem `validate_inputs` finds."""
@@ -335,9 +375,13 @@ class SimulationService:
                 shutil.copytree(self._project(simulation), directory / "project",
                                 copy_function=os.link)
 
-        return self.jobs.submit("gcbm", {"simulation": simulation.id}, owner=owner,
-                                idempotency_key=idempotency_key, simulation_id=simulation.id,
-                                prepare=prepare)
+        job, created = self.jobs.submit("gcbm", {"simulation": simulation.id}, owner=owner,
+                                        idempotency_key=idempotency_key,
+                                        simulation_id=simulation.id, prepare=prepare)
+        if created:
+            for note in self.notes(simulation):
+                self.storage.append_log(job.id, note)
+        return job, created
 
     def output_dir(self, simulation: Simulation) -> tuple[Job, Path]:
         """The output directory of the latest successful run."""

@@ -69,12 +69,19 @@ def version() -> tuple[int, str]:
     return 0, f"flintcloud {__version__}\n"
 
 
+def not_started(refusal: str | None, problems: list[dict[str, Any]]) -> dict[str, Any]:
+    """The status of a simulation never run: ready, or why gcbm/dynamic refuses to start it."""
+    if refusal is None:
+        return {"finished": "Not started: ready, POST gcbm/dynamic", "status": "not_started",
+                "problems": []}
+    return {"finished": f"Not started: {refusal}", "status": "not_started", "problems": problems}
+
+
 def status_message(job: Job | None) -> dict[str, Any]:
     """Upstream's {"finished": …}, now telling the truth (upstream stayed "In Progress" forever),
     plus the job's real status, progress and, on failure, the error."""
     if job is None:
-        return {"finished": "Not started: upload the files, then POST gcbm/dynamic",
-                "status": "not_started"}
+        return not_started(None, [])
     texts = {JobStatus.ACCEPTED: "In Progress", JobStatus.RUNNING: "In Progress",
              JobStatus.SUCCESSFUL: READY,
              JobStatus.FAILED: f"Failed: {job.error_detail}",

@@ -6,7 +6,6 @@ import pytest
 
 from flintcloud.errors import InputError, InputProblems
 from flintcloud.gcbm.inputs.settings import (
-    NEW_SIMULATION,
     GcbmSettings,
     by_layer_name,
     from_former_names,
@@ -30,10 +29,12 @@ def test_input_problems_collects_then_raises_itself():
     summarised = InputProblems(problems.problems, detail="cannot run yet")
     assert summarised.message == "cannot run yet" and summarised.to_dict()["errors"][1][
         "field"] == "end_date"
+STORED = GcbmSettings(start_year=2010, end_year=2020, admin_boundary="British Columbia",
+                      eco_boundary="Taiga Plains")
 
 
 def test_settings_merge_keeps_what_is_left_out():
-    stored = GcbmSettings.model_validate({**NEW_SIMULATION.model_dump(exclude_unset=True),
+    stored = GcbmSettings.model_validate({**STORED.model_dump(exclude_unset=True),
                                           "layers": {"fire": {"attributes": {"1": "Wildfire"},
                                                               "year": 2012}}})
     given = GcbmSettings.model_validate(by_layer_name(
@@ -51,7 +52,7 @@ def test_settings_merge_keeps_what_is_left_out():
 def test_settings_patch_accepts_former_names():
     patch = from_former_names({"start_date": "2011-01-01", "end_date": "2014-01-01",
                                "variables": {"eco_boundary": None}})
-    patched = merge_patch(NEW_SIMULATION.model_dump(exclude_unset=True), patch)
+    patched = merge_patch(STORED.model_dump(exclude_unset=True), patch)
     assert patched == {"start_year": 2011, "end_year": 2013, "admin_boundary": "British Columbia"}
     with pytest.raises(InputProblems) as caught:
         from_former_names({"end_date": "2014-06-01", "modules": {}})

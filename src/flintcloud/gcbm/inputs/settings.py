@@ -81,10 +81,6 @@ class GcbmSettings(_Strict):
     # until they are fixed (they stop a run, by end_year: `checks`). `check_period` says so.
 
 
-# Upstream's templates simulated 2010-2020 in British Columbia / Taiga Plains (its demo's spatial
-# unit); a new simulation starts with these settings, so that upstream's clients run the demo.
-NEW_SIMULATION = GcbmSettings(start_year=2010, end_year=2020, admin_boundary="British Columbia",
-                              eco_boundary="Taiga Plains")
 # Not settings of a prepared project: they say how to read inputs into one.
 INPUT_ONLY = ("database", "align")
 INPUT_ONLY_LAYER = ("file", "year")

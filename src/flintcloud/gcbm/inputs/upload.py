@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+import yaml
 
 from flintcloud.errors import InputError, InputProblems, RasterError, UnsupportedFileError
 from flintcloud.gcbm.inputs.checks import InputDatabase
@@ -27,7 +28,6 @@ from flintcloud.gcbm.inputs.grid import GDAL_TYPES, inspect_raster
 from flintcloud.gcbm.inputs.model import layer_name_from_file
 from flintcloud.gcbm.inputs.prepare import check_files
 from flintcloud.gcbm.inputs.settings import (
-    NEW_SIMULATION,
     GcbmSettings,
     by_layer_name,
     from_former_names,
@@ -36,6 +36,7 @@ from flintcloud.gcbm.inputs.settings import (
     parse_settings,
     read_settings_file,
 )
+from flintcloud.io.documents import parse_json, parse_yaml
 
 
 class Category(StrEnum):
@@ -53,11 +54,12 @@ INPUT_DB_NAME = "gcbm_input.db"  # the name upstream's endpoints (and GCBM's con
 SETTINGS_FILE = "attributes.json"  # the upload form's attributes file: the settings
 
 
-def create_upload_folder(folder: Path, settings: GcbmSettings = NEW_SIMULATION) -> None:
-    """An empty upload folder (its category folders) with `settings`."""
+def create_upload_folder(folder: Path, settings: GcbmSettings | None = None) -> None:
+    """An empty upload folder (its category folders) with `settings` (none by default: no
+    period or spatial unit is guessed; `prepare_project` lists what is missing)."""
     for category in Category:
         (folder / category).mkdir(parents=True, exist_ok=True)
-    write_settings(folder, settings)
+    write_settings(folder, settings or GcbmSettings())
 
 
 def read_settings(folder: Path) -> GcbmSettings:
@@ -101,6 +103,7 @@ def add_files(folder: Path, received: list[tuple[Category, Path]], documents: li
     there, keep all or nothing. `received` files are moved; `staging` is a scratch folder on
     the folder's file system."""
     if attributes:  # YAML also reads JSON, but its errors say YAML
+        attributes = _keyed_by_layer(attributes, received)
         form = staging / ("attributes.json" if attributes.lstrip().startswith("{")
                           else "attributes.yaml")
         form.write_text(attributes, encoding="utf-8")
@@ -185,6 +188,36 @@ def attribute_choices(folder: Path, *, max_values: int = 1000) -> dict[str, Any]
         finally:
             db.close()
     return choices
+
+
+def _keyed_by_layer(attributes: str, received: list[tuple[Category, Path]]) -> str:
+    """`attributes` as given, or, when it is a bare table (pixel value -> value, e.g.
+    `{"1": "TA", "2": "BP"}`) sent with a single raster, that raster's layer's table. A bare
+    table with several rasters is refused: it could be any of them."""
+    try:
+        document = parse_json(attributes) if attributes.lstrip().startswith("{") \
+            else parse_yaml(attributes)
+    except (ValueError, yaml.YAMLError):  # DocumentError and JSONDecodeError are ValueErrors
+        return attributes  # reported, with line and column, when read as an attributes file
+    if not isinstance(document, dict) or not document or \
+            not all(_is_pixel_value(key) for key in document):
+        return attributes
+    rasters = [path for category, path in received if category in RASTER_CATEGORIES]
+    if len(rasters) != 1:
+        raise InputProblems([InputError(
+            f"a bare attribute table (pixel value -> value) applies to one raster; this upload "
+            f"has {len(rasters)}", field="attributes", source="attributes",
+            hint='key the tables by layer: {"Classifier1": {"1": "TA"}, ...}')])
+    return json.dumps({layer_name_from_file(rasters[0]): document})
+
+
+def _is_pixel_value(key: Any) -> bool:
+    if isinstance(key, bool):
+        return False
+    if isinstance(key, int):
+        return True
+    text = str(key).strip()
+    return text.lstrip("-").isdigit()
 
 
 def _read_document(path: Path) -> GcbmSettings:

@@ -204,9 +204,13 @@ def gcbm_dynamic(request: Request, services: ServicesDep, caller: CallerDep, tit
 
 @router.post("/gcbm/status")
 def gcbm_status(services: ServicesDep, caller: CallerDep, title: Title = None) -> dict:
-    """{"finished": …} as upstream, now true: in progress, ready, failed (with the error)."""
+    """{"finished": …} as upstream, now true: in progress, ready, failed (with the error);
+    before a first run, what refuses a start (`problems`, as a refused gcbm/dynamic's errors)."""
     simulation = _simulation(services, caller, title)
-    return upstream.status_message(services.simulations.latest_job(simulation))
+    latest = services.simulations.latest_job(simulation)
+    if latest is None:  # not started: say what refuses a start, if anything does
+        return upstream.not_started(*services.simulations.refusal(simulation))
+    return upstream.status_message(latest)
 
 
 @router.post("/gcbm/download", response_class=FileResponse,
