@@ -115,3 +115,23 @@ def test_a_run_failing_midway_leaves_no_output_files(tmp_path):
     assert done.returncode == 3
     assert "Negative transfer by TestModule" in done.stderr
     assert list(out.iterdir()) == []
+
+
+def test_a_failed_run_leaves_earlier_outputs_untouched_and_json_alone_on_stdout(tmp_path):
+    """Issue 15 item 8: the previous run's files stay as they were; with --json, stdout holds
+    the JSON error only (not the stock CSV printed before the failure)."""
+    out = tmp_path / "out"
+    assert _cli("run", *_write_point(tmp_path), "--output-dir", out).returncode == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert "Example_Point_Stock.csv" in before
+
+    def forbid_negative(document):
+        if "LocalDomain" in document:
+            document["LocalDomain"]["operationManager"]["allow_negative_transfers"] = False
+
+    failing = tmp_path / "failing"
+    failing.mkdir()
+    done = _cli("--json", "run", *_write_point(failing, forbid_negative), "--output-dir", out)
+    assert done.returncode == 3
+    assert json.loads(done.stdout)["error"]["code"]  # nothing but the JSON document
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before

@@ -6,6 +6,7 @@ Errors are turned into a one-line message and an exit code here, and only here:
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -47,7 +48,12 @@ def run(
 
     merged = load_config(config)
     if batch is None:
-        run_config(merged, output_dir=output_dir, screen=sys.stdout)
+        # With --json, stdout carries the JSON error alone if the run fails: the screen output
+        # is held back until the run has succeeded.
+        held = io.StringIO() if state["json"] else None
+        run_config(merged, output_dir=output_dir, screen=held or sys.stdout)
+        if held is not None:
+            sys.stdout.write(held.getvalue())
         sys.stdout.flush()
         return
     from flintcloud.io.tables import read_parameter_table

@@ -31,8 +31,8 @@ class OutputFiles:
     def open_text(self, name: str, settings: ConfigView, key: str) -> TextIO:
         final = self.resolve(name, settings, key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():  # as upstream: the old file goes at SystemInit
-            final.unlink()
+        # Upstream deleted the old file at SystemInit; here it stays until `commit` replaces
+        # it, so a run that fails leaves the previous run's outputs untouched.
         temporary = final.with_name(f".{final.name}.partial")
         handle = temporary.open("w", encoding="utf-8", newline="\n")
         self._open.append((handle, temporary, final))
