@@ -2,6 +2,8 @@
 
 Inner layers, importing downwards only (checked by import-linter):
 
+- `reproduce`: what `flintcloud.repro` needs to make a run again, export it to DVC and report
+  it (options from a manifest, editable settings, the command line, the annual indicators).
 - `run`: run a project: blocks as tasks on an executor (here, a process pool, Dask), merged
   deterministically, with every output; progress as events.
 - `outputs/`: results database, results tables, GeoTIFFs and mosaics, compiled indicators, the
