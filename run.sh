@@ -4,7 +4,8 @@
 # ./flintcloud-data and in-process workers. Other commands: ./run.sh demo, ./run.sh gcbm run ...
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/venv.sh "dask"
+# gcbm-db (libcbm): `gcbm demo` and `gcbm build-db` build input databases from its defaults.
+source scripts/venv.sh "dask,gcbm-db"
 if [ "$#" -eq 0 ]; then
   set -- serve
 fi

@@ -77,3 +77,23 @@ def test_demo_writes_and_runs_a_mass_balanced_project(tmp_path):
     assert abs(everything).max() < 1e-8 * totals.total_tC.abs().max()
     fluxes = pd.read_csv(tmp_path / "demo" / "output" / "fluxes_by_year.csv")
     assert {"Wildfire", "Clearcut harvesting with salvage"} <= set(fluxes.disturbance_type)
+
+
+def test_run_sh_installs_what_gcbm_demo_needs_and_the_hint_names_real_options(tmp_path):
+    """Issue 15 item 9: `./run.sh` (the README's main command) installs libcbm (gcbm-db), and
+    the hint given without it names only options the commands have."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    [extras] = re.findall(r'source scripts/venv.sh "([^"]*)"', (root / "run.sh").read_text())
+    assert {"dask", "gcbm-db"} <= set(extras.split(","))
+    optional = tomllib.loads((root / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(requirement.startswith("libcbm") for requirement in optional["gcbm-db"])
+    for command in ("demo", "build-db"):
+        assert "--cbm-defaults" in _flintcloud("gcbm", command, "--help").stdout
+    done = _flintcloud("gcbm", "demo", "--no-run", "--cbm-defaults", cbm_defaults(),
+                       "-o", tmp_path / "demo")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "demo" / "project" / "input_database" / "gcbm_input.db").is_file()

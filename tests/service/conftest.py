@@ -54,7 +54,8 @@ def postgresql_database():
 
     url = os.environ.get(POSTGRESQL_URL_VARIABLE)
     if not url:
-        message = f"no PostgreSQL server ({POSTGRESQL_URL_VARIABLE} is not set)"
+        message = (f"no PostgreSQL server ({POSTGRESQL_URL_VARIABLE} is not set; "
+                   "`bash .ci/run` starts one)")
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)

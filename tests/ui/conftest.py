@@ -25,7 +25,8 @@ def _require_browser() -> None:
     except ImportError:
         problem = "playwright is not installed (pip install -e '.[test]')"
     if problem is None and not CHROMIUM.exists():
-        problem = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        problem = (f"Chromium not found at {CHROMIUM} (apt-get install --no-install-recommends "
+                   "chromium, or `bash .ci/run` as root)")
     if problem:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"browser tests cannot run: {problem}")

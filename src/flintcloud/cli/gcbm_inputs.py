@@ -87,6 +87,8 @@ def demo(
                           ] = Path("gcbm-demo"),
     run: Annotated[bool, typer.Option("--run/--no-run", help="Run it after writing it.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic landscape.")] = 42,
+    cbm_defaults: Annotated[Path | None, typer.Option(
+        "--cbm-defaults", help="A cbm_defaults SQLite database (default: libcbm's).")] = None,
 ) -> None:
     """Write (and run) a synthetic GCBM project that needs no downloaded data; its input
     database is built from libcbm's CBM-CFS3 defaults."""
@@ -95,7 +97,8 @@ def demo(
     from flintcloud.gcbm.inputs.demo import write_demo_project
 
     started = time.perf_counter()
-    config = write_demo_project(output_dir / "project", n_blocks=blocks, seed=seed)
+    config = write_demo_project(output_dir / "project", n_blocks=blocks, seed=seed,
+                                cbm_defaults_path=cbm_defaults)
     typer.echo(f"wrote {config.parent} in {time.perf_counter() - started:.1f} s", err=True)
     if run:
         # Imported here: cli.gcbm registers this module's commands when it is imported.

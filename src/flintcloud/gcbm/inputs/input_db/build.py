@@ -100,8 +100,9 @@ def default_cbm_defaults_path() -> Path:
     except ImportError as err:
         raise InputError("libcbm is not installed; it provides the default CBM-CFS3 parameters "
                          "(cbm_defaults)", field="cbm_defaults",
-                         hint="install flintcloud[gcbm-db], or pass a cbm_defaults database "
-                              "with --cbm-defaults") from err
+                         hint="install flintcloud[gcbm-db] (./run.sh does; or pip install "
+                              "'flintcloud[gcbm-db]'), or name a cbm_defaults database with "
+                              "--cbm-defaults (gcbm build-db, gcbm demo)") from err
     return Path(libcbm_resources.get_cbm_defaults_path())
 
 
