@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the job database (default: SQLite file in data_dir). "
                           "The SQL is portable; PostgreSQL needs its driver installed.")
+    database_url_file: Path | None = Field(
+        None, description="A file holding database_url (a mounted Kubernetes, Key Vault or Secret "
+                          "Manager secret), read when database_url is unset: the URL's password "
+                          "stays out of the environment.")
     storage_dir: Path | None = Field(None, description="Job and simulation files (default: data_dir/storage).")
 
     # -- HTTP -------------------------------------------------------------------------------------
@@ -99,6 +103,16 @@ class Settings(BaseSettings):
         """`database_url`, or its default: the SQLite file `data_dir/flintcloud.db`."""
         if self.database_url is not None:
             return self.database_url
+        if self.database_url_file is not None:
+            try:
+                url = self.database_url_file.read_text().strip()
+            except OSError as err:
+                raise ConfigError(f"cannot read the database URL: {err.strerror}",
+                                  source=str(self.database_url_file)) from err
+            if not url:
+                raise ConfigError("the file is empty, expected a database URL",
+                                  source=str(self.database_url_file))
+            return url
         return f"sqlite:///{(self.data_dir / 'flintcloud.db').resolve()}"
 
     def tokens(self) -> dict[str, str]:
