@@ -143,9 +143,20 @@ def test_progress_from_the_executor_shows_on_the_job(client, services, worker):
     assert services.jobs.repository.get(job.id).status is JobStatus.SUCCESSFUL
 
 
-def test_openapi_documents_the_bearer_scheme_and_is_aliased(client):
+def test_openapi_documents_the_bearer_scheme_only_with_auth_and_is_aliased(client, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from conftest import make_settings
+    from flintcloud.service.app import create_app
+
     spec = client.get("/openapi.json").json()
-    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert "securitySchemes" not in spec["components"]  # auth off: no operation needs a token
+    assert not any("security" in operation for item in spec["paths"].values()
+                   for operation in item.values())
+    with TestClient(create_app(make_settings(tmp_path, auth_tokens={"t": "alice"}))) as authed:
+        secured = authed.get("/openapi.json").json()
+    assert secured["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert {"401", "403"} <= set(secured["paths"]["/jobs/{job_id}"]["get"]["responses"])
     assert client.get("/spec").json() == spec
     assert client.get("/api").json() == spec
     assert "swagger" in client.get("/docs").text.lower()
@@ -199,3 +210,63 @@ def test_owslib_processes_client_reads_the_service(tmp_path):
         assert processes.process("point")["id"] == "point"
     finally:
         server.stop()
+
+
+def test_openapi_documents_problem_errors_3_1_and_the_idempotency_key(client):
+    """Every error is documented as application/problem+json (the codes an operation answers
+    by name, 4XX for the rest); OpenAPI 3.1 everywhere; the Idempotency-Key's constraints."""
+    spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            errors = {code: response for code, response in operation["responses"].items()
+                      if code.startswith("4") or code.startswith("5")}
+            assert "4XX" in errors, (method, path)
+            for code, response in errors.items():
+                assert response["content"] == {"application/problem+json": {"schema": problem}}, \
+                    (method, path, code)
+    job = spec["paths"]["/jobs/{job_id}"]["get"]["responses"]
+    assert {"404", "422"} <= set(job)
+    dynamic = spec["paths"]["/gcbm/dynamic"]["post"]["responses"]
+    assert {"404", "409", "422"} <= set(dynamic)
+    [key] = [p for p in spec["paths"]["/simulations/{simulation_id}/run"]["post"]["parameters"]
+             if p["name"] == "Idempotency-Key"]
+    schema = key["schema"]["anyOf"][0]
+    assert (schema["minLength"], schema["maxLength"], schema["pattern"]) == (1, 255, "^[ -~]+$")
+    assert client.post("/processes/point/execution", json={"inputs": {}},
+                       headers={"Idempotency-Key": "x" * 256}).status_code == 422
+    landing = client.get("/", headers={"Accept": "application/json"}).json()
+    [desc] = [link for link in landing["links"] if link["rel"] == "service-desc"]
+    assert desc["type"].endswith("version=3.1")
+    assert not any("oas30" in c for c in client.get("/conformance").json()["conformsTo"])
+
+
+def test_405_allows_every_method_of_the_path(client):
+    answer = client.put("/jobs")
+    assert answer.status_code == 405
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["allow"] == "GET, HEAD"
+    simulation = client.put("/simulations/00000000-0000-4000-8000-000000000000")
+    assert simulation.headers["allow"] == "DELETE, GET, HEAD"
+    check = client.delete("/check")
+    assert check.headers["allow"] == "GET, HEAD, POST"
+
+
+def test_process_list_items_link_self_and_raw_or_value_is_refused(client, background_worker):
+    processes = client.get("/processes").json()["processes"]
+    for process in processes:
+        [self_link] = [link for link in process["links"] if link["rel"] == "self"]
+        assert self_link["href"].endswith(f"/processes/{process['id']}")
+    raw = client.post("/processes/point/execution", json={"inputs": {}, "response": "raw"})
+    assert raw.status_code == 422 and raw.json()["errors"][0]["field"] == "body.response"
+    value = client.post("/processes/point/execution",
+                        json={"inputs": {}, "outputs": {"stock": {"transmissionMode": "value"}}})
+    assert value.status_code == 422
+    assert value.json()["errors"][0]["field"] == "body.outputs.stock.transmissionMode"
+    unknown = client.post("/processes/point/execution", json={"inputs": {}, "outputs": {"x": {}}})
+    assert unknown.status_code == 422 and "no output 'x'" in unknown.json()["detail"]
+    selected = client.post("/processes/point/execution",
+                           json={"inputs": {}, "outputs": {"stock": {"transmissionMode": "reference"}}})
+    assert selected.status_code == 200, selected.text
+    assert list(selected.json()) == ["stock"]

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from flintcloud import __version__
+from flintcloud.service.openapi import build_openapi
 from flintcloud.service.problems import BodySizeLimit, install_problem_handlers
 from flintcloud.service.routers import maps, metrics, ogc, simulations, upstream
 from flintcloud.service.services import Services
@@ -39,6 +40,13 @@ def create_app(settings: Settings, *, services: Services | None = None,
                   docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.services = services or Services.build(settings)
     install_problem_handlers(app)
+
+    def openapi() -> dict:  # problem+json errors, bearerAuth only with tokens: openapi.py
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app, auth=app.state.services.auth.enabled)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/openapi.json", name="openapi_json", include_in_schema=False)
     def openapi_json() -> JSONResponse:

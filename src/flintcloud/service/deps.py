@@ -32,5 +32,6 @@ async def get_caller(request: Request,
 ServicesDep = Annotated[Services, Depends(get_services)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", description="Repeat a POST safely: the same key and payload return "
-                                         "the same job; the same key with another payload is a 422.")]
+    alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[ -~]+$",
+    description="Repeat a POST safely: the same key and payload return the same job; the same "
+                "key with another payload is a 422. 1 to 255 printable ASCII characters.")]

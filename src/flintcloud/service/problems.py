@@ -8,6 +8,7 @@ Each problem also repeats its detail as `error`, the member upstream FLINT.Cloud
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -60,10 +61,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 400: "Bad request"}
+        headers = dict(getattr(err, "headers", None) or {})
+        if err.status_code == 405:  # Starlette names the first matching route's methods only
+            allow = allowed_methods(request, headers.get("Allow"))
+            if allow:
+                headers["Allow"] = allow
         return problem_response(status=err.status_code, code=f"http_{err.status_code}",
                                 title=titles.get(err.status_code, "HTTP error"),
                                 detail=str(err.detail), instance=request.url.path,
-                                headers=getattr(err, "headers", None))
+                                headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
@@ -71,6 +77,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(status=500, code="internal", title="Internal error",
                                 detail="unexpected server error; it has been logged",
                                 instance=request.url.path)
+
+
+def allowed_methods(request: Request, fallback: str | None) -> str | None:
+    """Every method the API documents at this request's path (HEAD with GET), from the
+    OpenAPI document's paths; `fallback` (Starlette's) for paths it does not describe."""
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in item}
+    if not methods:
+        return fallback
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 class BodySizeLimit:

@@ -20,7 +20,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/ogc-process-description",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
-    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
+    # Not .../conf/oas30: the API definition is OpenAPI 3.1 (OGC has no class for 3.1 yet).
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
 ]
@@ -87,14 +87,24 @@ class ProcessDescription(ProcessSummary):
     outputs: dict[str, Any]
 
 
+class OutputRequest(BaseModel):
+    """One requested output: results are always given by reference (a link to the file)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    transmissionMode: Literal["reference"] = "reference"  # noqa: N815 (OGC's name)
+    format: dict[str, Any] | None = None
+
+
 class ExecuteRequest(BaseModel):
-    """OGC execute request. Only `inputs` matters; results are always returned as a document."""
+    """OGC execute request. Results are a document of references to the outputs: `response`
+    `raw` and `transmissionMode` `value` are refused (422), not silently ignored."""
 
     model_config = ConfigDict(extra="allow")
 
     inputs: dict[str, Any] = Field(default_factory=dict)
-    outputs: dict[str, Any] | None = None
-    response: Literal["document", "raw"] = "document"
+    outputs: dict[str, OutputRequest] | None = None
+    response: Literal["document"] = "document"
 
 
 class Envelope(BaseModel):
@@ -160,7 +170,7 @@ def present_process(definition: ProcessDefinition, request: Request, *, full: bo
         "version": definition.version, "keywords": list(definition.keywords),
         "jobControlOptions": definition.job_control_options(),
         "outputTransmission": ["reference"],
-        "links": [{"href": href, "rel": "self" if full else f"{OGC_REL}/process",
+        "links": [{"href": href, "rel": "self",
                    "type": "application/json", "title": "process description"},
                   {"href": str(request.url_for("execute_process", process_id=definition.id)),
                    "rel": f"{OGC_REL}/execute", "type": "application/json", "title": "execute"}],

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-from flintcloud.errors import NotFoundError
+from flintcloud.errors import InputError, NotFoundError
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.jobs import JobStatus
 from flintcloud.service.responses import file_response, in_thread, wait_for_job
@@ -46,7 +46,7 @@ def landing_page(request: Request, f: str | None = None):
     return {"title": "FLINT Cloud", "description": "FLINT and GCBM carbon models as a service",
             "links": [link("landing_page", "self", "this document"),
                       link("openapi_json", "service-desc", "the API definition",
-                           "application/vnd.oai.openapi+json;version=3.0"),
+                           "application/vnd.oai.openapi+json;version=3.1"),
                       link("swagger_ui", "service-doc", "the API documentation", "text/html"),
                       link("conformance", "http://www.opengis.net/def/rel/ogc/1.0/conformance",
                            "conformance classes"),
@@ -128,7 +128,16 @@ async def execute_process(process_id: str, body: ExecuteRequest, request: Reques
                           idempotency_key: IdempotencyKey = None,
                           prefer: Annotated[str | None, Header()] = None):
     """Run a process. `Prefer: respond-async` (or an async-only process such as gcbm) answers
-    201 with the job's status and `Location`; otherwise the call waits for the results."""
+    201 with the job's status and `Location`; otherwise the call waits for the results. Results
+    are a document of references (`response: raw` and `transmissionMode: value` are 422);
+    `outputs` selects which outputs the document lists."""
+    if body.outputs is not None:
+        known = services.registry.get(process_id).outputs
+        unknown = [output_id for output_id in body.outputs if output_id not in known]
+        if unknown:
+            raise InputError(f"no output {', '.join(map(repr, unknown))} of process "
+                             f"{process_id!r}", field="outputs",
+                             hint=f"outputs: {', '.join(sorted(known))}")
     definition, job, created = await in_thread(services.submit, process_id, body.inputs,
                                                caller=caller, idempotency_key=idempotency_key)
     headers = {"Location": str(request.url_for("get_job", job_id=job.id))}
@@ -141,7 +150,11 @@ async def execute_process(process_id: str, body: ExecuteRequest, request: Reques
         return JSONResponse(present_job(job, request), status_code=201, headers=headers)
     finished = await wait_for_job(services, job, services.settings.sync_timeout_s)
     await in_thread(services.jobs.results, finished.id, owner=caller.scope)  # raises a failure
-    return JSONResponse(present_results(finished, request), headers=headers)
+    results = present_results(finished, request)
+    if body.outputs:
+        results = {output_id: results[output_id] for output_id in body.outputs
+                   if output_id in results}
+    return JSONResponse(results, headers=headers)
 
 
 _MAX_SQL_INT = 2**63 - 1  # SQLite's and PostgreSQL's largest integer: larger is a 422, not a 500
