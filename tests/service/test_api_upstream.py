@@ -227,7 +227,16 @@ def test_upstream_gcbm_demo_flow(client, worker, tmp_path):
     assert client.post("/gcbm/status", data={"title": "run4"}).json()["status"] == "successful"
     download = client.post("/gcbm/download", data={"title": "run4"})
     assert download.status_code == 200
-    assert_reference_results(zipfile.ZipFile(io.BytesIO(download.content)))
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    assert_reference_results(archive)
+    # the served manifest: paths relative to the run, no server command line or kernel string
+    text = archive.read(next(n for n in archive.namelist() if n.endswith("manifest.json"))).decode()
+    manifest = json.loads(text)
+    assert str(worker.storage.root) not in text and "/tmp" not in text
+    assert manifest["source"] == "inputs/project"
+    assert "command" not in manifest and "platform" not in manifest["environment"]
+    assert manifest["inputs"] and all(set(entry) >= {"path", "sha256"} for entry in manifest["inputs"])
+    assert manifest["items"]
 
 
 def test_demo_tables_are_the_reference_projects():

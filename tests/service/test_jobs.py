@@ -224,3 +224,34 @@ def test_concurrent_starts_of_one_simulation_make_exactly_one_job(client, servic
     jobs, total = services.jobs.list_jobs(owner=None, simulation_id=ready_simulation)
     assert total == 1
     assert len(list(services.storage.root.joinpath("jobs").iterdir())) == 1  # no stray snapshot
+
+
+@pytest.mark.parametrize("max_attempts", [3, 1])
+def test_a_job_process_killed_by_sigkill_is_retried_like_a_dead_workers(tmp_path, max_attempts):
+    """One retry policy: SIGKILL of the job process (the OOM killer) re-queues the job while
+    attempts remain (its progress reset, the killed attempt's folder removed), else fails it
+    with worker_lost, as for a job whose worker died."""
+    from flintcloud.service.services import Services
+
+    settings = make_settings(tmp_path, extra_processes=["killed_process:KILLED"],
+                             max_attempts=max_attempts)
+    services = Services.build(settings)
+    try:
+        job, _ = services.jobs.submit("killed", {}, owner="")
+        worker = Worker(settings, database=services.database, registry=services.registry)
+        killed = worker.run_once()
+        assert not services.storage.job_attempt_dir(job.id, 1).exists()
+        if max_attempts == 1:
+            assert killed.status is JobStatus.FAILED and killed.error_code == "worker_lost"
+            assert "killed by signal 9" in killed.error_detail
+            return
+        assert killed.status is JobStatus.ACCEPTED and killed.attempts == 1
+        assert killed.progress == 0
+        assert killed.message.startswith("re-queued after attempt 1 of 3: the job process was "
+                                         "killed by signal 9")
+        done = worker.run_once()
+        assert done.status is JobStatus.SUCCESSFUL and done.attempts == 2
+        _, log = services.jobs.log(job.id, owner=None)
+        assert any("re-queued after attempt 1" in line for line in log)
+    finally:
+        services.database.dispose()

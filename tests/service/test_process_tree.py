@@ -70,6 +70,13 @@ def test_kill_9_of_the_job_process_or_its_worker_leaves_no_process_of_the_job(fa
     target = family["job"] if victim == "job" else family_server.worker_pid(job_id)
     os.kill(target, signal.SIGKILL)
     assert_all_die(family)
+    # Either way the job is retried (one retry policy); its next attempt is dismissed, so the
+    # single worker is free for the next test.
+    attempts = wait_until(lambda: (family_server.client.get(f"/jobs/{job_id}").json()
+                                   .get("attempts") or 0) >= 2 or None,
+                          "the job's second attempt", timeout=60)
+    assert attempts
+    assert family_server.client.delete(f"/jobs/{job_id}").status_code == 200
 
 
 def test_kill_9_of_serve_leaves_no_process_of_the_job(tmp_path):

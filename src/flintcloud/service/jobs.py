@@ -325,7 +325,13 @@ class JobRepository:
     def release(self, job: Job, reason: str) -> bool:
         """Give a job back to the queue (worker shutting down); the attempt is not counted."""
         return self._update_owned(job, status=JobStatus.ACCEPTED, worker_id=None, pid=None,
-                                  attempts=JobRow.attempts - 1, message=f"re-queued: {reason}")
+                                  attempts=JobRow.attempts - 1, progress=0,
+                                  message=f"re-queued: {reason}")
+
+    def retry(self, job: Job, why: str) -> bool:
+        """The job's process was killed (SIGKILL: the OOM killer, an operator): re-queued while
+        attempts remain, else failed, as an orphan of a dead worker is."""
+        return self._update_owned(job, **_retry_values(job, why, self.clock()))
 
     def requeue_orphans(self, timeout: timedelta) -> list[Job]:
         """Running jobs whose worker is gone (stale heartbeat, or a dead process on this host):
@@ -341,16 +347,7 @@ class JobRepository:
                 continue
             why = (f"worker {job.worker_id} stopped (no heartbeat for "
                    f"{timeout.total_seconds():g} s)") if stale else f"worker {job.worker_id} died"
-            values: dict[str, Any]
-            if job.attempts < job.max_attempts:
-                values = {"status": JobStatus.ACCEPTED, "worker_id": None, "pid": None,
-                          "message": f"re-queued after attempt {job.attempts} of "
-                                     f"{job.max_attempts}: {why}"}
-            else:
-                detail = f"{why}; gave up after {job.attempts} attempt(s)"
-                values = {"status": JobStatus.FAILED, "finished": now, "pid": None,
-                          "error_code": "worker_lost", "error_status": 500, "error_detail": detail,
-                          "message": f"failed: {detail}"}
+            values = _retry_values(job, why, now)
             with self.db.session.begin() as session:
                 done = _rowcount(session.execute(
                     update(JobRow)
@@ -383,6 +380,17 @@ class JobRepository:
         with self.db.session.begin() as session:
             session.execute(delete(IdempotencyKeyRow).where(IdempotencyKeyRow.job_id == job_id))
             session.execute(delete(JobRow).where(JobRow.id == job_id))
+
+
+def _retry_values(job: Job, why: str, now: datetime) -> dict[str, Any]:
+    """The one retry policy, for an orphan (its worker died) and a killed job process: back
+    to accepted with its progress reset while attempts remain, else failed (`worker_lost`)."""
+    if job.attempts < job.max_attempts:
+        return {"status": JobStatus.ACCEPTED, "worker_id": None, "pid": None, "progress": 0,
+                "message": f"re-queued after attempt {job.attempts} of {job.max_attempts}: {why}"}
+    detail = f"{why}; gave up after {job.attempts} attempt(s)"
+    return {"status": JobStatus.FAILED, "finished": now, "pid": None, "error_code": "worker_lost",
+            "error_status": 500, "error_detail": detail, "message": f"failed: {detail}"}
 
 
 def request_hash(payload: Any) -> str:

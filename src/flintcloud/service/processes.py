@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,7 @@ from flintcloud.errors import ConfigError, InputError, InputProblems
 from flintcloud.flint.config import FlintConfig
 from flintcloud.flint.controller import run_config
 from flintcloud.gcbm.outputs.layout import RESULTS_DB
+from flintcloud.io.manifest import MANIFEST_NAME
 from flintcloud.runner.examples import EXAMPLES
 from flintcloud.service import gcbm_engine
 from flintcloud.service.errors import NoSuchProcessError
@@ -201,10 +204,50 @@ def run_gcbm(inputs: dict, work_dir: Path, progress: Progress, cancel_check: Can
     progress(0, "starting GCBM")
     # Looked up at call time so the engine can be swapped (the merge, and tests) in one place.
     gcbm_engine.run_gcbm_project(project_dir, output_dir, progress)
+    serve_manifest(output_dir / MANIFEST_NAME, work_dir)
     outputs = {"output": "output"}
     if (output_dir / RESULTS_DB).is_file():
         outputs["results_db"] = f"output/{RESULTS_DB}"
     return outputs
+
+
+# Host details a manifest records for a run on one's own machine, not for the service's users.
+HOST_KEYS = ("command",)
+HOST_ENVIRONMENT_KEYS = ("platform",)
+
+
+def serve_manifest(path: Path, root: Path) -> None:
+    """Rewrite the run's manifest.json for serving: paths relative to the run folder `root`
+    (the job's attempt: `inputs/project`, `output/...`), without the server's command line or
+    kernel string. `inputs`, `outputs` (path, sha256) and `items` are kept as written."""
+    if not path.is_file():
+        return
+    document = json.loads(path.read_text(encoding="utf-8"))
+    prefixes = sorted({str(root), str(root.resolve())}, key=len, reverse=True)
+
+    def relative(value: Any) -> Any:
+        if isinstance(value, str):
+            for prefix in prefixes:
+                if value == prefix:
+                    return "."
+                if value.startswith(prefix + os.sep):
+                    return value[len(prefix) + 1:].replace(os.sep, "/")
+            return value
+        if isinstance(value, list):
+            return [relative(item) for item in value]
+        if isinstance(value, dict):
+            return {key: relative(item) for key, item in value.items()}
+        return value
+
+    for key in HOST_KEYS:
+        document.pop(key, None)
+    environment = document.get("environment")
+    if isinstance(environment, dict):
+        for key in HOST_ENVIRONMENT_KEYS:
+            environment.pop(key, None)
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(json.dumps(relative(document), indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
 
 
 GCBM = ProcessDefinition(

@@ -189,7 +189,9 @@ class Worker:
             self._fail(job, JobFailure(err.code, err.http_status, err.message))
             return
         work_dir = self.storage.job_attempt_dir(job.id, job.attempts)
-        shutil.rmtree(work_dir, ignore_errors=True)
+        # Earlier attempts' folders (a killed process's, a dead worker's) go before this one.
+        for attempt in range(1, job.attempts + 1):
+            shutil.rmtree(self.storage.job_attempt_dir(job.id, attempt), ignore_errors=True)
         work_dir.mkdir(parents=True)
         inputs_dir = self.storage.job_inputs_dir(job.id)
         if inputs_dir.is_dir():  # hard links: the snapshot is shared, not copied, per attempt
@@ -220,6 +222,10 @@ class Worker:
         elif outcome[0] == "error":
             _, code, status, detail = outcome
             self._fail(job, JobFailure(code, status, detail))
+        elif outcome[0] == "killed":  # e.g. the OOM killer: retried like a dead worker's job
+            if self.repository.retry(job, outcome[1]):
+                current = self.repository.get(job.id)
+                self.storage.append_log(job.id, current.message if current else outcome[1])
         else:
             self._fail(job, JobFailure("process_died", 500, outcome[1]))
         if outcome[0] != "done":
@@ -269,7 +275,8 @@ class Worker:
         if outcome is None:
             code = process.exitcode
             how = f"was killed by signal {-code}" if code and code < 0 else f"exited with code {code}"
-            outcome = ("died", f"the job process {how} without a result")
+            outcome = ("killed" if code == -signal.SIGKILL else "died",
+                       f"the job process {how} without a result")
         return outcome
 
     def _lost(self, job: Job) -> None:
