@@ -80,3 +80,29 @@ def test_every_unsafe_member_and_a_suspicious_ratio_are_reported_at_once(tmp_pat
         ["'../a.txt'", "'/b.txt'", "'zeros.bin'"]
     assert "(a zip bomb?)" in caught.value.problems[-1].detail
     assert not (tmp_path / "out").exists()
+
+
+def test_extraction_is_bounded_by_free_disk_before_writing(tmp_path, monkeypatch):
+    from flintcloud.io import archive as module
+
+    zipped = _zip(tmp_path / "big.zip", {"zeros.bin": b"\0" * 3_000_000})
+    monkeypatch.setattr(module, "free_bytes", lambda path: module.MIN_FREE_BYTES + 1_000_000)
+    with pytest.raises(InputError, match="needs 3,000,000 bytes once decompressed; the server's "
+                                         "disk has room for 1,000,000"):
+        extract_zip(zipped, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_free_disk_is_checked_again_as_it_streams(tmp_path, monkeypatch):
+    """The disk is shared: free space is looked at again as the bytes are written."""
+    from flintcloud.io import archive as module
+
+    zipped = _zip(tmp_path / "big.zip", {f"zeros{n}.bin": b"\0" * 2_000_000 for n in range(4)})
+    answers = iter([10**12, 10**12, 10**12, module.MIN_FREE_BYTES])  # the disk fills up
+    monkeypatch.setattr(module, "free_bytes", lambda path: next(answers))
+    monkeypatch.setattr(module, "_DISK_CHECK_BYTES", 1_000_000)
+    with pytest.raises(InputError, match="the server's disk has room for 0"):
+        extract_zip(zipped, tmp_path / "out")
+    written = sum(p.stat().st_size for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written < 8_000_000
+

@@ -4,12 +4,14 @@ A member is refused, before anything is written, when its name is absolute, has 
 a backslash or a `..` part, when it is a symbolic link or encrypted, or when it is compressed
 more than `max_ratio` times; every such member is reported at once. Sizes are checked as
 declared, then counted on the bytes actually decompressed (a zip's declared sizes can lie), so
-a zip bomb stops at `max_bytes`.
+a zip bomb stops at `max_bytes`. Both bounds also hold the disk's free space: extraction never
+leaves less than MIN_FREE_BYTES free (checked before, and as it streams).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -18,6 +20,8 @@ from flintcloud.errors import InputError, InputProblems
 
 MAX_BYTES = 8 * 2**30  # uncompressed total; a GCBM tile layer is 16-64 MB
 MAX_MEMBERS = 10_000
+MIN_FREE_BYTES = 256 * 2**20  # what extraction leaves free on the target's disk
+_DISK_CHECK_BYTES = 64 * 2**20  # free space is looked at again after this many bytes
 _CHUNK = 2**20
 _DRIVE = re.compile(r"^[A-Za-z]:")
 # macOS's Finder adds these to every zip it makes; they are metadata, not inputs.
@@ -72,6 +76,9 @@ def extract_zip(archive: str | Path, target: str | Path, *, max_bytes: int = MAX
             problems.append(InputError(f"more than {max_bytes:,} bytes once decompressed "
                                        f"({declared:,} declared)", source=source,
                                        hint="upload fewer or smaller files"))
+        room = free_bytes(target) - MIN_FREE_BYTES
+        if declared <= max_bytes and declared > room:
+            problems.append(_no_room(source, declared, room))
         if problems:
             raise InputProblems(problems, source=source)
         target.mkdir(parents=True, exist_ok=True)
@@ -86,15 +93,36 @@ def extract_zip(archive: str | Path, target: str | Path, *, max_bytes: int = MAX
     return target
 
 
+def free_bytes(path: Path) -> int:
+    """Free bytes on the disk of `path` (or of its nearest existing parent)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return shutil.disk_usage(candidate).free
+    return shutil.disk_usage(".").free
+
+
+def _no_room(source: str, needed: int, room: int) -> InputError:
+    return InputError(f"needs {needed:,} bytes once decompressed; the server's disk has room "
+                      f"for {max(room, 0):,} (it keeps {MIN_FREE_BYTES:,} free)", source=source,
+                      hint="upload fewer or smaller files, or try again when there is space")
+
+
 def _extract_member(zipped: zipfile.ZipFile, member: zipfile.ZipInfo, destination: Path,
                     budget: list[int], source: str, max_bytes: int) -> None:
     try:
         with zipped.open(member) as data, open(destination, "xb") as out:
+            unchecked = 0
             while chunk := data.read(_CHUNK):
                 budget[0] -= len(chunk)
                 if budget[0] < 0:
                     raise InputError(f"more than {max_bytes:,} bytes once decompressed",
                                      source=source, hint="upload fewer or smaller files")
+                unchecked += len(chunk)
+                if unchecked >= _DISK_CHECK_BYTES:  # the disk is shared: look again as it fills
+                    unchecked = 0
+                    room = free_bytes(destination) - MIN_FREE_BYTES
+                    if room < len(chunk):
+                        raise _no_room(source, max_bytes - budget[0], room)
                 out.write(chunk)
     except FileExistsError:
         raise InputError(f"member {member.filename!r} appears twice", source=source) from None
