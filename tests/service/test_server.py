@@ -247,3 +247,8 @@ def test_no_endpoint_answers_a_server_error(server, tmp_path):
                 method == "PATCH" else {"data": {"title": "sweep"}}
         response = client.request(method, path, **kwargs)
         assert response.status_code < 500, (method, path, response.text)
+
+
+def test_serve_prints_the_ui_url_on_start(server):
+    log = server.log_path.read_text()
+    assert f"the web UI is at http://127.0.0.1:{server.port}/ui/" in log

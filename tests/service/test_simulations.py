@@ -342,3 +342,37 @@ def test_new_simulation_guesses_no_period_or_spatial_unit(client, services, simu
         validate_inputs(services.storage.simulation_dir(simulation) / "inputs")
     assert refused.json()["errors"] == [error_item(problem) for problem in cli.value.problems]
     assert [e["field"] for e in refused.json()["errors"]] == ["admin_boundary/eco_boundary"]
+
+
+def test_demo_simulation_needs_no_files_and_is_ready(client):
+    """The UI's one-click demo: `gcbm demo`'s synthetic project as a simulation."""
+    from tests.gcbm.inputs.conftest import cbm_defaults
+
+    cbm_defaults()  # libcbm builds its database (skips, or fails in CI, without it)
+    created = client.post("/simulations/demo", json={"title": "one click"})
+    assert created.status_code == 201, created.text
+    assert created.json()["ready"] is True and created.json()["problems"] == []
+    inputs = client.get(f"/simulations/{created.json()['id']}/inputs").json()
+    assert {item["layer"] for item in inputs["classifiers"]} == {"LeadingSpecies", "SiteClass"}
+    assert client.post("/simulations/demo", json={"title": "one click"}).status_code == 409
+    assert client.post("/simulations/demo").status_code == 201  # default title
+
+
+def test_an_attributes_file_may_be_uploaded_on_its_own(client, simulation, tmp_path):
+    files = small_project_files(tmp_path)
+    for category, paths in files.items():  # each file in its category, no attributes yet
+        for path in paths:
+            data = {"category": category} if category != "db" else {}
+            assert client.post(f"/simulations/{simulation}/files", data=data, files=[
+                ("files", (path.name, path.read_bytes()))]).status_code == 200
+    for name, document in (("tables.yaml", yaml.safe_dump(SMALL_ATTRIBUTES)),
+                           ("tables.json", json.dumps(SMALL_ATTRIBUTES))):
+        answer = client.post(f"/simulations/{simulation}/files",
+                             files=[("files", (name, document.encode()))])
+        assert answer.status_code == 200, answer.text
+        assert client.get(f"/simulations/{simulation}").json()["ready"] is True
+    csv = "layer,value,classifier_value\nClassifier1,1,BP\nClassifier1,2,TA\n"
+    answer = client.post(f"/simulations/{simulation}/files", files=[("files", ("t.csv", csv.encode()))])
+    assert answer.status_code == 200, answer.text
+    config = client.get(f"/simulations/{simulation}/config").json()
+    assert config["layers"]["Classifier1"]["attributes"] == {"1": "BP", "2": "TA"}

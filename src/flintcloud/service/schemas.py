@@ -122,6 +122,10 @@ class SimulationCreate(BaseModel):
     title: str = Field(min_length=1, max_length=200)
 
 
+class DemoCreate(BaseModel):
+    title: str = Field("GCBM demo", min_length=1, max_length=200)
+
+
 class SimulationPublic(BaseModel):
     id: str
     title: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -36,6 +37,7 @@ def serve(settings: Settings) -> None:
         try:
             if pool is not None:
                 pool.start()
+            print(ui_message(settings.host, settings.port), file=sys.stderr, flush=True)
             yield
         finally:
             if pool is not None:
@@ -43,6 +45,15 @@ def serve(settings: Settings) -> None:
 
     uvicorn.run(create_app(settings, services=services, lifespan=worker_pool), host=settings.host,
                 port=settings.port, log_level="info", access_log=False)
+
+
+def ui_message(host: str, port: int) -> str:
+    """What `serve` prints on start: where the web UI and the API documentation are."""
+    everywhere = host in ("0.0.0.0", "::", "")
+    shown = "127.0.0.1" if everywhere else (f"[{host}]" if ":" in host else host)
+    base = f"http://{shown}:{port}"
+    where = " (listening on every interface)" if everywhere else ""
+    return f"FLINT Cloud: the web UI is at {base}/ui/ and the API documentation at {base}/docs{where}"
 
 
 def recover_orphans(services: Services) -> list[Job]:

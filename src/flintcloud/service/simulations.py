@@ -18,6 +18,7 @@ import os
 import shutil
 import threading
 import uuid
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,8 @@ from flintcloud.service.maps import MapLayer  # the class's `maps` method hides 
 from flintcloud.service.storage import Storage
 from flintcloud.service.uploads import ZipLimits, copy_limited, safe_filename
 
+# An uploaded file with one of these suffixes is an attributes file (docs/gcbm-inputs.md §3).
+ATTRIBUTES_SUFFIXES = (".json", ".yaml", ".yml", ".csv")
 # The service's way to give a layer's table: named in a run's 422 when tables are missing.
 ATTRIBUTES_HINT = ("give each layer's attribute table in the `attributes` field of an upload "
                    "(POST /gcbm/upload, /gcbm/upload/<category> or /simulations/{id}/files: an "
@@ -110,6 +113,32 @@ class SimulationService:
             return self.by_title(title, owner=owner), False
         upload.create_upload_folder(self.inputs_dir(Simulation.from_row(row)))
         return Simulation.from_row(row), True
+
+    def create_demo(self, title: str, *, owner: str) -> tuple[Simulation, bool]:
+        """A new simulation holding `gcbm demo`'s synthetic project (no files needed; its
+        database is built from libcbm's CBM-CFS3 defaults), uploaded as a project zip is.
+        Returns (simulation, created); an existing title is returned unchanged."""
+        from flintcloud.gcbm.inputs.demo import write_demo_project
+
+        simulation, created = self.create(title, owner=owner)
+        if not created:
+            return simulation, False
+        staging = self.storage.new_staging_dir()
+        try:
+            project = write_demo_project(staging / "demo" / "project").parent
+            archive = staging / "gcbm-demo.zip"
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+                for path in sorted(project.rglob("*")):
+                    if path.is_file():
+                        zipped.write(path, path.relative_to(project).as_posix())
+            with archive.open("rb") as stream:
+                self.add_files(simulation, [IncomingFile(archive.name, stream)])
+        except BaseException:
+            self.delete(simulation)
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return simulation, True
 
     def find(self, title: str, *, owner: str) -> Simulation | None:
         with self.db.session() as session:
@@ -198,6 +227,9 @@ class SimulationService:
             landing.mkdir(parents=True)
             path = landing / name
             copy_limited(incoming.stream, path, limit=self.max_upload_bytes, label=name)
+            if PurePosixPath(name).suffix.lower() in ATTRIBUTES_SUFFIXES:
+                documents.append(path)  # an attributes file on its own (JSON, YAML or CSV)
+                continue
             if not name.lower().endswith(".zip"):
                 received.append((upload.category_of(PurePosixPath(name), category, name), path))
                 continue

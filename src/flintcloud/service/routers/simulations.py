@@ -13,6 +13,7 @@ from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.errors import ConflictError, MissingFileError
 from flintcloud.service.responses import file_response
 from flintcloud.service.schemas import (
+    DemoCreate,
     SimulationCreate,
     SimulationPublic,
     StatusInfo,
@@ -41,6 +42,22 @@ def create_simulation(body: SimulationCreate, request: Request, services: Servic
     if not created:
         raise ConflictError(f"a simulation titled {body.title!r} already exists",
                             hint=f"its id is {simulation.id}")
+    return JSONResponse(_present(services, simulation, request), status_code=201,
+                        headers={"Location": str(request.url_for("get_simulation",
+                                                                 simulation_id=simulation.id))})
+
+
+@router.post("/demo", name="create_demo_simulation", status_code=201,
+             response_model=SimulationPublic)
+def create_demo_simulation(request: Request, services: ServicesDep, caller: CallerDep,
+                           body: DemoCreate | None = None) -> JSONResponse:
+    """A simulation ready to run that needs no files: `flintcloud gcbm demo`'s synthetic project
+    (one 0.1° block; its input database built from libcbm's CBM-CFS3 defaults)."""
+    title = (body or DemoCreate()).title
+    simulation, created = services.simulations.create_demo(title, owner=caller.owner)
+    if not created:
+        raise ConflictError(f"a simulation titled {title!r} already exists",
+                            hint=f"its id is {simulation.id}; give another title")
     return JSONResponse(_present(services, simulation, request), status_code=201,
                         headers={"Location": str(request.url_for("get_simulation",
                                                                  simulation_id=simulation.id))})
