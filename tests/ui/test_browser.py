@@ -191,6 +191,8 @@ def test_configuration_errors_are_shown_next_to_their_fields(server, page, tmp_p
     assert "The configuration was not saved" in page.inner_text(".config-problems")
     # fixed parameters: each missing one is named next to its field
     rotation.fill("12")
+    assert error.inner_text() == ""  # a stale error clears once its field is edited
+    assert rotation.get_attribute("aria-invalid") is None
     page.check("[data-field='spinup.parameters'] input")
     page.fill("[data-field='spinup.parameters.return_interval'] input", "150")
     page.click("text=Save configuration")
@@ -302,9 +304,14 @@ def test_a_queued_run_is_shown_and_cancelled(idle_server, page, demo_zip):
     assert "queued" in panel.inner_text().lower()
     assert page.get_attribute(".job-panel .progress", "aria-valuenow") == "0"
     assert page.is_disabled("#run-simulation")  # one run at a time
+    page.wait_for_selector(".sim-status .badge[data-status=accepted]")  # the badge follows
     page.click("text=Cancel run")
+    # the dialog's buttons say what they do
+    assert page.inner_text("dialog.confirm button[value=cancel]") == "Keep it running"
+    assert page.inner_text("dialog.confirm button[value=ok]") == "Stop the run"
     page.click("dialog.confirm button[value=ok]")
     page.wait_for_selector(".job-panel[data-status=dismissed]")
+    page.wait_for_selector(".sim-status .badge[data-status=dismissed]")
     job = page.get_attribute(".job-panel", "data-job")
     assert client.get(f"/jobs/{job}").json()["status"] == "dismissed"
     assert page.is_enabled("#run-simulation")
@@ -351,3 +358,32 @@ def test_attribute_tables_are_edited_row_by_row(idle_server, page, demo_zip):
         .get_attribute("aria-invalid") == "true"
     event = client.get(f"/simulations/{simulation}/config").json()["layers"]["disturbances_2013"]
     assert event["attributes"]["2"] == {"disturbance_type": "No such type", "transition": 1}
+
+
+def test_demo_simulation_in_one_click_runs_and_the_badge_follows(server, page):
+    """No files: the synthetic project of `gcbm demo`; then Results only where a run succeeded,
+    and what stops a run listed database first, in words, each hint once."""
+    page.goto(ui(server, "simulations"))
+    page.click("#create-demo")
+    page.wait_for_selector("#run-simulation:enabled", timeout=RUN_TIMEOUT_MS)
+    assert page.locator(".sim-status .ready.yes").count() == 1
+    page.click("#run-simulation")
+    page.wait_for_selector(".job-panel[data-status=successful]", timeout=RUN_TIMEOUT_MS)
+    page.wait_for_selector(".sim-status .badge[data-status=successful]")
+    demo = page.url.split("/simulations/")[1].split("/")[0]
+
+    empty = server.client.post("/simulations", json={"title": "never run"}).json()["id"]
+    page.goto(ui(server, "simulations"))
+    page.wait_for_selector("table.data tbody tr")
+    results = page.locator("a.button:text-is('Results')")
+    hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+    assert any(demo in href for href in hrefs) and not any(empty in href for href in hrefs)
+
+    page.goto(ui(server, f"simulations/{empty}/inputs"))
+    items = page.locator(".readiness li")
+    items.first.wait_for(state="attached")
+    texts = [items.nth(i).text_content() for i in range(items.count())]  # folded: not visible
+    assert texts[0].startswith("Input database:")
+    assert not any("inputs/db" in text or "(inputs)" in text for text in texts)
+    hints = [text.split(" — ", 1)[1] for text in texts if " — " in text]
+    assert len(hints) == len(set(hints))

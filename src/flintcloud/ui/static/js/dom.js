@@ -182,6 +182,19 @@ export function field(label, input, { hint, name } = {}) {
  * marks its control whose data-key is the next part of the field, else its data-main one). Closed <details> holding an
  * error are opened. Returns how many errors were placed. */
 export function showFieldErrors(root, errors) {
+  if (!root.dataset.clearsErrors) {  // an error goes stale once its field is edited
+    root.dataset.clearsErrors = "yes";
+    const clearStale = (event) => {
+      event.target.removeAttribute?.("aria-invalid");
+      for (let holder = event.target.closest?.("[data-field]"); holder && root.contains(holder);
+        holder = holder.parentElement?.closest("[data-field]")) {
+        const slot = holder.querySelector(":scope > .field-error");
+        if (slot) slot.textContent = "";
+      }
+    };
+    root.addEventListener("input", clearStale);
+    root.addEventListener("change", clearStale);
+  }
   for (const slot of root.querySelectorAll(".field-error")) slot.textContent = "";
   for (const input of root.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   const holders = new Map();
@@ -216,13 +229,14 @@ export function showFieldErrors(root, errors) {
 }
 
 /** A confirmation dialog; resolves true when confirmed. */
-export function confirmDialog(message, { confirm = "Delete", danger = true } = {}) {
+export function confirmDialog(message, { confirm = "Delete", dismiss = "Keep it", danger = true } = {}) {
   return new Promise((resolve) => {
+    // Both buttons say what they do: "Cancel" next to "Cancel run" meant opposite things.
     const dialog = h("dialog", { class: "confirm", "aria-label": "Confirm" },
       h("form", { method: "dialog" },
         h("p", {}, message),
         h("div", { class: "actions" },
-          h("button", { value: "cancel", type: "submit" }, "Cancel"),
+          h("button", { value: "cancel", type: "submit" }, dismiss),
           h("button", { value: "ok", type: "submit", class: danger ? "danger" : "primary" }, confirm))));
     document.body.append(dialog);
     dialog.addEventListener("close", () => {

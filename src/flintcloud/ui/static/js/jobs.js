@@ -38,8 +38,8 @@ export function jobPanel(job, { onCancel, title = "Run" } = {}) {
 
 /** Dismiss a queued or running job (its process is killed). */
 export async function cancelJob(jobId) {
-  if (!await confirmDialog("Cancel this run? Its process is stopped and nothing is kept.",
-                           { confirm: "Cancel run" })) return false;
+  if (!await confirmDialog("Stop this run? Its process is stopped and nothing is kept.",
+                           { confirm: "Stop the run", dismiss: "Keep it running" })) return false;
   await api.del(`jobs/${encodeURIComponent(jobId)}`);
   toast("Run cancelled.", "info");
   return true;
@@ -183,8 +183,9 @@ export async function renderJob(el, jobId, { signal }) {
   }
   const remove = actionButton(isFinal(job.status) ? "Delete job" : "Cancel job", async () => {
     const final = isFinal(job.status);
-    if (!await confirmDialog(final ? "Delete this job and its files?" : "Cancel this job?",
-                             { confirm: final ? "Delete" : "Cancel job" })) return;
+    if (!await confirmDialog(final ? "Delete this job and its files?" : "Stop this job? Nothing of it is kept.",
+                             { confirm: final ? "Delete the job" : "Stop the job",
+                               dismiss: final ? "Keep it" : "Keep it running" })) return;
     try {
       await api.del(`jobs/${encodeURIComponent(jobId)}`);
       toast(final ? "Job deleted." : "Job cancelled.", "info");

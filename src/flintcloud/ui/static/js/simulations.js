@@ -20,6 +20,22 @@ const CATEGORIES = {
   miscellaneous: "Other layers (age, temperature…)", db: "Input database",
 };
 const simPath = (id, rest = "") => `simulations/${encodeURIComponent(id)}${rest}`;
+// What a problem's field means, in the words of the steps (the API's names are folders and keys).
+const FIELD_WORDS = {
+  "inputs/db": "Input database", layers: "Layers", "start_year/end_year": "Simulation period",
+  "admin_boundary/eco_boundary": "Spatial unit", spatial_unit: "Spatial unit",
+};
+// A file a user uploaded (shown with its problem), not a server folder such as `inputs/db`.
+const isFileName = (source) => Boolean(source) && !source.includes("/") && /\.[A-Za-z0-9]+$/.test(source);
+
+/** What stops a run, the input database first (nothing else can be checked without it), then
+ * the other missing inputs, then the rest; the order within each group is kept. */
+export function orderProblems(problems) {
+  const rank = (problem) => (problem.field === "inputs/db" || /database/i.test(problem.message) ? 0
+    : problem.code === "missing_input" ? 1 : 2);
+  return problems.map((problem, index) => [rank(problem), index, problem])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((item) => item[2]);
+}
 
 // -- the list ----------------------------------------------------------------------------------------
 
@@ -77,6 +93,28 @@ export async function renderSimulations(el, _parts, { signal }) {
     }
   });
   create.append(form);
+  const demoProblems = h("div");
+  const demoButton = h("button", { type: "button", id: "create-demo" }, "GCBM demo simulation");
+  demoButton.addEventListener("click", async () => {
+    clear(demoProblems);
+    demoButton.disabled = true;
+    demoProblems.append(loading("Building the demo project…"));
+    try {
+      const title = `GCBM demo ${new Date().toISOString().slice(0, 19).replace("T", " ")}`;
+      const simulation = await api.post("simulations/demo", { title });
+      toast(`Simulation “${simulation.title}” created: ready to run.`, "success");
+      location.hash = `#/simulations/${encodeURIComponent(simulation.id)}/run`;
+    } catch (error) {
+      clear(demoProblems);
+      demoProblems.append(problemBox(error));
+    } finally {
+      demoButton.disabled = false;
+    }
+  });
+  create.append(h("div", { class: "demo-offer" },
+    h("p", { class: "muted" }, "No files at hand? A synthetic GCBM project (one 0.1° block, two classifiers, "
+      + "a fire and a clearcut; its database built from CBM-CFS3's defaults), ready to run in one click:"),
+    h("div", { class: "actions" }, demoButton), demoProblems));
   const listSection = h("section", { class: "panel", "aria-labelledby": "list-title" },
     h("h2", { id: "list-title" }, "Your simulations"));
   const listSlot = h("div", {}, loading());
@@ -97,7 +135,9 @@ export async function renderSimulations(el, _parts, { signal }) {
         : h("span", { title: sim.problems.map((p) => p.message).join("\n") }, `no (${sim.problems.length} problem${sim.problems.length === 1 ? "" : "s"})`)) },
       { label: "Updated", value: (sim) => fmtDate(sim.updated) },
       { label: "Actions", value: (sim) => h("span", { class: "row-actions" },
-        h("a", { class: "button small", href: `#/simulations/${encodeURIComponent(sim.id)}/results` }, "Results"),
+        sim.status === "successful"  // results exist only after a successful run
+          ? h("a", { class: "button small", href: `#/simulations/${encodeURIComponent(sim.id)}/results` }, "Results")
+          : null,
         actionButton("Delete", async () => {
           if (!await confirmDialog(`Delete the simulation “${sim.title}” and all its files and runs?`)) return;
           try {
@@ -154,20 +194,32 @@ export async function renderSimulation(el, id, step, ctx) {
     if (!simulation.ready && current !== "results") {
       readiness.append(h("details", { class: "notice", open: current === "run" },
         h("summary", {}, `${simulation.problems.length} thing${simulation.problems.length === 1 ? "" : "s"} still stop${simulation.problems.length === 1 ? "s" : ""} a run`),
-        h("ul", {}, simulation.problems.map((problem) => {
-          const where = isConfigProblem(problem) ? "config" : "inputs";
-          return h("li", {}, h("a", { href: `#/simulations/${encodeURIComponent(id)}/${where}`,
-                                      title: where === "config" ? "Fix it in the Configure step" : "Fix it in the Inputs step" },
-            h("code", {}, problem.field)), ": ", problem.message,
-            problem.source && problem.source !== problem.field ? h("span", { class: "muted" }, ` (${problem.source})`) : null,
-            problem.hint ? h("span", { class: "muted" }, ` — ${problem.hint}`) : null);
-        }))));
+        h("ul", {}, (() => {
+          const hints = new Set();  // each hint once: several problems often share one
+          return orderProblems(simulation.problems).map((problem) => {
+            const where = isConfigProblem(problem) ? "config" : "inputs";
+            const words = FIELD_WORDS[problem.field];
+            const hint = problem.hint && !hints.has(problem.hint) ? problem.hint : null;
+            if (hint) hints.add(hint);
+            return h("li", {}, h("a", { href: `#/simulations/${encodeURIComponent(id)}/${where}`,
+                                        title: where === "config" ? "Fix it in the Configure step" : "Fix it in the Inputs step" },
+              words ? h("strong", {}, words) : h("code", {}, problem.field)), ": ", problem.message,
+              isFileName(problem.source) && problem.source !== problem.field ? h("span", { class: "muted" }, ` (${problem.source})`) : null,
+              hint ? h("span", { class: "muted" }, ` — ${hint}`) : null);
+          });
+        })())));
     }
   }
+  // The run step reports each status it sees, so the badge follows the run.
+  const setStatus = (value) => {
+    if (value === simulation.status) return;
+    simulation = { ...simulation, status: value };
+    drawHeader();
+  };
   drawHeader();
   clear(body);
   const views = { inputs: inputsStep, config: configStep, run: runStep, results: renderResults };
-  await views[current](body, simulation, { ...ctx, refresh });
+  await views[current](body, simulation, { ...ctx, refresh, setStatus });
 }
 
 // -- step 1: inputs ------------------------------------------------------------------------------------
@@ -176,10 +228,11 @@ async function inputsStep(el, simulation, { signal, refresh }) {
   const uploadPanel = h("section", { class: "panel", "aria-labelledby": "upload-title" },
     h("h2", { id: "upload-title" }, "Upload files"),
     h("p", { class: "muted" }, "GeoTIFF layers (.tif, .tiff) and the GCBM input database (.db), or one zip "
-      + "with classifiers/, disturbances/, miscellaneous/ and db/ folders. Every file is checked; a rejected "
+      + "with classifiers/, disturbances/, miscellaneous/ and db/ folders; an attributes file (.json, .yaml "
+      + "or .csv: the layers' tables and settings) may come on its own. Every file is checked; a rejected "
       + "upload keeps nothing."));
   const fileInput = h("input", { type: "file", multiple: true, id: uid("files"), class: "visually-hidden",
-                                 accept: ".tif,.tiff,.db,.sqlite,.sqlite3,.zip,.json" });
+                                 accept: ".tif,.tiff,.db,.sqlite,.sqlite3,.zip,.json,.yaml,.yml,.csv" });
   const chosen = h("ul", { class: "chosen-files", "aria-live": "polite" });
   let files = [];
   const showChosen = () => {
@@ -306,7 +359,7 @@ async function inputsStep(el, simulation, { signal, refresh }) {
 
 // -- step 3: run --------------------------------------------------------------------------------------------
 
-async function runStep(el, simulation, { signal, refresh }) {
+async function runStep(el, simulation, { signal, refresh, setStatus = () => {} }) {
   const panel = h("section", { class: "panel", "aria-labelledby": "run-title" }, h("h2", { id: "run-title" }, "Run"));
   const jobSlot = h("div", { class: "job-slot" });
   const logSlot = h("div");
@@ -322,6 +375,7 @@ async function runStep(el, simulation, { signal, refresh }) {
 
   async function follow(job) {
     const draw = (current) => {
+      setStatus(current.status);
       clear(jobSlot);
       jobSlot.append(jobPanel(current, { title: "Latest run", onCancel: async () => {
         if (await cancelJob(current.jobID)) draw(await api.get(`jobs/${encodeURIComponent(current.jobID)}`));
