@@ -224,7 +224,8 @@ def test_upstream_gcbm_demo_flow(client, worker, tmp_path):
     project = worker.storage.job_results_dir(job.id) / "inputs" / "project"
     assert (project / "input_database" / "gcbm_input.db").is_file()
     assert (project / "layers" / "tiled" / "Classifier1.tiff").is_file()
-    assert client.post("/gcbm/status", data={"title": "run4"}).json()["status"] == "successful"
+    status = client.post("/gcbm/status", data={"title": "run4"}).json()
+    assert status["status"] == "successful" and status["problems"] == []
     download = client.post("/gcbm/download", data={"title": "run4"})
     assert download.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(download.content))

@@ -75,7 +75,7 @@ from flintcloud.io.tiled_tiff import Written
 
 
 class ProgressKind(StrEnum):
-    START = "start"  # the blocks are counted
+    START = "start"  # the blocks with a simulated cell are counted (only they are run)
     BLOCK = "block"  # a block finished
     YEAR = "year"  # a block finished a year (blocks run here only)
 
@@ -392,11 +392,15 @@ def run_project(source: str | Path | GcbmProject, *,
         session = _SESSIONS.keep(_Session.open(project))
         try:
             n_blocks = len(session.windows)
-            notify(ProgressEvent(ProgressKind.START, 0, n_blocks))
+            # Only blocks with a simulated cell are run, and counted by the progress events: a
+            # block without one has no outputs (its mask, read here, is all its task would read).
+            numbers = [number for number, window in enumerate(session.windows)
+                       if session.reader.simulated_mask(window).any()]
+            notify(ProgressEvent(ProgressKind.START, 0, len(numbers)))
             if executor is None:
-                outcomes = _run_here(config_dir, n_blocks, writer, deduplicate, notify)
+                outcomes = _run_here(config_dir, numbers, writer, deduplicate, notify)
             else:
-                outcomes = _run_on(executor, config_dir, n_blocks, writer, deduplicate, notify)
+                outcomes = _run_on(executor, config_dir, numbers, writer, deduplicate, notify)
         finally:
             _SESSIONS.close()
         outcomes.sort(key=lambda outcome: outcome.number)
@@ -431,30 +435,30 @@ def block_results(source: str | Path | GcbmProject, *,
             session.close()
 
 
-def _run_here(config_dir: str, n_blocks: int, writer: BlockGeotiffWriter | None,
+def _run_here(config_dir: str, numbers: list[int], writer: BlockGeotiffWriter | None,
               deduplicate: bool,
               notify: Callable[[ProgressEvent], None]) -> list[BlockOutcome]:
     outcomes = []
-    for number in range(n_blocks):
-        def on_year(year: int, n: int = number) -> None:
-            notify(ProgressEvent(ProgressKind.YEAR, n, n_blocks, year))
+    for done, number in enumerate(numbers):
+        def on_year(year: int, n: int = done) -> None:
+            notify(ProgressEvent(ProgressKind.YEAR, n, len(numbers), year))
 
         outcomes.append(run_block(config_dir, number, writer=writer, deduplicate=deduplicate,
                                   on_year=on_year))
-        notify(ProgressEvent(ProgressKind.BLOCK, number + 1, n_blocks))
+        notify(ProgressEvent(ProgressKind.BLOCK, done + 1, len(numbers)))
     return outcomes
 
 
-def _run_on(executor: Executor, config_dir: str, n_blocks: int,
+def _run_on(executor: Executor, config_dir: str, numbers: list[int],
             writer: BlockGeotiffWriter | None, deduplicate: bool,
             notify: Callable[[ProgressEvent], None]) -> list[BlockOutcome]:
     futures = [executor.submit(run_block, config_dir, number, writer=writer,
-                               deduplicate=deduplicate) for number in range(n_blocks)]
+                               deduplicate=deduplicate) for number in numbers]
     with _settled(futures):
         outcomes = []
         for done, future in enumerate(as_completed(futures), start=1):
             outcomes.append(future.result())
-            notify(ProgressEvent(ProgressKind.BLOCK, done, n_blocks))
+            notify(ProgressEvent(ProgressKind.BLOCK, done, len(numbers)))
         return outcomes
 
 

@@ -210,7 +210,10 @@ def gcbm_status(services: ServicesDep, caller: CallerDep, title: Title = None) -
     latest = services.simulations.latest_job(simulation)
     if latest is None:  # not started: say what refuses a start, if anything does
         return upstream.not_started(*services.simulations.refusal(simulation))
-    return upstream.status_message(latest)
+    answer = upstream.status_message(latest)
+    if latest.status.is_final:  # what would refuse the next start (the inputs may have changed)
+        answer["problems"] = services.simulations.refusal(simulation)[1]
+    return answer
 
 
 @router.post("/gcbm/download", response_class=FileResponse,
