@@ -333,3 +333,17 @@ def test_each_category_upload_endpoint(client, tmp_path, category):
     [simulation] = client.get("/simulations").json()
     inputs = client.get(f"/simulations/{simulation['id']}/inputs").json()
     assert len(inputs[category]) == len(files[category])
+
+
+def test_upstream_demo_uploaded_category_by_category_runs(client, worker, tmp_path):
+    """FLINT-UI's and the curl docs' way: one endpoint per category, no attributes, then
+    gcbm/dynamic: the demo is recognised just the same."""
+    files = _demo_upload(tmp_path)
+    client.post("/gcbm/new", data={"title": "bycategory"})
+    for category in ("classifiers", "disturbances", "miscellaneous", "db"):
+        answer = client.post(f"/gcbm/upload/{category}", data={"title": "bycategory"},
+                             files=multipart({category: files[category]}))
+        assert answer.status_code == 200, answer.text
+    assert client.post("/gcbm/status", data={"title": "bycategory"}).json()["problems"] == []
+    assert client.post("/gcbm/dynamic", data={"title": "bycategory"}).status_code == 200
+    assert worker.run_once().status == "successful"
