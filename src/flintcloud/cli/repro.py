@@ -56,7 +56,8 @@ def report(
         "--baseline", "-b", help="Another run of the same landscape to compare with.")] = None,
 ) -> None:
     """A Markdown report with charts of the annual indicators and, against a baseline run,
-    the differences per year and of the manifests (needs flintcloud[report])."""
+    the differences per year and of the manifests (needs the `report` extra:
+    pip install "flintcloud\\[report]")."""
     from flintcloud.repro.report import write_report
 
     written = write_report(run_dir, output_dir, baseline)
