@@ -547,11 +547,16 @@ def _output_items(project: GcbmProject, staging: Path) -> list[OutputItem]:
     return read_output_items(module, staging) if module is not None else []
 
 
+MOSAIC_TASKS = 4  # at most: enough to keep a few workers busy while the driver compiles
+
+
 @contextmanager
 def _mosaics(executor: Executor | None, run: GcbmRun, items: list[OutputItem],
              project: GcbmProject, folder: Path) -> Iterator[dict[Path, Written]]:
-    """The whole-area COGs, one task per item on the executor while the body of the `with`
-    runs here (or here, after it, without one). The dict fills when the body is done."""
+    """The whole-area COGs, in MOSAIC_TASKS tasks of interleaved items on the executor while
+    the body of the `with` runs here (or here, after it, without one). The dict fills when the
+    body is done. A task places every block in the mosaics once (reading their sampled cells),
+    so items are grouped rather than one a task: one a task cost 21 placements a run."""
     written: dict[Path, Written] = {}
     blocks = run.block_files
     arguments = (project.grid, folder, project.start_year)
@@ -559,7 +564,8 @@ def _mosaics(executor: Executor | None, run: GcbmRun, items: list[OutputItem],
         yield written
         written |= write_mosaics(blocks, items, *arguments)
         return
-    futures = [executor.submit(write_mosaics, blocks, [item], *arguments) for item in items]
+    groups = [items[k::MOSAIC_TASKS] for k in range(min(MOSAIC_TASKS, len(items)))]
+    futures = [executor.submit(write_mosaics, blocks, group, *arguments) for group in groups]
     with _settled(futures):
         yield written
         for future in futures:
