@@ -82,6 +82,17 @@ class Settings(BaseSettings):
                                                     description="Largest total size once unzipped.")
     max_zip_ratio: PositiveFloat = Field(200.0, description="Largest compression ratio of a zip member.")
 
+    # -- maps -------------------------------------------------------------------------------------
+    map_basemap_url: str | None = Field(
+        None, pattern=r"\{z\}.*\{x\}.*\{y\}|\{z\}.*\{y\}.*\{x\}",
+        description="XYZ tile URL template of a basemap under the UI's maps, with {z}, {x}, {y} "
+                    "(e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png, whose usage policy "
+                    "then applies). Unset (default): no basemap, and the UI requests nothing "
+                    "outside this server.")
+    map_basemap_attribution: str = Field(
+        "", description="Attribution shown on the map with the basemap (HTML allowed, e.g. "
+                        "`&copy; OpenStreetMap contributors`).")
+
     # -- listings ---------------------------------------------------------------------------------
     default_page_size: PositiveInt = 20
     max_page_size: PositiveInt = 1000

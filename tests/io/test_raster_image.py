@@ -1,5 +1,5 @@
 """Rasters as pictures: palette indices, colour ramps, the PNG encoder (decoded by GDAL, an
-independent reader), decimated reads and single pixels."""
+independent reader), decimated reads, web map tiles and single pixels."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from flintcloud.io.raster_image import (
     ramp_colours,
     read_band,
     read_pixel,
+    read_tile,
     render_png,
+    tile_grid,
 )
 
 
@@ -83,7 +85,7 @@ def test_render_png_colours_the_band_and_hides_nodata(tmp_path):
     path = write_raster(tmp_path / "a.tif", [[0.0, 10.0], [-9999.0, np.nan]])
     band = read_band(path)
     assert band.n_valid == 2 and band.value_range() == (0.0, 10.0)  # NaN counts as nodata
-    decoded, colormap = decode_png(render_png(band, 0.0, 10.0, "viridis"))
+    decoded, colormap = decode_png(render_png(band.values, band.is_valid, 0.0, 10.0, "viridis"))
     np.testing.assert_array_equal(decoded, [[1, 255], [0, 0]])
     assert colormap[1][:3] == (0x44, 0x01, 0x54) and colormap[255][:3] == (0xfd, 0xe7, 0x25)
     assert colormap[0][3] == 0 and colormap[1][3] == 255
@@ -113,3 +115,16 @@ def test_read_pixel_finds_the_cell_nodata_and_outside(tmp_path):
     assert read_pixel(path, -105.75, 54.25) == (1, 0, None)
     assert read_pixel(path, -107.0, 54.75) is None
     assert read_pixel(path, -105.25, 56.0) is None
+
+
+def test_tiles_read_the_raster_in_web_mercator_nearest(tmp_path):
+    # 2 x 2 pixels of 0.5° from (-106, 55)
+    path = write_raster(tmp_path / "a.tif", [[1.0, 2.0], [-9999.0, 4.0]])
+    grid = tile_grid(path)
+    assert grid.bounds == pytest.approx((-106.0, 54.0, -105.0, 55.0))
+    assert 0 <= grid.minzoom <= grid.maxzoom
+    # tile 10/222/320 spans lon -101.95..-101.6: outside
+    assert read_tile(path, 10, 222, 320) is None
+    values, is_valid = read_tile(path, 7, 26, 40)  # -106.9..-104.1°, 54.2..55.8°: 4 pixels in part
+    assert values.shape == is_valid.shape == (256, 256)
+    assert set(np.unique(values[is_valid])) == {1.0, 2.0, 4.0}  # nearest: no blended values

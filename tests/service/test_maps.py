@@ -1,11 +1,13 @@
-"""Indicator maps of a simulation's latest run: the catalogue, the PNG (size, colours, transparent
-nodata), its description (bounds, range, scale), pixel values, and every way to ask wrongly."""
+"""Indicator maps of a simulation's latest run: the catalogue, the XYZ tiles (the GeoTIFF's
+values in their colours, transparent nodata, cached), the description (bounds, zooms, range,
+scale, tile URL), pixel values, and every way to ask wrongly."""
 
 from __future__ import annotations
 
 import json
 import warnings
 
+import morecantile
 import numpy as np
 import pytest
 from fake_gcbm import manifest_item, run_fake_gcbm, write_manifest_items
@@ -19,6 +21,7 @@ from flintcloud.errors import InputError, NotFoundError
 from flintcloud.gcbm.outputs import catalogue
 from flintcloud.gcbm.outputs.layout import COG_FOLDER, MANIFEST, cog_name, item_unit
 from flintcloud.io.geotiff import write_cog
+from flintcloud.io.raster_image import palette_indices
 from flintcloud.service import gcbm_engine
 from flintcloud.service.app import create_app
 from flintcloud.service.services import Services
@@ -122,23 +125,77 @@ def test_maps_list_indicators_with_units_and_years(client, finished):
         {"indicator": "Age", "unit": "years", "kind": "variable", "years": ["2010", "2011", "2012"]},
         {"indicator": "NEP", "unit": "tC/ha/yr", "kind": "fluxes", "years": ["2010", "2011", "2012"]}]
     assert "viridis" in catalogue["ramps"] and catalogue["ramps"][0] == "auto"
+    assert catalogue["basemap"] is None  # off unless the deployment sets one
 
 
-def test_map_png_has_the_raster_size_and_transparent_nodata(client, finished):
-    response = client.get(f"/simulations/{finished}/maps/Age/2011.png")
+def test_maps_name_the_deployments_basemap(client, services, finished, tmp_path):
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    services.settings.map_basemap_url = url
+    services.settings.map_basemap_attribution = "© Example"
+    assert client.get(f"/simulations/{finished}/maps").json()["basemap"] == \
+        {"url": url, "attribution": "© Example"}
+    with pytest.raises(ValueError, match="map_basemap_url"):
+        make_settings(tmp_path, map_basemap_url="https://tiles.example.org/tile.png")
+
+
+WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
+Z = 8  # one tile of 256 px over 1.4° holds the whole 1° x 0.75° raster: ~45 px per raster pixel
+
+
+def tile_link(info: dict) -> str:
+    return next(link["href"] for link in info["links"] if link["rel"] == "tiles")
+
+
+def tile_pixels(tile) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat), each (256, 256), of the centres of a tile's pixels."""
+    west, south, east, north = WEB_MERCATOR.xy_bounds(tile)
+    step = (east - west) / 256
+    xs = west + (np.arange(256) + 0.5) * step
+    ys = north - (np.arange(256) + 0.5) * step
+    mx, my = np.meshgrid(xs, ys)
+    radius = 6378137.0  # spherical Mercator
+    return np.degrees(mx / radius), np.degrees(2 * np.arctan(np.exp(my / radius)) - np.pi / 2)
+
+
+def expected_indices(grid: np.ndarray, tile, vmin: float, vmax: float) -> tuple[np.ndarray, np.ndarray]:
+    """The palette index each tile pixel must have (the raster pixel under its centre; 0 outside
+    the raster and for nodata), and where that is unambiguous (centre not within 1 % of a raster
+    pixel's edge)."""
+    lon, lat = tile_pixels(tile)
+    col_f = (lon - TRANSFORM.c) / TRANSFORM.a
+    row_f = (lat - TRANSFORM.f) / TRANSFORM.e
+    inside = (col_f >= 0) & (col_f < grid.shape[1]) & (row_f >= 0) & (row_f < grid.shape[0])
+    row = np.clip(row_f.astype(int), 0, grid.shape[0] - 1)
+    col = np.clip(col_f.astype(int), 0, grid.shape[1] - 1)
+    values = grid[row, col].astype(np.float64)
+    valid = inside & (GRID[row, col] != GRID[0, 0])  # GRID's nodata pixels are every map's
+    clear = (np.abs(col_f - np.rint(col_f)) > 0.01) & (np.abs(row_f - np.rint(row_f)) > 0.01)
+    return palette_indices(values, valid, vmin, vmax), clear
+
+
+def test_map_tiles_show_the_geotiffs_values_with_transparent_nodata(client, finished):
+    info = client.get(f"/simulations/{finished}/maps/Age/2011").json()
+    (scale_min, scale_max) = info["scale"]["min"], info["scale"]["max"]
+    assert (scale_min, scale_max) == (21.0, 30.0)  # Age 2011 = |value| + 20
+    tile = WEB_MERCATOR.tile(-105.5, 54.6, Z)
+    url = tile_link(info).replace("{z}", str(Z)).replace("{x}", str(tile.x)).replace("{y}", str(tile.y))
+    response = client.get(url)
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
     indices, colormap = decode_png(response.content)
-    assert indices.shape == GRID.shape
-    is_nodata = GRID == NODATA
-    assert (indices[is_nodata] == 0).all() and (indices[~is_nodata] > 0).all()
-    assert colormap[0][3] == 0 and all(colormap[int(i)][3] == 255 for i in indices[~is_nodata])
-    # Age 2011 = |value| + 20: from 21 to 30, so 21 gets the first colour and 30 the last
-    assert indices[0, 1] == 1 and indices[2, 2] == 255
+    assert indices.shape == (256, 256)
+    age = np.where(GRID == NODATA, GRID, np.abs(GRID) + 20)
+    expected, clear = expected_indices(age, tile, scale_min, scale_max)
+    np.testing.assert_array_equal(indices[clear], expected[clear])
+    # every raster pixel shows, in its colour (21 the first, 30 the last); nodata and the world
+    # around the raster are transparent
+    assert set(np.unique(indices[clear])) == set(np.unique(expected[clear])) >= {0, 1, 255}
+    assert np.count_nonzero(indices) > 10 * 45 * 40
+    assert colormap[0][3] == 0 and all(colormap[int(i)][3] == 255 for i in np.unique(indices) if i)
 
 
-def test_map_description_gives_bounds_range_and_the_pngs_scale(client, finished):
+def test_map_description_gives_bounds_range_zooms_and_the_tiles_scale(client, finished):
     info = client.get(f"/simulations/{finished}/maps/NEP/2012").json()
     assert info["bounds"] == pytest.approx(BOUNDS)
     assert info["data_bounds"] == pytest.approx(BOUNDS)  # valid pixels reach every edge
@@ -149,8 +206,12 @@ def test_map_description_gives_bounds_range_and_the_pngs_scale(client, finished)
     # values of both signs: a diverging ramp centred on 0
     assert (info["scale"]["ramp"], info["scale"]["min"], info["scale"]["max"]) == ("balance", -30.0, 30.0)
     assert info["scale"]["stops"][0] == [0.0, "#2166ac"]
-    image = next(link["href"] for link in info["links"] if link["rel"] == "image")
-    assert image.endswith(f"/simulations/{finished}/maps/NEP/2012.png?ramp=auto")
+    tiles = info["tiles"]
+    assert tiles["bounds_wgs84"] == pytest.approx(BOUNDS)
+    assert 0 <= tiles["minzoom"] <= tiles["maxzoom"] < tiles["max_display_zoom"] and tiles["size"] == 256
+    # the tile URL carries the resolved scale: every tile of this map is coloured alike
+    assert tile_link(info).endswith(
+        f"/simulations/{finished}/maps/NEP/2012/tiles/{{z}}/{{x}}/{{y}}.png?ramp=balance&min=-30.0&max=30.0")
     age = client.get(f"/simulations/{finished}/maps/Age/2010").json()
     assert (age["scale"]["ramp"], age["scale"]["min"], age["scale"]["max"]) == ("viridis", 11.0, 20.0)
 
@@ -159,11 +220,45 @@ def test_map_min_and_max_fix_the_scale(client, finished):
     query = "ramp=viridis&min=0&max=20"
     info = client.get(f"/simulations/{finished}/maps/NEP/2012?{query}").json()
     assert (info["scale"]["ramp"], info["scale"]["min"], info["scale"]["max"]) == ("viridis", 0.0, 20.0)
-    image = next(link["href"] for link in info["links"] if link["rel"] == "image")
-    assert image.endswith("2012.png?ramp=viridis&min=0.0&max=20.0")
-    indices, _ = decode_png(client.get(f"/simulations/{finished}/maps/NEP/2012.png?{query}").content)
+    assert tile_link(info).endswith("/tiles/{z}/{x}/{y}.png?ramp=viridis&min=0.0&max=20.0")
+    tile = WEB_MERCATOR.tile(-105.5, 54.6, Z)
+    indices, _ = decode_png(client.get(
+        f"/simulations/{finished}/maps/NEP/2012/tiles/{Z}/{tile.x}/{tile.y}.png?{query}").content)
+    expected, clear = expected_indices(np.where(GRID == NODATA, GRID, GRID * 3), tile, 0.0, 20.0)
+    np.testing.assert_array_equal(indices[clear], expected[clear])
     # NEP 2012 = 3 x GRID: 3 -> 1 + round(3/20 * 254) = 39; 30 and 21 clip to the last colour; -6 to the first
-    assert indices[0, 1] == 39 and indices[2, 2] == 255 and indices[1, 2] == 1
+    assert {1, 39, 255} <= set(np.unique(indices))
+    # the tile without the scale computes the description's scale: same picture as its link's
+    auto = client.get(f"/simulations/{finished}/maps/NEP/2012/tiles/{Z}/{tile.x}/{tile.y}.png").content
+    linked = client.get(tile_link(client.get(f"/simulations/{finished}/maps/NEP/2012").json())
+                        .replace("{z}/{x}/{y}", f"{Z}/{tile.x}/{tile.y}")).content
+    assert auto == linked != client.get(
+        f"/simulations/{finished}/maps/NEP/2012/tiles/{Z}/{tile.x}/{tile.y}.png?{query}").content
+
+
+def test_map_tiles_change_with_the_year_and_are_cached(client, services, finished):
+    tile = WEB_MERCATOR.tile(-105.5, 54.6, Z)
+    query = "ramp=viridis&min=0&max=30"
+    url = f"/simulations/{finished}/maps/NEP/{{year}}/tiles/{Z}/{tile.x}/{tile.y}.png?{query}"
+    cache = services.simulations.map_tiles
+    first = client.get(url.format(year="2010")).content
+    assert (cache.hits, cache.misses) == (0, 1)
+    assert client.get(url.format(year="2010")).content == first
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert client.get(url.format(year="2011")).content != first
+    assert (cache.hits, cache.misses) == (1, 2)
+
+
+def test_tiles_outside_the_map_are_transparent_and_bad_tiles_refused(client, finished):
+    base = f"/simulations/{finished}/maps/NEP/2010/tiles"
+    far = WEB_MERCATOR.tile(100.0, -30.0, Z)
+    indices, _ = decode_png(client.get(f"{base}/{Z}/{far.x}/{far.y}.png").content)
+    assert indices.shape == (256, 256) and not indices.any()
+    assert client.get(f"{base}/2/4/0.png").status_code == 404  # x runs from 0 to 3 at zoom 2
+    for bad in ("25/0/0", "-1/0/0", "3/a/0", "3/0/-1"):
+        response = client.get(f"{base}/{bad}.png")
+        assert response.status_code == 422, bad
+        assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_map_value_reads_a_pixel_nodata_and_outside(client, finished):
@@ -178,9 +273,11 @@ def test_map_value_reads_a_pixel_nodata_and_outside(client, finished):
 
 
 @pytest.mark.parametrize("path", [
-    "maps/Nope/2010.png", "maps/NEP/2099.png", "maps/NEP/2099", "maps/Secret/2010.png",
-    "maps/Secret/2010", "maps/Escape/2010.png", "maps/Escape/2011", "maps/notes/2010.png", "maps/NEP_2010/tif.png", "maps/NEP/2010.tif.png",
-    "maps/NEP/..%2F..%2Fsecret.png", "maps/..%2Fcog/2010.png", "maps/NEP/2010/value?lon=0&lat=0x",
+    "maps/Nope/2010/tiles/8/52/81.png", "maps/NEP/2099/tiles/8/52/81.png", "maps/NEP/2099",
+    "maps/Secret/2010/tiles/8/52/81.png", "maps/Secret/2010", "maps/Escape/2010/tiles/8/52/81.png",
+    "maps/Escape/2011", "maps/notes/2010/tiles/8/52/81.png", "maps/NEP_2010/tif/tiles/8/52/81.png",
+    "maps/NEP/2010.tif/tiles/8/52/81.png", "maps/NEP/2010.png", "maps/NEP/..%2F..%2Fsecret/tiles/8/52/81.png",
+    "maps/..%2Fcog/2010/tiles/8/52/81.png", "maps/NEP/2010/value?lon=0&lat=0x",
 ])
 def test_unknown_or_crafted_map_names_are_404_or_422(client, finished, path):
     response = client.get(f"/simulations/{finished}/{path}")
@@ -189,7 +286,7 @@ def test_unknown_or_crafted_map_names_are_404_or_422(client, finished, path):
 
 
 def test_a_missing_map_names_what_exists(client, finished):
-    problem = client.get(f"/simulations/{finished}/maps/NEP/1999.png").json()
+    problem = client.get(f"/simulations/{finished}/maps/NEP/1999/tiles/8/52/81.png").json()
     assert problem["status"] == 404 and "years: 2010, 2011, 2012" in problem["hint"]
     problem = client.get(f"/simulations/{finished}/maps/Nope/2010").json()
     assert "indicators: Age, NEP" in problem["hint"]
@@ -200,7 +297,7 @@ def test_a_missing_map_names_what_exists(client, finished):
     ("min=5&max=1", "min"),
 ])
 def test_bad_map_parameters_are_422_naming_the_field(client, finished, query, field):
-    for suffix in (".png", ""):
+    for suffix in ("/tiles/8/52/81.png", ""):
         problem = client.get(f"/simulations/{finished}/maps/NEP/2010{suffix}?{query}")
         assert problem.status_code == 422
         assert problem.json()["errors"][0]["field"] == field
@@ -213,10 +310,11 @@ def test_bad_coordinates_are_422(client, finished, query):
 
 def test_maps_before_any_run_are_404(client):
     simulation = client.post("/simulations", json={"title": "fresh"}).json()["id"]
-    for path in ("maps", "maps/NEP/2010", "maps/NEP/2010.png", "maps/NEP/2010/value?lon=0&lat=0"):
+    for path in ("maps", "maps/NEP/2010", "maps/NEP/2010/tiles/8/52/81.png",
+                 "maps/NEP/2010/value?lon=0&lat=0"):
         response = client.get(f"/simulations/{simulation}/{path}")
         assert response.status_code == 404 and "no finished run" in response.json()["detail"]
-    assert client.get("/simulations/not-a-uuid/maps/NEP/2010.png").status_code == 404
+    assert client.get("/simulations/not-a-uuid/maps/NEP/2010/tiles/8/52/81.png").status_code == 404
 
 
 def test_maps_need_a_token_and_belong_to_their_owner(tmp_path):
@@ -227,7 +325,8 @@ def test_maps_need_a_token_and_belong_to_their_owner(tmp_path):
     try:
         with TestClient(create_app(settings, services=services)) as client:
             simulation = client.post("/simulations", json={"title": "mine"}, headers=alice).json()["id"]
-            for path in ("maps", "maps/NEP/2010", "maps/NEP/2010.png", "maps/NEP/2010/value?lon=0&lat=0"):
+            for path in ("maps", "maps/NEP/2010", "maps/NEP/2010/tiles/8/52/81.png",
+                 "maps/NEP/2010/value?lon=0&lat=0"):
                 url = f"/simulations/{simulation}/{path}"
                 assert client.get(url).status_code == 401
                 assert client.get(url, headers=bob).status_code == 403
@@ -244,10 +343,11 @@ def test_maps_list_an_item_whose_name_has_a_space(client, named):
     info = client.get(f"/simulations/{named}/maps/Total%20Ecosystem/2011").json()
     assert (info["indicator"], info["unit"], info["min"], info["max"]) == \
         ("Total Ecosystem", "tC/ha", 198.0, 210.0)
-    image = next(link["href"] for link in info["links"] if link["rel"] == "image")
-    assert image.endswith("/maps/Total%20Ecosystem/2011.png?ramp=auto")
-    png = client.get(f"/simulations/{named}/maps/Total%20Ecosystem/2011.png")
+    tiles = tile_link(info)
+    assert "/maps/Total%20Ecosystem/2011/tiles/{z}/{x}/{y}.png?ramp=viridis&min=198.0&max=210.0" in tiles
+    png = client.get(tiles.replace("{z}/{x}/{y}", "8/52/81"))
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    assert decode_png(png.content)[0].any()
     value = client.get(f"/simulations/{named}/maps/Total%20Ecosystem/2011/value",
                        params={"lon": -105.3, "lat": 54.6}).json()
     assert (value["value"], value["unit"]) == (198.0, "tC/ha")

@@ -34,7 +34,9 @@ def test_ui_redirects_to_its_folder_and_serves_index_with_a_strict_policy(client
 
 
 def test_ui_files_reference_nothing_outside_the_service():
-    files = static_files(".html", ".js", ".css")
+    # vendored libraries (Leaflet) keep their own text; test_map_browser.py runs the map offline
+    files = [path for path in static_files(".html", ".js", ".css")
+             if "vendor" not in path.relative_to(STATIC).parts]
     assert {path.name for path in files} >= {"index.html", "app.js", "app.css"}
     for path in files:
         text = path.read_text(encoding="utf-8")
@@ -42,6 +44,24 @@ def test_ui_files_reference_nothing_outside_the_service():
         urls = set(re.findall(r"https?://[^\s\"'`)]+", text)) - {"http://www.w3.org/2000/svg"}
         assert not urls, (path.name, urls)
         assert "@import" not in text and "eval(" not in text and ".innerHTML" not in text, path.name
+
+
+def test_leaflet_is_vendored_with_its_licence(client):
+    leaflet = STATIC / "vendor" / "leaflet"
+    assert "BSD 2-Clause" in (leaflet / "LICENSE").read_text()
+    page = client.get("/ui/").text
+    assert '<script src="vendor/leaflet/leaflet.js">' in page and 'href="vendor/leaflet/leaflet.css"' in page
+    for name in ("leaflet.js", "leaflet.css", "LICENSE"):
+        assert client.get(f"/ui/vendor/leaflet/{name}").status_code == 200
+
+
+def test_a_basemap_origin_is_allowed_only_when_set():
+    from flintcloud.service.ui import ui_headers
+
+    assert "img-src 'self' blob: data:;" in ui_headers()["Content-Security-Policy"]
+    policy = ui_headers("https://tile.example.org/{z}/{x}/{y}.png")["Content-Security-Policy"]
+    assert "img-src 'self' blob: data: https://tile.example.org;" in policy
+    assert "connect-src 'self'" in policy
 
 
 def test_every_module_the_ui_imports_is_served(client):

@@ -1,5 +1,6 @@
-"""One raster band as a picture: read it (decimated for display), colour it with a ramp, encode
-it as PNG, and read single pixels back by coordinate.
+"""One raster band as pictures: read it (decimated, to describe it), cut it into web map tiles
+(rio-tiler: XYZ tiles in Web Mercator) coloured with a ramp and encoded as PNG, and read single
+pixels back by coordinate.
 
 Rendering is vectorised: a value becomes an index into a 255-colour palette (index 0 is
 transparent nodata), so the PNG is a palette image of one byte per pixel. The encoder is a few
@@ -31,6 +32,7 @@ RAMPS: dict[str, tuple[tuple[float, str], ...]] = {
 }
 DIVERGING = frozenset({"balance"})
 N_COLOURS = 255  # palette index 0 is reserved for nodata
+TILE_SIZE = 256  # pixels per side of a web map tile
 
 
 @dataclass(frozen=True)
@@ -151,8 +153,47 @@ def encode_palette_png(indices: np.ndarray, palette: np.ndarray, transparent: in
             + _chunk(b"IEND", b""))
 
 
-def render_png(band: Band, vmin: float, vmax: float, ramp: str) -> bytes:
-    """The band coloured with `ramp` from vmin to vmax; nodata transparent."""
+def render_png(values: np.ndarray, is_valid: np.ndarray, vmin: float, vmax: float,
+               ramp: str) -> bytes:
+    """(h, w) values coloured with `ramp` from vmin to vmax as a palette PNG; invalid pixels
+    transparent."""
     palette = np.zeros((N_COLOURS + 1, 3), dtype=np.uint8)
     palette[1:] = ramp_colours(ramp)
-    return encode_palette_png(palette_indices(band.values, band.is_valid, vmin, vmax), palette)
+    return encode_palette_png(palette_indices(values, is_valid, vmin, vmax), palette)
+
+
+@dataclass(frozen=True)
+class TileGrid:
+    """Where a raster lies on the Web Mercator tile grid: the zooms at which its pixels are
+    about one tile pixel (rio-tiler's min/max zoom) and its bounds in longitude/latitude."""
+
+    minzoom: int
+    maxzoom: int
+    bounds: tuple[float, float, float, float]  # west, south, east, north in WGS84
+
+
+def tile_grid(path: str | Path) -> TileGrid:
+    from rio_tiler.io import Reader
+
+    with Reader(str(path)) as source:
+        bounds = source.get_geographic_bounds(source.tms.rasterio_geographic_crs)
+        return TileGrid(int(source.minzoom), int(source.maxzoom),
+                        tuple(float(b) for b in bounds))  # type: ignore[arg-type]
+
+
+def read_tile(path: str | Path, z: int, x: int, y: int,
+              size: int = TILE_SIZE) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, is_valid), each (size, size), of band 1 in XYZ tile (z, x, y) of Web Mercator
+    (nearest neighbour: a tile pixel shows one raster pixel's value, never a blend); None when
+    the tile does not touch the raster. NaN and ±inf count as nodata."""
+    from rio_tiler.errors import TileOutsideBounds
+    from rio_tiler.io import Reader
+
+    with Reader(str(path)) as source:
+        try:
+            image = source.tile(x, y, z, tilesize=size, indexes=1, resampling_method="nearest")
+        except TileOutsideBounds:
+            return None
+    values = np.ma.getdata(image.array[0]).astype(np.float64, copy=False)
+    is_valid = ~np.ma.getmaskarray(image.array[0]) & np.isfinite(values)
+    return values, is_valid

@@ -87,7 +87,7 @@ def create_app(settings: Settings, *, services: Services | None = None,
     app.include_router(maps.router)
     app.include_router(upstream.router)
     app.include_router(metrics.router)
-    mount_ui(app)
+    mount_ui(app, basemap_url=settings.map_basemap_url)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["*"], allow_headers=["*"],

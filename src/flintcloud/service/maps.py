@@ -1,5 +1,6 @@
-"""Indicator maps of a GCBM run: one COG (indicator, year) as a coloured PNG, with what a client
-needs to place and read it (bounds, CRS, value range, colour ramp) and single pixel values.
+"""Indicator maps of a GCBM run: one COG (indicator, year) as XYZ web map tiles (PNG, coloured
+with a ramp from a fixed min to max), what a client needs to place and read it (bounds, CRS,
+zooms, value range, colour ramp) and single pixel values.
 
 Paths and units come only from `catalogue.map_catalogue` (what the run's manifest declares); the
 indicator and the year a client asks for are looked up there, never joined into a path.
@@ -7,17 +8,35 @@ indicator and the year a client asks for are looked up there, never joined into 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from flintcloud.errors import InputError, NotFoundError
 from flintcloud.gcbm.outputs.catalogue import ItemMaps
-from flintcloud.io.raster_image import DIVERGING, RAMPS, Band, read_band, read_pixel, render_png
+from flintcloud.io.raster_image import (
+    DIVERGING,
+    RAMPS,
+    TILE_SIZE,
+    Band,
+    read_band,
+    read_pixel,
+    read_tile,
+    render_png,
+    tile_grid,
+)
 
 AUTO_RAMP = "auto"
 RAMP_NAMES = (AUTO_RAMP, *RAMPS)
-MAX_IMAGE_SIZE = 2048  # pixels per side; larger mosaics are decimated (nearest) for display
+MAX_IMAGE_SIZE = 2048  # pixels per side; larger mosaics are decimated (nearest) to describe them
+MAX_ZOOM = 24  # deepest tile served: a few centimetres per pixel
+ZOOM_BEYOND_PIXELS = 3  # zooms past the raster's own resolution a client is told to offer
 
 
 @dataclass(frozen=True)
@@ -74,33 +93,88 @@ def choose_style(band: Band, ramp: str = AUTO_RAMP, vmin: float | None = None,
 
 def describe_map(layer: MapLayer, indicator: str, year: str, *, ramp: str = AUTO_RAMP,
                  vmin: float | None = None, vmax: float | None = None) -> dict[str, Any]:
-    """Where the map lies (`bounds` of the image, `data_bounds` of its valid pixels) and how it
-    is coloured (what the PNG of the same parameters shows)."""
+    """Where the map lies (`bounds` of the raster, `data_bounds` of its valid pixels), its tile
+    zooms, and how it is coloured (what its tiles of the same parameters show)."""
     band = read_band(layer.path, max_size=MAX_IMAGE_SIZE)
     style = choose_style(band, ramp, vmin, vmax)
     value_range = band.value_range()
     data_bounds = band.valid_bounds()  # None when no pixel is valid
-    height, width = band.values.shape
+    grid = tile_grid(layer.path)
     return {
         "indicator": indicator, "year": year, "unit": layer.unit,
         "crs": band.crs, "bounds": list(band.bounds),
         "data_bounds": list(data_bounds) if data_bounds is not None else None,
         "width": band.source_width, "height": band.source_height,
-        "image_width": width, "image_height": height,
         "nodata": band.nodata, "n_valid": band.n_valid,
         "min": value_range[0] if value_range else None,
         "max": value_range[1] if value_range else None,
+        "tiles": {"minzoom": grid.minzoom, "maxzoom": grid.maxzoom,
+                  "max_display_zoom": min(MAX_ZOOM, grid.maxzoom + ZOOM_BEYOND_PIXELS),
+                  "bounds_wgs84": list(grid.bounds), "size": TILE_SIZE},
         "scale": {"ramp": style.ramp, "min": style.vmin, "max": style.vmax,
                   "stops": [[position, colour] for position, colour in RAMPS[style.ramp]]},
     }
 
 
-def render_map(layer: MapLayer, *, ramp: str = AUTO_RAMP, vmin: float | None = None,
-               vmax: float | None = None) -> bytes:
-    """The map as a PNG: nodata transparent, values coloured from min to max (clipped)."""
-    band = read_band(layer.path, max_size=MAX_IMAGE_SIZE)
-    style = choose_style(band, ramp, vmin, vmax)
-    return render_png(band, style.vmin, style.vmax, style.ramp)
+def render_tile(layer: MapLayer, style: MapStyle, z: int, x: int, y: int) -> bytes:
+    """XYZ tile (z, x, y) of the map as a PNG: values coloured from the style's min to max
+    (clipped), nodata and the world outside the raster transparent."""
+    if not 0 <= x < 2 ** z or not 0 <= y < 2 ** z:
+        raise NotFoundError(f"no tile {z}/{x}/{y}: x and y run from 0 to {2 ** z - 1} at zoom {z}",
+                            field="x")
+    tile = read_tile(layer.path, z, x, y)
+    if tile is None:
+        return _empty_tile()
+    values, is_valid = tile
+    return render_png(values, is_valid, style.vmin, style.vmax, style.ramp)
+
+
+@cache
+def _empty_tile() -> bytes:
+    blank = np.zeros((TILE_SIZE, TILE_SIZE))
+    return render_png(blank, blank.astype(bool), 0.0, 1.0, "viridis")
+
+
+def tile_style(layer: MapLayer, ramp: str, vmin: float | None, vmax: float | None) -> MapStyle:
+    """The style of a tile: given whole (a named ramp, min and max: what the description's tile
+    link carries), else completed from the map's own range as `describe_map` does."""
+    if ramp != AUTO_RAMP and vmin is not None and vmax is not None:
+        if ramp not in RAMP_NAMES:
+            raise InputError(f"unknown colour ramp {ramp!r}", field="ramp",
+                             hint=f"ramps: {', '.join(RAMP_NAMES)}")
+        if vmin > vmax:
+            raise InputError(f"min ({vmin:g}) is above max ({vmax:g})", field="min")
+        return MapStyle(ramp, float(vmin), float(vmax))
+    return choose_style(read_band(layer.path, max_size=MAX_IMAGE_SIZE), ramp, vmin, vmax)
+
+
+class LruCache:
+    """A small thread-safe in-process LRU cache: `get(key, make)` returns the cached value or
+    makes, stores and returns it (evicting the least recently used beyond `max_entries`)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return self._entries[key]
+        value = make()  # outside the lock: tiles render in parallel
+        with self._lock:
+            self.misses += 1
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def map_value(layer: MapLayer, indicator: str, year: str, lon: float,

@@ -49,6 +49,7 @@ from flintcloud.service.uploads import ZipLimits, copy_limited, safe_filename
 
 # An uploaded file with one of these suffixes is an attributes file (docs/gcbm-inputs.md §3).
 ATTRIBUTES_SUFFIXES = (".json", ".yaml", ".yml", ".csv")
+MAP_TILES_CACHED = 2048  # PNG tiles kept in memory (a few KB each; mostly nodata ones are less)
 # The service's way to give a layer's table: named in a run's 422 when tables are missing.
 ATTRIBUTES_HINT = ("give each layer's attribute table in the `attributes` field of an upload "
                    "(POST /gcbm/upload, /gcbm/upload/<category> or /simulations/{id}/files: an "
@@ -93,6 +94,8 @@ class SimulationService:
         self.jobs = jobs
         self.max_upload_bytes = max_upload_bytes
         self.zip_limits = zip_limits
+        self.map_tiles = maps.LruCache(MAP_TILES_CACHED)
+        self.map_styles = maps.LruCache(256)
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
     # -- the resource -----------------------------------------------------------------------------
@@ -469,13 +472,23 @@ class SimulationService:
 
     def map_info(self, simulation: Simulation, indicator: str, year: str, **style) -> dict:
         """Bounds, size, value range and colour scale of one indicator map (`style`: ramp, vmin,
-        vmax, as for `map_image`)."""
+        vmax, as for `map_tile`)."""
         return maps.describe_map(self._map_layer(simulation, indicator, year), indicator, year,
                                  **style)
 
-    def map_image(self, simulation: Simulation, indicator: str, year: str, **style) -> bytes:
-        """One indicator map as a PNG (nodata transparent)."""
-        return maps.render_map(self._map_layer(simulation, indicator, year), **style)
+    def map_tile(self, simulation: Simulation, indicator: str, year: str, z: int, x: int, y: int,
+                 *, ramp: str, vmin: float | None, vmax: float | None) -> bytes:
+        """XYZ tile (z, x, y) of one indicator map as a PNG, cached by (run, item, year, z, x,
+        y, style): a run's outputs never change once it has succeeded."""
+        job, output = self.output_dir(simulation)
+
+        def render() -> bytes:  # only on a miss: a cached tile reads neither manifest nor COG
+            layer = maps.find_layer(gcbm_outputs.map_catalogue(output), indicator, year)
+            style = self.map_styles.get((job.id, indicator, year, ramp, vmin, vmax),
+                                        lambda: maps.tile_style(layer, ramp, vmin, vmax))
+            return maps.render_tile(layer, style, z, x, y)
+
+        return self.map_tiles.get((job.id, indicator, year, z, x, y, ramp, vmin, vmax), render)
 
     def map_value(self, simulation: Simulation, indicator: str, year: str, lon: float,
                   lat: float) -> dict:

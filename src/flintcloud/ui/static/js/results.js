@@ -5,7 +5,7 @@ import { api, download } from "./api.js";
 import { chart } from "./chart.js";
 import { SUMMARY_GROUPS, SUMMARY_LABELS } from "./descriptions.js";
 import { actionButton, clear, fmtBytes, fmtNumber, h, loading, shortId, showProblem, table } from "./dom.js";
-import { legend, mapViewer } from "./map.js";
+import { legend, mapViewer } from "./webmap.js";
 
 const simPath = (id, rest = "") => `simulations/${encodeURIComponent(id)}${rest}`;
 
@@ -130,27 +130,36 @@ function mapsSection(simulation, { signal }) {
     const about = Object.fromEntries(items.map((item) => [item.name, item.description]));
     const indicator = h("select", { id: "map-indicator" }, catalogue.indicators.map((item) =>
       h("option", { value: item.indicator, selected: item.indicator === PREFERRED_MAP }, item.indicator)));
-    const year = h("select", { id: "map-year" });
+    // a slider over the item's years; `years[year.value]` is the year shown
+    const year = h("input", { type: "range", id: "map-year", min: "0", step: "1", value: "0" });
+    const yearLabel = h("output", { for: year.id, class: "map-year-label" });
+    let years = [];
+    const yearOf = () => years[Number(year.value)];
     const ramp = h("select", { id: "map-ramp" }, catalogue.ramps.map((name) => h("option", { value: name }, name)));
     const fixed = h("input", { type: "checkbox", id: "map-fixed" });
     const previous = h("button", { type: "button", class: "small", "aria-label": "Previous year" }, "◀");
     const next = h("button", { type: "button", class: "small", "aria-label": "Next year" }, "▶");
     const play = h("button", { type: "button", class: "small", "aria-pressed": "false" }, "Play");
     const description = h("p", { class: "muted indicator-description" });
+    const showYear = () => {
+      yearLabel.textContent = yearOf();
+      year.setAttribute("aria-valuetext", yearOf());
+    };
     const fillYears = () => {
-      const keep = year.value;
-      clear(year);
-      for (const value of byName[indicator.value].years) year.append(h("option", { value }, value));
-      if ([...year.options].some((option) => option.value === keep)) year.value = keep;
+      const keep = yearOf();
+      years = byName[indicator.value].years;
+      year.max = String(years.length - 1);
+      year.value = String(Math.max(0, years.indexOf(keep)));
+      showYear();
       description.textContent = `${about[indicator.value] || indicator.value} (${byName[indicator.value].unit}).`;
     };
     fillYears();
     const controls = h("div", { class: "map-controls" },
       h("div", { class: "field" }, h("label", { for: indicator.id }, "Indicator"), indicator),
-      h("div", { class: "field" }, h("label", { for: year.id }, "Year"), h("div", { class: "inline" }, previous, year, next, play)),
+      h("div", { class: "field" }, h("label", { for: year.id }, "Year"), h("div", { class: "inline" }, previous, year, yearLabel, next, play)),
       h("div", { class: "field" }, h("label", { for: ramp.id }, "Colours"), ramp),
       h("div", { class: "field checkbox-field" }, h("label", { for: fixed.id }, fixed, " Same scale for every year")));
-    const viewer = mapViewer({ signal });
+    const viewer = mapViewer({ signal, basemap: catalogue.basemap });
     const legendSlot = h("div", { class: "legend-slot" });
     const problems = h("div");
     const seriesSlot = h("div", { class: "series-slot" });
@@ -182,7 +191,7 @@ function mapsSection(simulation, { signal }) {
             params.set("max", String(high));
           }
         }
-        const path = `/maps/${encodeURIComponent(indicator.value)}/${encodeURIComponent(year.value)}?${params}`;
+        const path = `/maps/${encodeURIComponent(indicator.value)}/${encodeURIComponent(yearOf())}?${params}`;
         const info = await api.get(simPath(simulation.id, path), { signal });
         if (mine !== sequence) return;
         await viewer.show(info);
@@ -210,11 +219,10 @@ function mapsSection(simulation, { signal }) {
       } catch (error) { showProblem(seriesSlot, error); }
     }
     const step = (delta) => {
-      const options = [...year.options];
-      const index = options.findIndex((option) => option.value === year.value);
-      const target = options[index + delta];
-      if (!target) return false;
-      year.value = target.value;
+      const target = Number(year.value) + delta;
+      if (target < 0 || target >= years.length) return false;
+      year.value = String(target);
+      showYear();
       load();
       return true;
     };
@@ -227,7 +235,7 @@ function mapsSection(simulation, { signal }) {
     };
     play.addEventListener("click", () => {
       if (timer) { stop(); return; }
-      if (year.selectedIndex === year.options.length - 1) year.selectedIndex = 0;
+      if (Number(year.value) === years.length - 1) { year.value = "0"; showYear(); }
       play.textContent = "Pause";
       play.setAttribute("aria-pressed", "true");
       load();
@@ -236,6 +244,7 @@ function mapsSection(simulation, { signal }) {
     previous.addEventListener("click", () => step(-1));
     next.addEventListener("click", () => step(1));
     indicator.addEventListener("change", () => { fillYears(); load(); });
+    year.addEventListener("input", showYear);
     for (const control of [year, ramp, fixed]) control.addEventListener("change", load);
     signal.addEventListener("abort", stop);
     load();
