@@ -202,29 +202,27 @@ def compare(value: Any, op: Op, target: Any, where: str) -> bool:
 
 def compare_pools(total: np.ndarray, op: Op, target: Any, where: str) -> np.ndarray:
     """PoolDisturbanceSubCondition::check: a double sum against the target as a double."""
-    if op == Op.LESS_THAN:
-        return np.asarray(total - poco_float(target, where) < 0)
-    if op == Op.AT_LEAST:
-        return np.asarray(total - poco_float(target, where) >= 0)
-    if op == Op.EQUAL_TO:
-        return np.asarray(total == poco_float(target, where))
-    if op == Op.BETWEEN:
-        return np.asarray((total >= poco_float(target[0], where))
-                          & (total <= poco_float(target[1], where)))
-    return np.zeros(total.shape, dtype=bool)
+    return _compare_numbers(total, op, target, lambda value: poco_float(value, where))
 
 
 def _compare_age(age: np.ndarray, op: Op, target: Any, where: str) -> np.ndarray:
     """The history's int age against a Var (converted to int: doubles truncated)."""
+    return _compare_numbers(age, op, target, lambda value: poco_int(value, where))
+
+
+def _compare_numbers(values: np.ndarray, op: Op, target: Any,
+                     convert: Callable[[Any], float | int]) -> np.ndarray:
+    """`values` against a target converted as GCBM converts it (<, >= by the difference's sign,
+    as its sub-conditions do); an operator numbers do not support matches nothing."""
     if op == Op.LESS_THAN:
-        return np.asarray(age - poco_int(target, where) < 0)
+        return np.asarray(values - convert(target) < 0)
     if op == Op.AT_LEAST:
-        return np.asarray(age - poco_int(target, where) >= 0)
+        return np.asarray(values - convert(target) >= 0)
     if op == Op.EQUAL_TO:
-        return np.asarray(age == poco_int(target, where))
+        return np.asarray(values == convert(target))
     if op == Op.BETWEEN:
-        return np.asarray((age >= poco_int(target[0], where)) & (age <= poco_int(target[1], where)))
-    return np.zeros(age.shape, dtype=bool)
+        return np.asarray((values >= convert(target[0])) & (values <= convert(target[1])))
+    return np.zeros(values.shape, dtype=bool)
 
 
 # -- land-unit values ------------------------------------------------------------------------
