@@ -303,6 +303,12 @@ class DecayOperations:
                    np.array(_SLOW, np.intp), np.array([Pool.CO2, Pool.CO2], np.intp),
                    np.array([k * p_atm for k, p_atm in slow]), decay.slow_mixing_rate)
 
+    def take(self, index: np.ndarray) -> DecayOperations:
+        """The operations of the land units `index` (an index or mask of the batch)."""
+        return DecayOperations(self.dom_sources, self.dom_sinks, self.dom[:, index],
+                               self.slow_sources, self.slow_sinks, self.slow[:, index],
+                               self.mixing_rate)
+
 
 def decay(ops: OperationManager, state: StandState, rates: DecayOperations) -> None:
     """CBMDecayModule::doTimingStep: DOM decay, slow-pool decay, slow mixing, each applied

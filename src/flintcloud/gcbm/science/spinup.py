@@ -76,39 +76,81 @@ def _step(ops: OperationManager, state: StandState, params: GcbmParameters,
 def rotate(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
            params: GcbmParameters) -> np.ndarray:
     """The rotation loop (§5.8 step 2) for distinct keys: pools (N_POOLS, k) of each stand left
-    mature and undisturbed after its last rotation."""
+    mature and undisturbed after its last rotation.
+
+    Every stand runs in one loop whatever its return interval: a stand's rotation ends after its
+    own interval's steps (its stopping test, then the historic disturbance), and a stand leaves
+    the batch as soon as it is done. Each stand goes through the same operations as alone.
+    """
     spinup = params.spinup
     k = stand_type.shape[0]
     out = np.zeros((N_POOLS, k), dtype=np.float64)
-    for interval in np.unique(spinup.return_interval[spu]):
-        group = np.flatnonzero(spinup.return_interval[spu] == interval)
-        state = _state(stand_type[group], spu[group], temperature[group])
-        ops = OperationManager(group.size, annual_timing())
-        ops.values = np.zeros((N_POOLS, group.size), dtype=np.float64)
-        rates = DecayOperations.build(params.decay, state.temperature_c)
-        max_rotations = spinup.max_rotations[state.spu]
-        historic = params.disturbances.matrix_idx[spinup.historic_type_idx[state.spu], state.spu]
-        last_slow = np.zeros(group.size, dtype=np.float64)
-        is_done = np.zeros(group.size, dtype=bool)
-        for rotation in range(1, int(max_rotations.max()) + 1):
-            state.age[:] = 0
-            for _ in range(int(interval)):
-                _step(ops, state, params, rates)
-            slow = ops.values[Pool.ABOVE_GROUND_SLOW_SOIL] + ops.values[Pool.BELOW_GROUND_SLOW_SOIL]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(last_slow != 0, slow / last_slow, 0.0)
-            is_stable = (ratio > STABLE_LOW) & (ratio < STABLE_HIGH)
-            last_slow = slow
-            finishes = ~is_done & ((is_stable & (rotation > spinup.minimum_rotation))
-                                   | (rotation == max_rotations))
-            out[:, group[finishes]] = ops.values[:, finishes]
-            is_done |= finishes
-            if is_done.all():
-                break
-            apply_matrices(ops, np.where(is_done, -1, historic), params.disturbances)
-            ops.values[np.ix_(BIOMASS_IDX, np.flatnonzero(~is_done))] = 0.0
-            ops.clear_all()
+    batch = _Rotating.start(stand_type, spu, temperature, params)
+    while batch.stand.size:
+        _step(batch.ops, batch.state, params, batch.rates)
+        batch.year += 1
+        ends = batch.year == spinup.return_interval[batch.state.spu]
+        if not ends.any():
+            continue
+        values = batch.ops.values
+        slow = values[Pool.ABOVE_GROUND_SLOW_SOIL] + values[Pool.BELOW_GROUND_SLOW_SOIL]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(batch.last_slow != 0, slow / batch.last_slow, 0.0)
+        is_stable = (ratio > STABLE_LOW) & (ratio < STABLE_HIGH)
+        batch.last_slow = np.where(ends, slow, batch.last_slow)
+        finishes = ends & ((is_stable & (batch.rotation > spinup.minimum_rotation))
+                           | (batch.rotation == spinup.max_rotations[batch.state.spu]))
+        out[:, batch.stand[finishes]] = values[:, finishes]
+        if finishes.any():
+            batch = batch.take(~finishes)
+            ends = ends[~finishes]
+        if ends.any():
+            _disturb(batch, ends, params)
     return out
+
+
+@dataclass
+class _Rotating:
+    """The stands of `rotate` not done yet: their index in its output, their state and pools,
+    the year within the current rotation, the rotation number, the slow pools at the end of
+    the last rotation."""
+
+    stand: np.ndarray
+    state: StandState
+    ops: OperationManager
+    rates: DecayOperations
+    year: np.ndarray
+    rotation: np.ndarray
+    last_slow: np.ndarray
+
+    @classmethod
+    def start(cls, stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
+              params: GcbmParameters) -> _Rotating:
+        k = stand_type.shape[0]
+        ops = OperationManager(k, annual_timing())
+        ops.values = np.zeros((N_POOLS, k), dtype=np.float64)
+        return cls(np.arange(k), _state(stand_type, spu, temperature), ops,
+                   DecayOperations.build(params.decay, temperature), np.zeros(k, np.int64),
+                   np.ones(k, np.int64), np.zeros(k, np.float64))
+
+    def take(self, keep: np.ndarray) -> _Rotating:
+        ops = OperationManager(int(keep.sum()), annual_timing())
+        ops.values = np.ascontiguousarray(self.ops.values[:, keep])
+        return _Rotating(self.stand[keep], self.state.take(keep), ops, self.rates.take(keep),
+                         self.year[keep], self.rotation[keep], self.last_slow[keep])
+
+
+def _disturb(batch: _Rotating, ends: np.ndarray, params: GcbmParameters) -> None:
+    """The historic disturbance closing the rotation of the stands `ends`, biomass cleared,
+    and their next rotation started."""
+    spu = batch.state.spu
+    historic = params.disturbances.matrix_idx[params.spinup.historic_type_idx[spu], spu]
+    apply_matrices(batch.ops, np.where(ends, historic, -1), params.disturbances)
+    batch.ops.values[np.ix_(BIOMASS_IDX, np.flatnonzero(ends))] = 0.0
+    batch.ops.clear_all()
+    batch.state.age[ends] = 0
+    batch.year[ends] = 0
+    batch.rotation[ends] += 1
 
 
 def spin_up(stands: SpinupStands, params: GcbmParameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
