@@ -38,6 +38,7 @@ from flintcloud.gcbm.inputs.input_db import schema
 from flintcloud.gcbm.inputs.upload import INPUT_DB_NAME, Category
 from flintcloud.gcbm.inputs.upstream_demo import complete_demo_settings
 from flintcloud.gcbm.outputs import catalogue as gcbm_outputs
+from flintcloud.gcbm.project.modules import describe_modules
 from flintcloud.io.archive import extract_zip
 from flintcloud.service import maps
 from flintcloud.service.db import Database, SimulationRow, utc_now
@@ -351,6 +352,11 @@ class SimulationService:
     def config(self, simulation: Simulation) -> GcbmSettings:
         """The settings as given (what is left out comes from the inputs or the templates)."""
         return upload.read_settings(self.inputs_dir(simulation))
+
+    def modules(self, simulation: Simulation) -> list[dict[str, Any]]:
+        """The modules a run can use, each with whether this simulation's run uses it."""
+        return describe_modules(self.config(simulation).model_dump(mode="json",
+                                                                   exclude_none=True))
 
     def update_config(self, simulation: Simulation, patch: Any) -> GcbmSettings:
         """A JSON merge patch (RFC 7396) of the settings, checked like an uploaded attributes

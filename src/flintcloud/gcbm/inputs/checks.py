@@ -30,6 +30,7 @@ from flintcloud.gcbm.inputs.grid import (
 )
 from flintcloud.gcbm.inputs.model import Align, LayerInput, ProjectInputs, Role
 from flintcloud.gcbm.project.config import Tile
+from flintcloud.gcbm.project.modules import GROWTH_MULTIPLIER_TABLES
 from flintcloud.gcbm.science.matching import match_score
 
 # The tables GCBM's variables (templates/variables.json, spinup.json) read.
@@ -118,6 +119,11 @@ class InputDatabase:
             "SELECT dt.name FROM disturbance_matrix_association dma "
             "JOIN disturbance_type dt ON dma.disturbance_type_id = dt.id "
             "WHERE dma.spatial_unit_id = ?", (spatial_unit,))}
+
+    def has_tables(self, names: Iterable[str]) -> bool:
+        found = {name for (name,) in self.rows(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        return set(names) <= found
 
     def transition_ids(self) -> set[int]:
         return {int(i) for (i,) in self.rows("SELECT id FROM transition")}
@@ -406,6 +412,46 @@ def check_spinup(inputs: ProjectInputs, db: InputDatabase, unit: int | None,
             problems.add(f"disturbance type {name!r} has no disturbance matrix for spatial "
                          f"unit {unit} in {db.name}", source="settings",
                          field=f"spinup.parameters.{key}")
+
+
+def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_items: set[str],
+                  problems: InputProblems) -> None:
+    """The modules' settings against the database: the disturbance types the ordering, the
+    growth multiplier series and the output items' flux groups name exist, and the database
+    has series when growth multipliers are on without their own; an output item is not named
+    like one of GCBM's standard items."""
+    sections = inputs.sections
+    types = set(db.disturbance_types()) if db is not None else None
+
+    def check_type(name: Any, field: str) -> None:
+        if types is not None and name not in types:
+            assert db is not None  # types come from it
+            problems.add(f"unknown disturbance type {name!r}: not in {db.name}'s "
+                         "disturbance_type table", source="settings", field=field)
+
+    order = sections.get("disturbance_order") or {}
+    for key in ("user", "default"):
+        for number, name in enumerate(order.get(key) or []):
+            check_type(name, f"disturbance_order.{key}[{number}]")
+    multipliers = sections.get("growth_multipliers") or {}
+    if multipliers.get("enabled"):
+        series = multipliers.get("series")
+        for number, row in enumerate(series or []):
+            check_type(row["disturbance_type"],
+                       f"growth_multipliers.series[{number}].disturbance_type")
+        if series is None and db is not None and not db.has_tables(GROWTH_MULTIPLIER_TABLES):
+            problems.add(f"{db.name} has no growth multiplier series "
+                         f"({', '.join(GROWTH_MULTIPLIER_TABLES)})", source="settings",
+                         field="growth_multipliers.series", hint="give the series here")
+    for number, item in enumerate((sections.get("outputs") or {}).get("items") or []):
+        where = f"outputs.items[{number}]"
+        if item["data_name"] in standard_items:
+            problems.add(f"{item['data_name']!r} is one of GCBM's standard items: name yours "
+                         "otherwise", source="settings", field=f"{where}.data_name",
+                         hint="switch the standard ones with outputs.geotiff_indicators")
+        for group_number, group in enumerate(item.get("flux") or []):
+            for type_number, name in enumerate(group.get("disturbance_types") or []):
+                check_type(name, f"{where}.flux[{group_number}].disturbance_types[{type_number}]")
 
 
 def check_values(inputs: ProjectInputs, found: Scan, problems: InputProblems) -> None:

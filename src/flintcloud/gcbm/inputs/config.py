@@ -6,6 +6,7 @@ edited settings. Only the keys a setting maps to are touched; everything else is
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import tempfile
@@ -13,18 +14,24 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from flintcloud.errors import ConfigError, InputProblems
 from flintcloud.gcbm.inputs.grid import TargetGrid
 from flintcloud.gcbm.inputs.model import ROLE_LAYER_NAMES, Role
 from flintcloud.gcbm.inputs.settings import (
+    DisturbanceOrderSettings,
     GcbmSettings,
+    GrowthMultiplierSettings,
     GrowthSettings,
+    OutputItem,
     OutputSettings,
     SpinupParameters,
     SpinupSettings,
     validate_settings,
 )
 from flintcloud.gcbm.project.config import Tile
+from flintcloud.gcbm.project.modules import GROWTH_MULTIPLIERS_QUERY
 
 CONFIG_LIST = "gcbm_config.cfg"
 PROVIDER_FILE = "provider_config.json"
@@ -33,7 +40,6 @@ RASTER_PROVIDER = "RasterTiled"
 RASTER_TRANSFORM = "LocationIdxFromFlintDataTransform"
 LAYER_FOLDER = "../layers/tiled"
 DATABASE_PATH = "../input_database/gcbm_input.db"
-OUTPUT_MODULES = ("WriteVariableGeotiff", "CBMAggregatorLandUnitData", "CBMAggregatorSQLiteWriter")
 
 
 def template_text(name: str) -> str:
@@ -162,10 +168,8 @@ class ConfigDocuments:
         spinup = self._optional_section("Spinup")
         spinup_variables = self._optional_section("SpinupVariables")
         growth = (self.module("CBMGrowthModule") or {}).get("settings", {})
-        geotiff = self.module("WriteVariableGeotiff") or {}
         writer = self.module("CBMAggregatorSQLiteWriter") or {}
-        items = geotiff.get("settings", {}).get("items", []) if geotiff.get("enabled", True) \
-            else []
+        own = self.own_items()
         problems = InputProblems()
         settings = validate_settings({
             "start_year": _year(domain.get("start_date")),
@@ -176,9 +180,15 @@ class ConfigDocuments:
                        "minimum_rotation": spinup_variables.get("minimum_rotation", 10),
                        "parameters": self._spinup_parameters()},
             "growth": {"smoother_enabled": growth.get("smoother_enabled", True)},
-            "outputs": {"geotiff_indicators": [item["data_name"] for item in items
-                                               if item.get("enabled", True)],
+            "outputs": {"geotiff_indicators": [item["data_name"] for item in self._items()
+                                               if self._geotiff_on() and item.get("enabled", True)
+                                               and item["data_name"] not in own],
+                        "items": [{**item.module_item(),
+                                   "enabled": self._geotiff_on() and item.enabled}
+                                  for item in own.values()],
                         "results_database": bool(writer) and writer.get("enabled", True)},
+            "growth_multipliers": self._growth_multipliers(),
+            "disturbance_order": self._disturbance_order(),
             "layers": {name: {"role": role,
                               "attributes": self.layer_documents.get(name, {}).get("attributes")}
                        for name, role in self.roles().items()},
@@ -214,8 +224,55 @@ class ConfigDocuments:
             return {}
 
     def indicator_names(self) -> list[str]:
+        """The standard items' names (the choices of `outputs.geotiff_indicators`)."""
+        own = self.own_items()
+        return [item["data_name"] for item in self._items() if item["data_name"] not in own]
+
+    def _items(self) -> list[dict]:
         geotiff = self.module("WriteVariableGeotiff") or {}
-        return [item["data_name"] for item in geotiff.get("settings", {}).get("items", [])]
+        items: list[dict] = geotiff.get("settings", {}).get("items", [])
+        return items
+
+    def _geotiff_on(self) -> bool:
+        return bool((self.module("WriteVariableGeotiff") or {}).get("enabled", True))
+
+    def own_items(self) -> dict[str, OutputItem]:
+        """The project's own WriteVariableGeotiff items (`outputs.items`): those that are not
+        GCBM's standard ones (by name) and that the settings can say. Any other item is
+        switched by name, as a standard one (`outputs.geotiff_indicators`)."""
+        standard = standard_item_names()
+        own: dict[str, OutputItem] = {}
+        for item in self._items():
+            if not isinstance(item, dict) or item.get("data_name") in standard:
+                continue
+            try:
+                own[str(item["data_name"])] = OutputItem.model_validate(item)
+            except (KeyError, ValidationError):
+                continue
+        return own
+
+    def _growth_multipliers(self) -> dict[str, Any] | None:
+        """GrowthMultiplierModule's settings; None when the project never had the module. It
+        runs only with the `current_growth_multipliers` variable (growthmultipliermodule.cpp)."""
+        module = self.module("GrowthMultiplierModule")
+        if module is None:
+            return None
+        enabled = bool(module.get("enabled", True)) and \
+            self.variable("current_growth_multipliers", _MISSING) is not _MISSING
+        series = self.variable("growth_multipliers")
+        if not isinstance(series, list):
+            return {"enabled": enabled, "series": None}  # a query: the database's series
+        # Rows of other forest types never apply (CBMGrowthModule reads these two only).
+        return {"enabled": enabled, "series": [
+            row for row in series
+            if isinstance(row, dict) and row.get("forest_type") in ("Softwood", "Hardwood")]}
+
+    def _disturbance_order(self) -> dict[str, list[str]] | None:
+        lists = {}
+        for key, variable in _ORDER_VARIABLES.items():
+            value = self.variable(variable)
+            lists[key] = [str(name) for name in value] if isinstance(value, list) else []
+        return lists if any(lists.values()) else None
 
     def apply(self, settings: GcbmSettings) -> None:
         """Write `settings` into the documents (not yet to disk: see `save`). A key is written
@@ -247,22 +304,95 @@ class ConfigDocuments:
                 growth.get("settings", {}).get("smoother_enabled", True):
             growth.setdefault("settings", {})["smoother_enabled"] = \
                 growth_settings.smoother_enabled
-        geotiff = self.module("WriteVariableGeotiff")
-        if geotiff is not None:
-            indicators = outputs.geotiff_indicators
-            enabled = set(self.indicator_names() if indicators is None else indicators)
-            _put(geotiff, "enabled", bool(enabled), True)
-            for item in geotiff.get("settings", {}).get("items", []):
-                _put(item, "enabled", item["data_name"] in enabled, True)
+        self._apply_outputs(outputs)
         writer = self.module("CBMAggregatorSQLiteWriter")
         if writer is not None:
             _put(writer, "enabled", outputs.results_database, True)
+        self._apply_growth_multipliers(settings.growth_multipliers)
+        self._apply_disturbance_order(settings.disturbance_order or DisturbanceOrderSettings())
         for name, layer in settings.layers.items():
             document = self.layer_documents.setdefault(name, {})
             if layer.attributes is None:
                 document.pop("attributes", None)
             else:
                 document["attributes"] = layer.attributes
+
+    def _apply_outputs(self, outputs: OutputSettings) -> None:
+        """The standard items switched by name, the project's own replaced by `outputs.items`
+        (after the standard ones)."""
+        geotiff = self.module("WriteVariableGeotiff")
+        if geotiff is None:
+            if outputs.items:
+                raise ConfigError("the project has no WriteVariableGeotiff module for its items",
+                                  source=CONFIG_LIST, field="outputs.items")
+            return
+        indicators = outputs.geotiff_indicators
+        enabled = set(self.indicator_names() if indicators is None else indicators)
+        own = self.own_items()
+        kept = [item for item in self._items() if item.get("data_name") not in own]
+        for item in kept:
+            _put(item, "enabled", item["data_name"] in enabled, True)
+        items = kept + [item.module_item() for item in outputs.items]
+        if items != self._items():
+            geotiff.setdefault("settings", {})["items"] = items
+        _put(geotiff, "enabled", bool(enabled) or any(item.enabled for item in outputs.items),
+             True)
+
+    def _apply_growth_multipliers(self, settings: GrowthMultiplierSettings | None) -> None:
+        """GrowthMultiplierModule between the disturbance modules and CBMGrowthModule (so a
+        series' first value applies in the disturbance year, as in GCBM's template), with its
+        two variables; off: the module disabled (its variables are kept, unused)."""
+        module = self.module("GrowthMultiplierModule")
+        if settings is None or not settings.enabled:
+            if module is not None:
+                _put(module, "enabled", False, True)
+            return
+        if module is None:
+            module = self._insert_before("CBMGrowthModule", "GrowthMultiplierModule",
+                                         {"enabled": True, "library": "moja.modules.cbm"})
+        _put(module, "enabled", True, True)
+        variables = self._variables_for("current_growth_multipliers")
+        _put(variables, "current_growth_multipliers", {}, _MISSING)
+        current = self.variable("growth_multipliers")
+        if settings.series is not None:
+            rows = [row.model_dump() for row in settings.series]
+            _put(self._variables_for("growth_multipliers"), "growth_multipliers", rows)
+        elif not (isinstance(current, dict) and "transform" in current):
+            self._variables_for("growth_multipliers")["growth_multipliers"] = {"transform": {
+                "queryString": GROWTH_MULTIPLIERS_QUERY, "type": "SQLQueryTransform",
+                "library": "internal.flint", "provider": "SQLite"}}
+
+    def _apply_disturbance_order(self, settings: DisturbanceOrderSettings) -> None:
+        for key, variable in _ORDER_VARIABLES.items():
+            names: list[str] = getattr(settings, key)
+            if names:
+                _put(self._variables_for(variable), variable, names)
+                continue
+            for name in self.files:  # none: the layers' order
+                variables = self.documents[name].get("Variables")
+                if isinstance(variables, dict) and variables.get(variable):
+                    del variables[variable]
+
+    def _variables_for(self, name: str) -> dict:
+        """The Variables section that defines `name`, else the one of the classifier set."""
+        try:
+            return self.section("Variables", name)
+        except ConfigError:
+            return self.section("Variables", "initial_classifier_set")
+
+    def _insert_before(self, successor: str, name: str, entry: dict) -> dict:
+        """Add module `name` with `successor`'s order, every later module moving up one: FLINT
+        runs modules by order and refuses two with the same."""
+        modules = self.section("Modules", successor)
+        order = int(modules[successor]["order"])
+        for document in self.documents.values():
+            for other in (document.get("Modules") or {}).values():
+                if isinstance(other, dict) and isinstance(other.get("order"), int) and \
+                        other["order"] >= order:
+                    other["order"] += 1
+        module: dict = {**entry, "order": order}
+        modules[name] = module
+        return module
 
     def _spinup_variables(self) -> dict:
         try:
@@ -315,6 +445,15 @@ class ConfigDocuments:
             for name in TEXT_TEMPLATES:
                 _write_text(self.config_dir / name, template_text(name))
         self._on_disk = copy.deepcopy(self._all())
+
+
+_MISSING = object()
+_ORDER_VARIABLES = {"user": "user_disturbance_order", "default": "default_disturbance_order"}
+
+
+@functools.cache
+def standard_item_names() -> frozenset[str]:
+    return frozenset(item["data_name"] for item in standard_geotiff_module()["settings"]["items"])
 
 
 def _put(target: dict, key: str, value: Any, default: Any = None) -> None:

@@ -33,6 +33,7 @@ from flintcloud.gcbm.inputs.settings import (
     merge,
     read_settings_file,
 )
+from flintcloud.gcbm.project.modules import SETTINGS_KEYS
 
 RASTER_SUFFIXES = (".tif", ".tiff")
 UPLOAD_FOLDERS = {"classifiers": Role.CLASSIFIER, "disturbances": Role.DISTURBANCE,
@@ -158,8 +159,8 @@ def _settings(description: GcbmSettings, source: str) -> ProjectInputs:
                            eco_boundary=description.eco_boundary)
     if description.align is not None:
         inputs.align = description.align
-    inputs.sections = description.model_dump(include={"spinup", "growth", "outputs"},
-                                             exclude_none=True)
+    inputs.sections = description.model_dump(include=set(SETTINGS_KEYS), exclude_none=True,
+                                             by_alias=True)
     if description.spinup is not None and description.spinup.parameters is not None:
         inputs.spinup_parameters = description.spinup.parameters.model_dump()
     return inputs

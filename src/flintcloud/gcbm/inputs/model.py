@@ -87,7 +87,7 @@ class ProjectInputs:
     constants: dict[str, float] = field(default_factory=dict)
     align: Align = Align.REJECT
     spinup_parameters: dict[str, Any] | None = None  # a project's own, instead of the db's
-    sections: dict[str, Any] = field(default_factory=dict)  # spinup, growth, outputs settings
+    sections: dict[str, Any] = field(default_factory=dict)  # the modules' settings (SETTINGS_KEYS)
 
     def by_role(self, role: Role) -> list[LayerInput]:
         return [layer for layer in self.layers if layer.role is role]

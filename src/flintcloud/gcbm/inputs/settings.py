@@ -1,6 +1,8 @@
 """GCBM settings, declared once: `GcbmSettings` is what an attributes file, a project
 description, the service's simulation settings and a prepared project's configuration say
-(dates, spatial unit, spinup, growth, outputs, and per layer its file, role and attribute table).
+(dates, spatial unit, the modules' settings (spinup, growth, growth multipliers, disturbance
+order, outputs: declared with their modules in gcbm/project/modules.py), and per layer its file,
+role and attribute table).
 
 A settings document gives only what it sets; what it leaves out (None) comes from the inputs
 (dates: the disturbance years) or GCBM's templates (spinup, growth, outputs). Read from a
@@ -21,36 +23,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from flintcloud.errors import InputError, InputProblems
 from flintcloud.gcbm.inputs.attributes import load_document, read_csv_tables
 from flintcloud.gcbm.inputs.model import Align, Role, layer_name_from_file
+from flintcloud.gcbm.project.modules import (
+    SETTINGS_KEYS,
+    DisturbanceOrderSettings,
+    GrowthMultiplierSettings,
+    GrowthSettings,
+    OutputItem,
+    OutputSettings,
+    SpinupParameters,
+    SpinupSettings,
+)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class SpinupParameters(_Strict):
-    """Spinup parameters given in the project instead of read from gcbm_input.db."""
-
-    return_interval: int = Field(ge=1, le=10_000)
-    max_rotations: int = Field(ge=1, le=10_000)
-    historic_disturbance_type: str
-    last_pass_disturbance_type: str
-    delay: int = Field(0, ge=0, le=10_000)
-
-
-class SpinupSettings(_Strict):
-    enabled: bool = True
-    minimum_rotation: int = Field(10, ge=1, le=1000)
-    parameters: SpinupParameters | None = None  # None: the spatial unit's, from the database
-
-
-class GrowthSettings(_Strict):
-    smoother_enabled: bool = True
-
-
-class OutputSettings(_Strict):
-    # The enabled WriteVariableGeotiff items; None: every item of the configuration.
-    geotiff_indicators: list[str] | None = None
-    results_database: bool = True  # CBMAggregatorSQLiteWriter
 
 
 class LayerSettings(_Strict):
@@ -76,6 +62,10 @@ class GcbmSettings(_Strict):
     spinup: SpinupSettings | None = None
     growth: GrowthSettings | None = None
     outputs: OutputSettings | None = None
+    # The optional modules' settings (project/modules.py declares which module owns which);
+    # None: the module is off (growth multipliers) or the layers' order applies.
+    growth_multipliers: GrowthMultiplierSettings | None = None
+    disturbance_order: DisturbanceOrderSettings | None = None
     layers: dict[str, LayerSettings] = Field(default_factory=dict)
     # Years out of order are not refused here: a simulation's stored settings may hold them
     # until they are fixed (they stop a run, by end_year: `checks`). `check_period` says so.
@@ -84,6 +74,12 @@ class GcbmSettings(_Strict):
 # Not settings of a prepared project: they say how to read inputs into one.
 INPUT_ONLY = ("database", "align")
 INPUT_ONLY_LAYER = ("file", "year")
+
+__all__ = ["INPUT_ONLY", "INPUT_ONLY_LAYER", "DisturbanceOrderSettings", "GcbmSettings",
+           "GrowthMultiplierSettings", "GrowthSettings", "LayerSettings", "OutputItem",
+           "OutputSettings", "SpinupParameters", "SpinupSettings", "by_layer_name",
+           "check_period", "from_former_names", "merge", "merge_patch", "parse_settings",
+           "read_settings_file", "validate_settings"]
 
 
 def validate_settings(document: Any, problems: InputProblems, *,
@@ -212,7 +208,8 @@ def from_former_names(patch: dict[str, Any]) -> dict[str, Any]:
                 problems.add(f"{name!r} is not a setting", field="variables",
                              hint="the settings are admin_boundary and eco_boundary")
     if "modules" in patch:
-        problems.add("module settings are the settings spinup, growth and outputs",
+        problems.add("module settings are the settings "
+                     f"{', '.join(SETTINGS_KEYS)} (GET /simulations/modules)",
                      field="modules", hint="see docs/service.md")
     problems.raise_if_any()
     return patch

@@ -9,7 +9,7 @@ from pathlib import Path
 from flintcloud.errors import InputError, InputProblems, MissingInputError
 from flintcloud.gcbm.inputs import checks
 from flintcloud.gcbm.inputs.attributes import normalise
-from flintcloud.gcbm.inputs.config import ConfigDocuments
+from flintcloud.gcbm.inputs.config import ConfigDocuments, standard_item_names
 from flintcloud.gcbm.inputs.grid import TargetGrid
 from flintcloud.gcbm.inputs.model import (
     ROLE_LAYER_NAMES,
@@ -19,6 +19,7 @@ from flintcloud.gcbm.inputs.model import (
 )
 from flintcloud.gcbm.inputs.settings import GcbmSettings
 from flintcloud.gcbm.project.config import Tile, read_project
+from flintcloud.gcbm.project.modules import SETTINGS_KEYS
 
 
 @dataclass
@@ -108,7 +109,9 @@ def check_each_file(inputs: ProjectInputs, problems: InputProblems, *, grid: Tar
     Returns the grid, the rasters' plans and the database (open, or None)."""
     _check_roles(inputs, problems, generated=generated)
     grid, plans = checks.plan_rasters(inputs, problems, grid=grid)
-    return grid, plans, checks.open_database(inputs, problems)
+    db = checks.open_database(inputs, problems)
+    checks.check_modules(inputs, db, set(standard_item_names()), problems)
+    return grid, plans, db
 
 
 def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = None,
@@ -163,7 +166,9 @@ def project_inputs(documents: ConfigDocuments, settings: GcbmSettings,
                            start_year=settings.start_year, end_year=settings.end_year,
                            admin_boundary=settings.admin_boundary,
                            eco_boundary=settings.eco_boundary,
-                           spinup_parameters=parameters.model_dump() if parameters else None)
+                           spinup_parameters=parameters.model_dump() if parameters else None,
+                           sections=settings.model_dump(include=set(SETTINGS_KEYS),
+                                                        exclude_none=True, by_alias=True))
     for name in ROLE_LAYER_NAMES.values():
         value = documents.variable(name)
         if isinstance(value, int | float) and not isinstance(value, bool):

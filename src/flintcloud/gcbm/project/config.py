@@ -17,20 +17,13 @@ from typing import Any
 
 from flintcloud.errors import ConfigError, RasterError
 from flintcloud.flint.config import ConfigView, FlintConfig, parse_json_text
+from flintcloud.gcbm.project import modules
 from flintcloud.io.archive import extract_zip
 
-MAIN_MODULES = {
-    "CBMBuildLandUnitModule", "CBMSequencer", "CBMDisturbanceListener",
-    "CBMDisturbanceEventModule", "CBMTransitionRulesModule", "CBMLandClassTransitionModule",
-    "CBMGrowthModule", "CBMDecayModule", "CBMAgeIndicators", "TransactionManagerAfterSubmitModule",
-    "GrowthMultiplierModule",
-}
-# Output modules: their results are computed (GcbmResults); a later writer turns them into files.
-OUTPUT_MODULES = {"WriteVariableGeotiff", "CBMAggregatorLandUnitData", "CBMAggregatorSQLiteWriter"}
-SPINUP_MODULES = {
-    "CBMSpinupSequencer", "CBMBuildLandUnitModule", "CBMGrowthModule", "CBMDecayModule",
-    "TransactionManagerAfterSubmitModule", "CBMSpinupDisturbanceModule",
-}
+# The module names a project may enable: declared once, with what each does (project.modules).
+MAIN_MODULES = modules.MAIN_MODULES
+OUTPUT_MODULES = modules.OUTPUT_MODULES  # computed here (GcbmResults); written by outputs
+SPINUP_MODULES = modules.SPINUP_MODULES
 # The science modules must run in this relative order (gcbm-spec §5.9).
 STEP_ORDER = ("CBMDisturbanceListener", "CBMDisturbanceEventModule", "CBMTransitionRulesModule",
               "CBMLandClassTransitionModule", "CBMGrowthModule", "CBMDecayModule")

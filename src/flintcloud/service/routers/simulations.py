@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from flintcloud.errors import MissingInputError
 from flintcloud.gcbm.inputs import GcbmSettings
+from flintcloud.gcbm.project.modules import describe_modules
 from flintcloud.service.deps import CallerDep, IdempotencyKey, ServicesDep
 from flintcloud.service.errors import ConflictError, MissingFileError
 from flintcloud.service.responses import file_response
@@ -67,6 +68,15 @@ def create_demo_simulation(request: Request, services: ServicesDep, caller: Call
 def list_simulations(request: Request, services: ServicesDep, caller: CallerDep) -> list[dict]:
     return [_present(services, simulation, request)
             for simulation in services.simulations.list_simulations(owner=caller.scope)]
+
+
+@router.get("/modules", name="list_gcbm_modules")
+def list_modules(caller: CallerDep) -> dict:
+    """The modules a GCBM run can use: name, phase (spinup, main, output), what each does,
+    whether it can be switched off (`switch`: the setting that does it), the settings section
+    that configures it (`settings_key`) and that section's JSON schema. A simulation's
+    settings (`PATCH /simulations/{id}/config`) switch and configure them."""
+    return {"modules": describe_modules()}
 
 
 @router.get("/{simulation_id}", name="get_simulation", response_model=SimulationPublic)
@@ -140,8 +150,10 @@ def update_config(simulation_id: str, services: ServicesDep, caller: CallerDep,
                       "outputs": {"geotiff_indicators": ["Age", "NPP", "NBP"]},
                       "layers": {"Classifier2": {"attributes": {"1": "5", "2": "6"}}}}])]
                   ) -> GcbmSettings:
-    """JSON merge patch (RFC 7396) of the settings: dates, spatial unit, spinup (parameters),
-    growth, outputs and layer attributes, checked like an uploaded attributes file. The former
+    """JSON merge patch (RFC 7396) of the settings: dates, spatial unit, the modules' settings
+    (spinup, growth, growth_multipliers, disturbance_order, outputs with their own `items`:
+    GET /simulations/modules) and layer attributes, checked like an uploaded attributes file
+    and against the input database; a 422 lists every problem and changes nothing. The former
     `start_date`, `end_date`, `attributes` and `variables` are still accepted."""
     return services.simulations.update_config(_get(services, caller, simulation_id), patch)
 
@@ -150,6 +162,13 @@ def update_config(simulation_id: str, services: ServicesDep, caller: CallerDep,
 def get_config_file(simulation_id: str, name: str, services: ServicesDep, caller: CallerDep) -> Any:
     """A generated GCBM file (localdomain, provider_config, a layer's JSON, …)."""
     return services.simulations.config_document(_get(services, caller, simulation_id), name)
+
+
+@router.get("/{simulation_id}/modules", name="list_simulation_modules")
+def simulation_modules(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
+    """The modules (as `GET /simulations/modules`), each with `enabled`: whether a run of this
+    simulation uses it with its current settings."""
+    return {"modules": services.simulations.modules(_get(services, caller, simulation_id))}
 
 
 @router.get("/{simulation_id}/config/indicators", name="list_simulation_indicator_choices")
