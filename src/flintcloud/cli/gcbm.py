@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from flintcloud.cli.gcbm_compile import compile_command, summary_command
+from flintcloud.cli.gcbm_configure import configure
 from flintcloud.cli.gcbm_db import build_db
 from flintcloud.cli.gcbm_inputs import demo, prepare, validate
 from flintcloud.errors import InputError
@@ -130,6 +131,7 @@ gcbm_app.command("summary")(summary_command)
 gcbm_app.command("prepare")(prepare)
 gcbm_app.command("validate")(validate)
 gcbm_app.command("demo")(demo)
+gcbm_app.command("configure")(configure)
 
 
 @gcbm_app.command("metrics")

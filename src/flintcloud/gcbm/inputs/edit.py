@@ -77,6 +77,13 @@ def update_config(project: str | Path, changes: Mapping[str, Any]) -> GcbmSettin
     return documents.settings()
 
 
+def check_changes(project: str | Path, changes: Mapping[str, Any]) -> None:
+    """InputProblems for what is wrong with `changes` to the project's settings by themselves
+    (types, ranges, layers, indicators), without reading its database or rasters."""
+    config_dir = find_config_dir(project)
+    merge_settings(ConfigDocuments.load(config_dir), changes, config_dir.parent.name)
+
+
 def merge_settings(documents: ConfigDocuments, changes: Mapping[str, Any],
                    source: str) -> GcbmSettings:
     """The documents' settings with `changes` merged in, checked for types, ranges, layers and
