@@ -10,6 +10,7 @@ that are themselves pure functions of their keys.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import shutil
 import threading
@@ -520,7 +521,8 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
                     write_results_db(staging / db_name, tables)
                 write_compiled_outputs(compile_tables(tables), staging)
             shutil.rmtree(samples, ignore_errors=True)
-            configuration = {"merged": project.config.data, "files": project.config.files}
+            configuration = {"merged": project.config.data, "files": project.config.files,
+                             "documents": _config_documents(project)}
             outputs = file_entries(staging, known=_hashes(run.block_files, written_mosaics))
             write_manifest(staging, kind="gcbm", source=str(source), inputs=inputs,
                            configuration=configuration, started=started, finished=now(),
@@ -532,6 +534,17 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
         raise
     files = [Path(entry["path"]) for entry in outputs] + [Path(MANIFEST)]
     return GcbmOutputs(run, output_dir, files)
+
+
+PROVIDER_CONFIG = "provider_config.json"  # read beside the files gcbm_config.cfg lists
+
+
+def _config_documents(project: GcbmProject) -> dict[str, Any]:
+    """Each JSON configuration file as the run read it (the listed files and the provider
+    config), by name: the effective files, hand edits included (gcbm/inputs/patches.py)."""
+    names = [*project.config.files, PROVIDER_CONFIG]
+    return {name: json.loads((project.config_dir / name).read_text(encoding="utf-8"))
+            for name in dict.fromkeys(names)}
 
 
 def _input_entries(source: str | Path, project: GcbmProject) -> list[dict[str, Any]]:

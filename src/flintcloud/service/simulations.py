@@ -29,10 +29,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from flintcloud.errors import InputError, InputProblems, NotFoundError
-from flintcloud.gcbm.inputs import GcbmSettings, prepare_project, upload
+from flintcloud.gcbm.inputs import GcbmSettings, patches, prepare_project, upload
 from flintcloud.gcbm.inputs.config import standard_geotiff_module
 from flintcloud.gcbm.inputs.convert import project_to_upload_form
-from flintcloud.gcbm.inputs.edit import config_document
+from flintcloud.gcbm.inputs.edit import config_document, find_config_dir
 from flintcloud.gcbm.inputs.forms import ATTRIBUTES_NAMES
 from flintcloud.gcbm.inputs.input_db import schema
 from flintcloud.gcbm.inputs.upload import INPUT_DB_NAME, Category
@@ -50,6 +50,8 @@ from flintcloud.service.uploads import ZipLimits, copy_limited, safe_filename
 
 # An uploaded file with one of these suffixes is an attributes file (docs/gcbm-inputs.md §3).
 ATTRIBUTES_SUFFIXES = (".json", ".yaml", ".yml", ".csv")
+GENERATED = "generated"  # prepared/: the project as the inputs make it, before hand edits
+EDITS_FILE = "config_edits.json"  # the simulation's hand edits of its configuration files
 MAP_TILES_CACHED = 2048  # PNG tiles kept in memory (a few KB each; mostly nodata ones are less)
 # The service's way to give a layer's table: named in a run's 422 when tables are missing.
 ATTRIBUTES_HINT = ("give each layer's attribute table in the `attributes` field of an upload "
@@ -274,15 +276,21 @@ class SimulationService:
 
     # -- the project ------------------------------------------------------------------------------
     def _prepared(self, simulation: Simulation) -> dict[str, Any]:
-        """The simulation's GCBM project, made by `prepare_project` from its inputs and kept in
-        `prepared/project` until they change. Returns {"inputs": their fingerprint, "detail",
-        "errors"}: no errors, the project is ready. Call with the simulation's lock held."""
+        """The simulation's GCBM project, made by `prepare_project` from its inputs (kept in
+        `prepared/generated` until they change), with the hand edits of its configuration
+        files applied (`prepared/project`, remade when the edits change). Returns {"inputs":
+        their fingerprint, "edits": the edits' fingerprint, "detail", "errors"}: no errors,
+        the project is ready. Call with the simulation's lock held."""
         directory = self.storage.simulation_dir(simulation.id) / "prepared"
         fingerprint = _fingerprint(self.inputs_dir(simulation))
+        edits_key = self._edits_key(simulation)
         state_path = directory / "state.json"
         if state_path.is_file():
             state: dict[str, Any] = json.loads(state_path.read_text(encoding="utf-8"))
-            if state["inputs"] == fingerprint:
+            if state["inputs"] == fingerprint and "edits" in state:
+                if state["edits"] != edits_key:
+                    state = self._apply_edits(simulation, directory, state, edits_key)
+                    state_path.write_text(json.dumps(state), encoding="utf-8")
                 return state
         shutil.rmtree(directory, ignore_errors=True)  # job snapshots hold their own links
         directory.mkdir(parents=True)
@@ -298,13 +306,38 @@ class SimulationService:
                 upload.write_settings(completed, settings)  # a new file: the link is kept
                 source = completed
             state["notes"] = notes
-            prepare_project(source, directory / "project")
+            prepare_project(source, directory / GENERATED)
         except InputError as err:
             problems = err.problems if isinstance(err, InputProblems) else [err]
             state.update(detail=err.message, errors=[error_item(p) for p in problems])
         finally:
             shutil.rmtree(directory / "inputs", ignore_errors=True)
+        state["prepared"] = {"detail": state["detail"], "errors": state["errors"]}
+        state = self._apply_edits(simulation, directory, state, edits_key)
         state_path.write_text(json.dumps(state), encoding="utf-8")
+        return state
+
+    def _apply_edits(self, simulation: Simulation, directory: Path, state: dict[str, Any],
+                     edits_key: str) -> dict[str, Any]:
+        """`state` with the project remade from the generated one and the edits: an edit
+        that no longer applies (the inputs changed) is a problem that stops a run, with a
+        hint to edit or reset it."""
+        shutil.rmtree(directory / "project", ignore_errors=True)
+        state = {**state, **state["prepared"], "edits": edits_key}
+        if state["errors"]:
+            return state  # no generated project to edit
+        try:
+            patches.write_edited_project(directory / GENERATED, directory / "project",
+                                         self._edits(simulation))
+        except InputError as err:
+            problems = err.problems if isinstance(err, InputProblems) else [err]
+            files = f"/simulations/{simulation.id}/config/files"
+            fix = f"edit it again (PATCH {files}/<name>) or reset it (DELETE {files}/<name>)"
+            items = [error_item(problem) for problem in problems]
+            for item in items:
+                item["hint"] = "; ".join(filter(None, (item.get("hint"), fix)))
+            state.update(detail=f"the configuration files' edits no longer apply: {err.message}",
+                         errors=items)
         return state
 
     def _project(self, simulation: Simulation) -> Path:
@@ -343,10 +376,110 @@ class SimulationService:
             return errors
 
     def config_document(self, simulation: Simulation, name: str) -> dict[str, Any]:
-        """One file of the prepared project by upstream's getConfig name (`localdomain`,
-        `Classifier1`, `Classifier1_moja`)."""
+        """One file of the project by upstream's getConfig name (`localdomain`, `Classifier1`,
+        `Classifier1_moja`); a configuration file as edited (even when an edit stops a run:
+        it is shown to be fixed)."""
         with self._locks[simulation.id]:
-            return config_document(self._project(simulation), name)
+            config = self._generated_config(simulation)
+            found = patches.find_file_name(name, patches.config_file_names(config))
+            if found is None:
+                return config_document(config.parent, name)
+            return self._edited_document(simulation, config, found)
+
+    # -- hand edits of the configuration files ----------------------------------------------------
+    def _edits_path(self, simulation: Simulation) -> Path:
+        return self.storage.simulation_dir(simulation.id) / EDITS_FILE
+
+    def _edits_key(self, simulation: Simulation) -> str:
+        path = self._edits_path(simulation)
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+    def _edits(self, simulation: Simulation) -> patches.Edits:
+        path = self._edits_path(simulation)
+        if not path.is_file():
+            return {}
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        return {name: patches.FileEdit.from_json(edit) for name, edit in stored.items()}
+
+    def _save_edits(self, simulation: Simulation, edits: patches.Edits) -> None:
+        path = self._edits_path(simulation)
+        if not edits:
+            path.unlink(missing_ok=True)
+            return
+        temporary = path.with_name(f".{path.name}.partial")
+        temporary.write_text(json.dumps({name: edit.to_json() for name, edit in edits.items()},
+                                        indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)
+
+    def _generated_config(self, simulation: Simulation) -> Path:
+        """The generated project's config folder, or a 422 listing what stops it from being
+        made (its files exist only then). Call with the lock held."""
+        state = self._prepared(simulation)
+        if state["prepared"]["errors"]:
+            detail, errors = self._refusal(state["prepared"])
+            raise InputProblems([_problem(item) for item in errors], detail=detail,
+                                hint="the project's files are made once nothing else stops a run")
+        return find_config_dir(self.storage.simulation_dir(simulation.id) / "prepared" / GENERATED)
+
+    def _edited_document(self, simulation: Simulation, config: Path, name: str) -> Any:
+        edit = self._edits(simulation).get(name)
+        generated = patches.read_document(config, name)
+        return edit.apply(generated) if edit else generated
+
+    def config_files(self, simulation: Simulation) -> dict[str, Any]:
+        """The project's JSON files: the configuration files (editable; `edit` says how each
+        was edited: patch, replace or null) and the layers' (read only), and the problems of
+        the edits that stop a run."""
+        with self._locks[simulation.id]:
+            config = self._generated_config(simulation)
+            edits = self._edits(simulation)
+            names = patches.config_file_names(config)
+            layers = sorted(path.name for path in (config.parent / "layers" / "tiled").glob("*.json"))
+            problems = [item for item in self._prepared(simulation)["errors"]
+                        if item.get("source") in names]
+        return {"files": [{"name": name, "editable": True,
+                           "edit": edits[name].kind if name in edits else None} for name in names]
+                + [{"name": name, "editable": False, "edit": None} for name in layers],
+                "problems": problems}
+
+    def edit_config_file(self, simulation: Simulation, name: str, *, patch: Any = None,
+                         replacement: Any = None) -> Any:
+        """Patch (JSON merge patch) or replace one configuration file; the edited project is
+        checked as an uploaded one first: a problem (422, each with file and JSON path)
+        changes nothing. The edit is kept, and applied again whenever the inputs change,
+        until it is reset. Returns the file as edited."""
+        with self._locks[simulation.id]:
+            config = self._generated_config(simulation)
+            name = patches.file_name(name, patches.config_file_names(config))
+            edits = patches.edit_file(self._edits(simulation), patches.read_document(config, name),
+                                      name, patch=patch, replacement=replacement)
+            directory = self.storage.simulation_dir(simulation.id) / "prepared"
+            candidate = directory / f".project-{uuid.uuid4().hex[:8]}"
+            patches.write_edited_project(directory / GENERATED, candidate, edits)
+            try:
+                self._save_edits(simulation, edits)
+                shutil.rmtree(directory / "project", ignore_errors=True)
+                os.replace(candidate, directory / "project")
+            finally:
+                shutil.rmtree(candidate, ignore_errors=True)
+            # The project is made and checked: the state says so without doing it again.
+            state = json.loads((directory / "state.json").read_text(encoding="utf-8"))
+            state.update(**state["prepared"], edits=self._edits_key(simulation))
+            (directory / "state.json").write_text(json.dumps(state), encoding="utf-8")
+            document = self._edited_document(simulation, config, name)
+        self._touch(simulation)
+        return document
+
+    def reset_config_file(self, simulation: Simulation, name: str) -> None:
+        """Drop the edit of one configuration file: the generated file applies again."""
+        with self._locks[simulation.id]:
+            config = self._generated_config(simulation)
+            name = patches.file_name(name, patches.config_file_names(config))
+            edits = self._edits(simulation)
+            if edits.pop(name, None) is not None:
+                self._save_edits(simulation, edits)
+                self._prepared(simulation)
+        self._touch(simulation)
 
     # -- settings ---------------------------------------------------------------------------------
     def config(self, simulation: Simulation) -> GcbmSettings:
@@ -422,6 +555,10 @@ class SimulationService:
         if created:
             for note in self.notes(simulation):
                 self.storage.append_log(job.id, note)
+            edited = self._edits(simulation)
+            if edited:  # the run's manifest.json holds the files as they were run
+                self.storage.append_log(job.id, "configuration files edited by hand: " + ", ".join(
+                    f"{name} ({edit.kind})" for name, edit in sorted(edited.items())))
         return job, created
 
     def output_dir(self, simulation: Simulation) -> tuple[Job, Path]:

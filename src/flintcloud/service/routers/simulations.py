@@ -158,10 +158,53 @@ def update_config(simulation_id: str, services: ServicesDep, caller: CallerDep,
     return services.simulations.update_config(_get(services, caller, simulation_id), patch)
 
 
+@router.get("/{simulation_id}/config/files", name="list_simulation_config_files")
+def list_config_files(simulation_id: str, services: ServicesDep, caller: CallerDep) -> dict:
+    """The project's JSON files: its configuration files (`editable`; `edit`: patch, replace
+    or null) and its layers' (read only); `problems`: edits that stop a run (after the inputs
+    changed), each with file (`source`), JSON path (`field`) and problem."""
+    return services.simulations.config_files(_get(services, caller, simulation_id))
+
+
 @router.get("/{simulation_id}/config/files/{name}", name="get_simulation_config_file")
 def get_config_file(simulation_id: str, name: str, services: ServicesDep, caller: CallerDep) -> Any:
-    """A generated GCBM file (localdomain, provider_config, a layer's JSON, …)."""
+    """A GCBM file of the project (localdomain, provider_config, a layer's JSON, …), as edited."""
     return services.simulations.config_document(_get(services, caller, simulation_id), name)
+
+
+_FILE_EDIT = ("The edited project is checked as an uploaded one (the engine's config reader, "
+              "then its layers, database and attribute tables): a 422 lists every problem with "
+              "its file (`source`) and JSON path (`field`), and changes nothing. The edit is "
+              "kept, and applied again on top of the project the inputs make whenever they "
+              "change, until DELETE resets it; the runs' manifest.json records the files run.")
+
+
+@router.patch("/{simulation_id}/config/files/{name}", name="patch_simulation_config_file",
+              description="JSON merge patch (RFC 7396) of a configuration file, e.g. "
+                          '`{"LocalDomain": {"end_date": "2016/01/01"}}` for localdomain.json; '
+                          f"a null removes a key. {_FILE_EDIT}")
+def patch_config_file(simulation_id: str, name: str, services: ServicesDep, caller: CallerDep,
+                      patch: Annotated[Any, Body(media_type="application/merge-patch+json")]
+                      ) -> Any:
+    return services.simulations.edit_config_file(_get(services, caller, simulation_id), name,
+                                                 patch=patch)
+
+
+@router.put("/{simulation_id}/config/files/{name}", name="replace_simulation_config_file",
+            description=f"Replace a configuration file with the JSON object sent. {_FILE_EDIT} "
+                        "A replaced file stays as sent when the inputs change.")
+def replace_config_file(simulation_id: str, name: str, services: ServicesDep, caller: CallerDep,
+                        document: Annotated[dict[str, Any], Body()]) -> Any:
+    return services.simulations.edit_config_file(_get(services, caller, simulation_id), name,
+                                                 replacement=document)
+
+
+@router.delete("/{simulation_id}/config/files/{name}", name="reset_simulation_config_file",
+               status_code=204)
+def reset_config_file(simulation_id: str, name: str, services: ServicesDep,
+                      caller: CallerDep) -> None:
+    """Reset a configuration file's edit: the file the inputs make applies again."""
+    services.simulations.reset_config_file(_get(services, caller, simulation_id), name)
 
 
 @router.get("/{simulation_id}/modules", name="list_simulation_modules")
