@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from flintcloud.errors import ConfigError
+from flintcloud.flint.memory import reuse_freed_memory
 from flintcloud.gcbm.outputs.compiled import (
     CompiledTables,
     annual_summary,
@@ -313,6 +314,7 @@ def run_block(config_dir: str, number: int, *, writer: BlockGeotiffWriter | None
     """The task of the project's `number`-th block: simulate it and write its files. A pure
     function of (project, block), so it may run in any process that sees the project's folder
     (and the run's staging folder, where `writer` writes)."""
+    reuse_freed_memory()  # in whichever process runs the task: a pool's, a Dask worker's
     session = _SESSIONS.get(config_dir)
     window = session.windows[number]
     block = (window.tile.index, window.block_idx)
