@@ -197,3 +197,21 @@ def read_tile(path: str | Path, z: int, x: int, y: int,
     values = np.ma.getdata(image.array[0]).astype(np.float64, copy=False)
     is_valid = ~np.ma.getmaskarray(image.array[0]) & np.isfinite(values)
     return values, is_valid
+
+
+@dataclass(frozen=True)
+class RasterGrid:
+    """Where a raster's pixels are: CRS, affine transform (6 numbers) and size."""
+
+    crs: str | None
+    transform: tuple[float, ...]
+    width: int
+    height: int
+
+
+def raster_grid(path: str | Path) -> RasterGrid:
+    import rasterio
+
+    with rasterio.open(path) as raster:
+        return RasterGrid(raster.crs.to_string() if raster.crs else None,
+                          tuple(raster.transform)[:6], raster.width, raster.height)

@@ -16,12 +16,8 @@ import pandas as pd
 
 from flintcloud.errors import InputError
 from flintcloud.io.files import atomic_path
-from flintcloud.repro.manifest import (
-    ManifestDifferences,
-    RunManifest,
-    compare_manifests,
-    read_manifest,
-)
+from flintcloud.repro.compare import compare_runs
+from flintcloud.repro.manifest import ManifestDifferences, RunManifest, read_manifest
 from flintcloud.repro.models import ModelAdapter, adapter_for, columns_of
 
 if TYPE_CHECKING:
@@ -52,53 +48,30 @@ def _figure() -> Figure:
 def write_report(run_dir: str | Path, target: str | Path,
                  baseline: str | Path | None = None) -> Report:
     """The report of `run_dir` (against `baseline`, a run of the same landscape) in `target`."""
-    run = read_manifest(run_dir)
-    adapter = adapter_for(run)
-    table = adapter.annual_table(run.run_dir)
-    base = base_table = None
+    base = base_table = differences = changes = None
     if baseline is not None:
-        base = read_manifest(baseline)
-        _check_comparable(run, base, adapter)
-        base_table = adapter.annual_table(base.run_dir)
+        comparison = compare_runs(run_dir, baseline)
+        run, adapter, table = comparison.run, comparison.adapter, comparison.table
+        base, base_table = comparison.baseline, comparison.baseline_table
+        differences, changes = comparison.differences, comparison.changes
+    else:
+        run = read_manifest(run_dir)
+        adapter = adapter_for(run)
+        table = adapter.annual_table(run.run_dir)
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     tables = {"summary": _write_csv(table, target / "summary.csv")}
-    differences = None
-    if base_table is not None:
+    if base_table is not None and differences is not None:
         tables["baseline"] = _write_csv(base_table, target / "baseline.csv")
-        differences = table_differences(table, base_table)
         tables["differences"] = _write_csv(differences, target / "differences.csv")
     charts = [_chart(title, unit, table, base_table, adapter, target)
               for title, unit, names in adapter.chart_groups
               if columns_of(table, names)]
-    changes = compare_manifests(base, run) if base is not None else None
     text = _markdown(run, base, adapter, table, differences, changes, charts)
     markdown = target / REPORT_FILE
     with atomic_path(markdown) as temporary:
         temporary.write_text(text, encoding="utf-8")
     return Report(target, markdown, charts, tables)
-
-
-def _check_comparable(run: RunManifest, base: RunManifest, adapter: ModelAdapter) -> None:
-    if base.kind != run.kind:
-        raise InputError(f"the baseline is a {base.kind} run, this is a {run.kind} run",
-                         source=str(base.run_dir))
-    if adapter.landscape(base.document) != adapter.landscape(run.document):
-        raise InputError("the baseline is a run of another landscape (tiles or pixel grid "
-                         "differ)", source=str(base.run_dir),
-                         hint="compare scenarios of one project")
-
-
-def table_differences(table: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
-    """Per year both runs simulated, each indicator both have: the run's value minus the
-    baseline's."""
-    columns = [c for c in table.columns if c != "year" and c in baseline.columns]
-    merged = table[["year", *columns]].merge(baseline[["year", *columns]], on="year",
-                                             suffixes=("", "__baseline"))
-    out = pd.DataFrame({"year": merged["year"]})
-    for column in columns:
-        out[column] = merged[column] - merged[f"{column}__baseline"]
-    return out
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> Path:

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from flintcloud import __version__
 from flintcloud.service.openapi import build_openapi
 from flintcloud.service.problems import BodySizeLimit, install_problem_handlers
-from flintcloud.service.routers import maps, metrics, ogc, simulations, upstream
+from flintcloud.service.routers import maps, metrics, ogc, scenarios, simulations, upstream
 from flintcloud.service.services import Services
 from flintcloud.service.ui import mount_ui
 from flintcloud.settings import Settings
@@ -84,6 +84,7 @@ def create_app(settings: Settings, *, services: Services | None = None,
 
     app.include_router(ogc.router)
     app.include_router(simulations.router)
+    app.include_router(scenarios.router)
     app.include_router(maps.router)
     app.include_router(upstream.router)
     app.include_router(metrics.router)

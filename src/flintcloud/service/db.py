@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -114,6 +115,9 @@ class SimulationRow(Base):
     title: Mapped[str] = mapped_column(String(200))
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     updated: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the simulation this one was copied from as a scenario (its baseline); None when it was
+    # not, or once the baseline is deleted
+    scenario_of: Mapped[str | None] = mapped_column(String(36), default=None)
 
     __table_args__ = (UniqueConstraint("owner", "title", name="uq_simulations_owner_title"),)
 
@@ -152,6 +156,21 @@ class Database:
         # gets the indexes added since.
         for index in Base.metadata.tables[JobRow.__tablename__].indexes:
             index.create(self.engine, checkfirst=True)
+        self._add_new_columns()
+
+    def _add_new_columns(self) -> None:
+        """Nullable columns added to a table since a database was made (create_all adds none
+        to a table that exists): ALTER TABLE ADD COLUMN, the same on SQLite and PostgreSQL."""
+        existing = inspect(self.engine)
+        with self.engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                present = {column["name"] for column in existing.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present or not column.nullable:
+                        continue
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    connection.execute(text(
+                        f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,6 +1,7 @@
 """Indicator maps of a GCBM run: one COG (indicator, year) as XYZ web map tiles (PNG, coloured
 with a ramp from a fixed min to max), what a client needs to place and read it (bounds, CRS,
-zooms, value range, colour ramp) and single pixel values.
+zooms, value range, colour ramp) and single pixel values; the same for the difference of two
+maps on one grid (two years, or two runs of one landscape), on a diverging ramp centred on 0.
 
 Paths and units come only from `catalogue.map_catalogue` (what the run's manifest declares); the
 indicator and the year a client asks for are looked up there, never joined into a path.
@@ -25,6 +26,7 @@ from flintcloud.io.raster_image import (
     RAMPS,
     TILE_SIZE,
     Band,
+    raster_grid,
     read_band,
     read_pixel,
     read_tile,
@@ -187,3 +189,122 @@ def map_value(layer: MapLayer, indicator: str, year: str, lon: float,
     if found is not None:
         answer["row"], answer["col"], answer["value"] = found
     return answer
+
+
+# -- differences of two maps -------------------------------------------------------------------
+DIFFERENCE_RAMP = "balance"  # diverging: white is 0
+
+
+@dataclass(frozen=True)
+class DifferenceLayer:
+    """`minuend` minus `subtrahend`: two mosaics on the same grid, in the same unit."""
+    minuend: MapLayer
+    subtrahend: MapLayer
+
+    @property
+    def unit(self) -> str:
+        return self.minuend.unit
+
+
+def difference_layer(minuend: MapLayer, subtrahend: MapLayer) -> DifferenceLayer:
+    """The difference of two maps, or a 422 when their grids (CRS, pixel size and origin,
+    size) or units differ: pixels of two grids cannot be subtracted one for one."""
+    if minuend.unit != subtrahend.unit:
+        raise InputError(f"the maps have other units ({minuend.unit} and {subtrahend.unit})",
+                         field="with", hint="compare an indicator with itself")
+    first, second = raster_grid(minuend.path), raster_grid(subtrahend.path)
+    if first != second:
+        raise InputError(
+            f"the maps are on other grids ({first.width} x {first.height} px, {first.crs}, "
+            f"origin {first.transform[2]:g}, {first.transform[5]:g}; and {second.width} x "
+            f"{second.height} px, {second.crs}, origin {second.transform[2]:g}, "
+            f"{second.transform[5]:g})", field="with",
+            hint="compare runs of one landscape (a simulation and its scenarios)")
+    return DifferenceLayer(minuend, subtrahend)
+
+
+def _band_difference(layer: DifferenceLayer) -> Band:
+    """Both bands read alike (same grid: same decimation) and subtracted where both are valid."""
+    first = read_band(layer.minuend.path, max_size=MAX_IMAGE_SIZE)
+    second = read_band(layer.subtrahend.path, max_size=MAX_IMAGE_SIZE)
+    is_valid = first.is_valid & second.is_valid
+    values = np.where(is_valid, first.values - second.values, 0.0)
+    return Band(values=values, is_valid=is_valid, bounds=first.bounds, crs=first.crs,
+                nodata=None, source_width=first.source_width, source_height=first.source_height)
+
+
+def difference_style(layer: DifferenceLayer, extent: float | None) -> MapStyle:
+    """The diverging ramp from -extent to +extent (default: the largest |difference|)."""
+    if extent is None:
+        value_range = _band_difference(layer).value_range() or (0.0, 0.0)
+        extent = max(abs(value_range[0]), abs(value_range[1]))
+    return MapStyle(DIFFERENCE_RAMP, -float(extent), float(extent))
+
+
+def describe_difference(layer: DifferenceLayer, indicator: str, year: str, other_year: str, *,
+                        extent: float | None = None) -> dict[str, Any]:
+    """As `describe_map`, for the difference (`year` of the first map minus `other_year` of the
+    second): its range, and a scale symmetric around 0."""
+    band = _band_difference(layer)
+    value_range = band.value_range()
+    if extent is None:  # the largest |difference|: the same as `difference_style`'s
+        extent = max(abs(value) for value in value_range or (0.0, 0.0))
+    style = MapStyle(DIFFERENCE_RAMP, -float(extent), float(extent))
+    data_bounds = band.valid_bounds()
+    grid = tile_grid(layer.minuend.path)
+    return {
+        "indicator": indicator, "year": year, "other_year": other_year, "unit": layer.unit,
+        "title": f"{indicator}: {year} minus {other_year}",
+        "crs": band.crs, "bounds": list(band.bounds),
+        "data_bounds": list(data_bounds) if data_bounds is not None else None,
+        "width": band.source_width, "height": band.source_height,
+        "nodata": None, "n_valid": band.n_valid,
+        "min": value_range[0] if value_range else None,
+        "max": value_range[1] if value_range else None,
+        "tiles": {"minzoom": grid.minzoom, "maxzoom": grid.maxzoom,
+                  "max_display_zoom": min(MAX_ZOOM, grid.maxzoom + ZOOM_BEYOND_PIXELS),
+                  "bounds_wgs84": list(grid.bounds), "size": TILE_SIZE},
+        "scale": {"ramp": style.ramp, "min": style.vmin, "max": style.vmax,
+                  "stops": [[position, colour] for position, colour in RAMPS[style.ramp]]},
+    }
+
+
+def render_difference_tile(layer: DifferenceLayer, style: MapStyle, z: int, x: int,
+                           y: int) -> bytes:
+    """XYZ tile (z, x, y) of the difference as a PNG; transparent where either map has no
+    data (nearest neighbour on one grid: each tile pixel is one raster pixel of both)."""
+    if not 0 <= x < 2 ** z or not 0 <= y < 2 ** z:
+        raise NotFoundError(f"no tile {z}/{x}/{y}: x and y run from 0 to {2 ** z - 1} at zoom {z}",
+                            field="x")
+    first = read_tile(layer.minuend.path, z, x, y)
+    second = read_tile(layer.subtrahend.path, z, x, y) if first is not None else None
+    if first is None or second is None:
+        return _empty_tile()
+    is_valid = first[1] & second[1]
+    values = np.where(is_valid, first[0] - second[0], 0.0)
+    return render_png(values, is_valid, style.vmin, style.vmax, style.ramp)
+
+
+def difference_value(layer: DifferenceLayer, indicator: str, year: str, other_year: str,
+                     lon: float, lat: float) -> dict[str, Any]:
+    """The difference at the pixel holding (lon, lat), with both values: null for nodata in
+    either map or outside."""
+    first = read_pixel(layer.minuend.path, lon, lat)
+    second = read_pixel(layer.subtrahend.path, lon, lat)
+    answer: dict[str, Any] = {"indicator": indicator, "year": year, "other_year": other_year,
+                              "lon": lon, "lat": lat, "unit": layer.unit,
+                              "inside": first is not None, "row": None, "col": None,
+                              "value": None, "minuend": None, "subtrahend": None}
+    if first is not None and second is not None:
+        answer["row"], answer["col"] = first[0], first[1]
+        answer["minuend"], answer["subtrahend"] = first[2], second[2]
+        if first[2] is not None and second[2] is not None:
+            answer["value"] = first[2] - second[2]
+    return answer
+
+
+def tileset_bounds(catalogue: dict[str, ItemMaps]) -> dict[str, tuple[float, float, float, float]]:
+    """Per item with maps: the longitude/latitude bounds of its mosaics (its first year's; a
+    run's mosaics share one grid)."""
+    return {name: tile_grid(next(iter(item.paths.values()))).bounds
+            for name, item in catalogue.items()}

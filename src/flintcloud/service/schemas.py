@@ -135,6 +135,8 @@ class SimulationPublic(BaseModel):
     job: str | None = None
     ready: bool = Field(description="True when nothing stops a run.")
     problems: list[dict]
+    scenario_of: str | None = Field(None, description="The simulation this one was copied "
+                                    "from as a scenario (its baseline), if any.")
     links: list[Link]
 
 
@@ -205,4 +207,4 @@ def present_simulation(simulation: Simulation, latest: Job | None, problems: lis
             "created": simulation.created.isoformat(), "updated": simulation.updated.isoformat(),
             "status": latest.status.value if latest else "new",
             "job": latest.id if latest else None, "ready": not problems, "problems": problems,
-            "links": links}
+            "scenario_of": simulation.scenario_of, "links": links}

@@ -10,6 +10,7 @@ from flintcloud.service.db import Database, open_database
 from flintcloud.service.errors import UnauthorizedError
 from flintcloud.service.jobs import Job, JobRepository, JobService
 from flintcloud.service.processes import ProcessDefinition, ProcessRegistry, build_registry
+from flintcloud.service.scenarios import ScenarioService
 from flintcloud.service.simulations import SimulationService
 from flintcloud.service.storage import Storage
 from flintcloud.service.uploads import ZipLimits
@@ -63,6 +64,7 @@ class Services:
     jobs: JobService
     simulations: SimulationService
     auth: TokenAuth
+    scenarios: ScenarioService
 
     @classmethod
     def build(cls, settings: Settings, *, database: Database | None = None) -> Services:
@@ -76,7 +78,7 @@ class Services:
             zip_limits=ZipLimits(settings.max_zip_members, settings.max_zip_uncompressed_bytes,
                                  settings.max_zip_ratio))
         return cls(settings, database, storage, build_registry(settings.extra_processes), jobs,
-                   simulations, TokenAuth(settings.tokens()))
+                   simulations, TokenAuth(settings.tokens()), ScenarioService(simulations))
 
     def submit(self, process_id: str, raw_inputs: dict, *, caller: Caller,
                idempotency_key: str | None = None) -> tuple[ProcessDefinition, Job, bool]:

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from flintcloud.errors import InputError, InputProblems, NotFoundError
@@ -69,10 +69,11 @@ class Simulation:
     title: str
     created: datetime
     updated: datetime
+    scenario_of: str | None = None  # the simulation it was copied from (service/scenarios.py)
 
     @classmethod
     def from_row(cls, row: SimulationRow) -> Simulation:
-        return cls(row.id, row.owner, row.title, row.created, row.updated)
+        return cls(row.id, row.owner, row.title, row.created, row.updated, row.scenario_of)
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,9 @@ class SimulationService:
                                 "dismiss the job first")
         with self.db.session.begin() as session:
             session.execute(delete(SimulationRow).where(SimulationRow.id == simulation.id))
+            # its scenarios no longer name a deleted baseline
+            session.execute(update(SimulationRow).where(SimulationRow.scenario_of == simulation.id)
+                            .values(scenario_of=None))
         shutil.rmtree(self.storage.simulation_dir(simulation.id), ignore_errors=True)
 
     def _touch(self, simulation: Simulation) -> None:

@@ -1,6 +1,7 @@
 """Indicator maps of a simulation's latest successful run: a COG per indicator and year, served
 as XYZ web map tiles with a JSON description (bounds, zooms, value range, colour scale) and
-pixel values."""
+pixel values; the difference of two maps (two years, or two simulations of one landscape) the
+same way; and a WMTS capabilities document listing every map."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from flintcloud.gcbm.outputs.catalogue import map_catalogue
+from flintcloud.service import wmts
 from flintcloud.service.deps import CallerDep, ServicesDep
-from flintcloud.service.maps import MAX_ZOOM, RAMP_NAMES
+from flintcloud.service.maps import MAX_ZOOM, RAMP_NAMES, tileset_bounds
+from flintcloud.service.routers.scenarios import other_simulation
 
 router = APIRouter(prefix="/simulations/{simulation_id}/maps", tags=["Maps"])
 
@@ -20,6 +24,15 @@ VMin = Annotated[float | None, Query(alias="min", allow_inf_nan=False,
                                      description="Value at the ramp's start (default: the data's).")]
 VMax = Annotated[float | None, Query(alias="max", allow_inf_nan=False,
                                      description="Value at the ramp's end (default: the data's).")]
+
+
+Extent = Annotated[float | None, Query(
+    alias="max", gt=0, allow_inf_nan=False,
+    description="The largest |difference| coloured: the scale runs from -max to +max "
+                "(default: the data's largest |difference|).")]
+Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)]
+Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)]
+TILE_CACHE_CONTROL = {"Cache-Control": "private, max-age=3600"}
 
 
 def _style(ramp: str, vmin: float | None, vmax: float | None) -> dict[str, Any]:
@@ -40,6 +53,36 @@ def list_maps(simulation_id: str, services: ServicesDep, caller: CallerDep) -> d
             "ramps": list(RAMP_NAMES), "basemap": basemap}
 
 
+@router.get("/WMTSCapabilities.xml", name="get_simulation_wmts_capabilities",
+            response_class=Response,
+            responses={200: {"content": {"application/xml": {}},
+                             "description": "OGC WMTS 1.0.0 Capabilities (RESTful)"}})
+def wmts_capabilities(simulation_id: str, request: Request, services: ServicesDep,
+                      caller: CallerDep) -> Response:
+    """Every map of the latest run (each indicator in each year: layer `<indicator>.<year>`) as
+    a WMTS 1.0.0 layer on the GoogleMapsCompatible tile matrix set, its ResourceURL the XYZ tile
+    URL (each map coloured over its own range; add `?ramp=&min=&max=` to fix the scale). For
+    QGIS (WMS/WMTS connection) and OWSLib."""
+    simulation = services.simulations.get(simulation_id, owner=caller.scope)
+    job, output = services.simulations.output_dir(simulation)
+    catalogue = map_catalogue(output)
+    bounds = tileset_bounds(catalogue)
+    layers = []
+    for name, item in catalogue.items():
+        for year in item.paths:
+            names = {"simulation_id": simulation.id, "indicator": quote(name, safe=""),
+                     "year": quote(year, safe="")}
+            template = request.url_for("get_simulation_map_tile", **names, z="{TileMatrix}",
+                                       x="{TileCol}", y="{TileRow}")
+            layers.append(wmts.WmtsLayer(
+                identifier=f"{name}.{year}", title=f"{name} {year} ({item.unit})",
+                abstract=f"{name} in {year}, {item.unit} ({item.kind}); run {job.id}",
+                bounds_wgs84=bounds[name], template=str(template)))
+    document = wmts.capabilities(f"FLINT Cloud: {simulation.title}", str(request.url), layers,
+                                 MAX_ZOOM)
+    return Response(document, media_type="application/xml")
+
+
 @router.get("/{indicator}/{year}/tiles/{z}/{x}/{y}.png", name="get_simulation_map_tile",
             response_class=Response,
             responses={200: {"content": {"image/png": {}}, "description": "A 256 x 256 tile of "
@@ -54,7 +97,7 @@ def map_tile(simulation_id: str, indicator: str, year: str,
     simulation = services.simulations.get(simulation_id, owner=caller.scope)
     tile = services.simulations.map_tile(simulation, indicator, year, z, x, y,
                                          **_style(ramp, vmin, vmax))
-    return Response(tile, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    return Response(tile, media_type="image/png", headers=TILE_CACHE_CONTROL)
 
 
 @router.get("/{indicator}/{year}", name="get_simulation_map")
@@ -88,3 +131,63 @@ def map_value(simulation_id: str, indicator: str, year: str, services: ServicesD
     """The value of the pixel at (lon, lat); `value` null for nodata or outside the map."""
     simulation = services.simulations.get(simulation_id, owner=caller.scope)
     return services.simulations.map_value(simulation, indicator, year, lon, lat)
+
+
+# -- differences: {indicator} in {year} of this simulation minus in {other_year} of {other} -----
+DIFFERENCE = "/{indicator}/{year}/minus/{other}/{other_year}"
+
+
+@router.get(DIFFERENCE, name="get_simulation_difference_map")
+def difference_info(simulation_id: str, indicator: str, year: str, other: str, other_year: str,
+                    request: Request, services: ServicesDep, caller: CallerDep,
+                    extent: Extent = None) -> dict[str, Any]:
+    """The map of `indicator` in `year` minus the same indicator in `other_year` of simulation
+    `other` (this one's id for a difference of two years; a scenario's baseline for two runs):
+    bounds, zooms, range of the difference and its diverging scale, centred on 0, from -max to
+    +max; `links[rel=tiles]` its XYZ tiles, `links[rel=value]` a pixel's difference. Both maps
+    must lie on the same grid (422 otherwise)."""
+    simulation = services.simulations.get(simulation_id, owner=caller.scope)
+    subtrahend = other_simulation(services, caller, other, "other")
+    info = services.scenarios.difference_info(simulation, indicator, year, subtrahend,
+                                              other_year, extent=extent)
+    names = {"simulation_id": simulation.id, "indicator": quote(indicator, safe=""),
+             "year": quote(year, safe=""), "other": subtrahend.id,
+             "other_year": quote(other_year, safe="")}
+    tiles = request.url_for("get_simulation_difference_tile", **names, z="{z}", x="{x}", y="{y}")
+    value = request.url_for("get_simulation_difference_value", **names)
+    scale = urlencode({"max": repr(info["scale"]["max"])})
+    return info | {"links": [
+        {"href": str(request.url), "rel": "self", "type": "application/json"},
+        {"href": f"{tiles}?{scale}", "rel": "tiles", "type": "image/png", "templated": True,
+         "title": "XYZ tiles of the difference ({z}/{x}/{y})"},
+        {"href": str(value), "rel": "value", "type": "application/json",
+         "title": "a pixel's difference (?lon=&lat=)"}]}
+
+
+@router.get(DIFFERENCE + "/tiles/{z}/{x}/{y}.png", name="get_simulation_difference_tile",
+            response_class=Response,
+            responses={200: {"content": {"image/png": {}}, "description": "A 256 x 256 tile of "
+                             "the difference (Web Mercator XYZ); nodata in either map is "
+                             "transparent."}})
+def difference_tile(simulation_id: str, indicator: str, year: str, other: str, other_year: str,
+                    z: Annotated[int, Path(ge=0, le=MAX_ZOOM)], x: Annotated[int, Path(ge=0)],
+                    y: Annotated[int, Path(ge=0)], services: ServicesDep, caller: CallerDep,
+                    extent: Extent = None) -> Response:
+    """One XYZ tile of the difference, on the diverging ramp from -max to +max."""
+    simulation = services.simulations.get(simulation_id, owner=caller.scope)
+    subtrahend = other_simulation(services, caller, other, "other")
+    tile = services.scenarios.difference_tile(simulation, indicator, year, subtrahend,
+                                              other_year, z, x, y, extent=extent)
+    return Response(tile, media_type="image/png", headers=TILE_CACHE_CONTROL)
+
+
+@router.get(DIFFERENCE + "/value", name="get_simulation_difference_value")
+def difference_value(simulation_id: str, indicator: str, year: str, other: str,
+                     other_year: str, services: ServicesDep, caller: CallerDep, lon: Lon,
+                     lat: Lat) -> dict[str, Any]:
+    """The difference at the pixel holding (lon, lat) (`value`), and both maps' values there
+    (`minuend`, `subtrahend`); null for nodata in either, or outside."""
+    simulation = services.simulations.get(simulation_id, owner=caller.scope)
+    subtrahend = other_simulation(services, caller, other, "other")
+    return services.scenarios.difference_value(simulation, indicator, year, subtrahend,
+                                               other_year, lon, lat)
