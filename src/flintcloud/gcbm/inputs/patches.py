@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from flintcloud.errors import ConfigError, InputError, InputProblems, NotFoundError
 from flintcloud.gcbm.inputs.config import CONFIG_LIST, PROVIDER_FILE, _config_files
+from flintcloud.gcbm.inputs.edit import update_config
 from flintcloud.gcbm.inputs.settings import merge_patch
 from flintcloud.gcbm.inputs.validation import check_project
 from flintcloud.io.documents import DocumentError, check_nesting
@@ -210,6 +211,34 @@ def patch_project(project: Path, patches: Mapping[str, Any]) -> list[str]:
     return list(documents)
 
 
+def configure_project(project: Path, changes: Mapping[str, Any],
+                      patches: Mapping[str, Any]) -> list[str]:
+    """Settings `changes` (as `update_config` takes them), then `patches` of the configuration
+    files on top, all or nothing: both are made in a copy of the project (hard links), and
+    only once both are checked do the changed files replace the project's. InputProblems
+    otherwise, the project untouched. Returns the files changed, relative to the project."""
+    config = _config_dir(project)
+    root = config.parent
+    # The copy keeps the project's folder name: problems name it as they would the project.
+    staging = root.parent / f".{root.name}.configuring-{uuid.uuid4().hex[:8]}"
+    copy = staging / root.name
+    shutil.copytree(root, copy, copy_function=os.link)
+    try:
+        copied = copy / config.relative_to(root)
+        if changes:
+            update_config(copied, changes)  # writes new files: the links stay the project's
+        if patches:
+            patch_project(copied, patches)
+        changed = [path.relative_to(copy) for path in sorted(copy.rglob("*.json"))
+                   if not (root / path.relative_to(copy)).is_file()
+                   or not os.path.samefile(path, root / path.relative_to(copy))]
+        for relative in changed:
+            os.replace(copy / relative, root / relative)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [relative.as_posix() for relative in changed]
+
+
 def check_edited(config_dir: Path) -> None:
     """The project of `config_dir` read by the engine's config reader and checked as an
     uploaded complete project (its layers, database and attribute tables); InputProblems."""
@@ -241,6 +270,6 @@ def _write_json(path: Path, document: Any) -> None:
                              encoding="utf-8")
 
 
-__all__ = ["Edits", "FileEdit", "check_edited", "config_file_names", "diff_patch",
+__all__ = ["Edits", "FileEdit", "check_edited", "config_file_names", "configure_project", "diff_patch",
            "edit_file", "edited_documents", "file_name", "find_file_name", "patch_project",
            "read_document", "write_edited_project"]
