@@ -6,6 +6,7 @@
 // every problem that still stops a run, is shown next to its field.
 
 import { api, ApiError } from "./api.js";
+import { configFilesPanel } from "./configfiles.js";
 import { MODULES, POOLS, SETTINGS, VARIABLES } from "./descriptions.js";
 import { clear, field, h, loading, problemBox, showFieldErrors, showProblem, table, toast, uid } from "./dom.js";
 
@@ -24,9 +25,6 @@ const SECTIONS = [
   { id: "grid", legend: "Grid", fields: ["align"] },
 ];
 const NOT_EDITED = new Set(["database", "layers"]); // the database is uploaded; layers: their own section
-// The files of the project a run gets (GET /simulations/{id}/config/files/{name}).
-const PROJECT_FILES = ["localdomain", "modules_cbm", "modules_output", "pools_cbm", "spinup", "variables",
-                       "internal_variables", "provider_config", "study_area"];
 
 // -- the API's field paths ----------------------------------------------------------------------------
 
@@ -376,7 +374,7 @@ export async function configStep(el, simulation, { signal, refresh }) {
     ecos();
   }).catch(() => { /* suggestions only */ });
 
-  form.append(projectFiles(simulation, get));
+  form.append(configFilesPanel(simulation, { signal, refresh, summarise: renderProjectFile }));
 
   // a table of contents: the form is long (buttons, not #anchors, which are the router's)
   const sections = [...form.querySelectorAll(":scope > fieldset.group, :scope > details.group")];
@@ -583,29 +581,7 @@ function attributeEditor(layer, entry, ctx) {
   return { element, read, readYear, offer };
 }
 
-// -- the generated project (read only) --------------------------------------------------------------
-
-function projectFiles(simulation, get) {
-  const details = h("details", { class: "group project-files" }, h("summary", {}, "Generated GCBM files (read only)"));
-  if (!simulation.ready) {
-    details.append(h("p", { class: "empty" }, "The GCBM project is made when nothing stops a run; its files are shown here then."));
-    return details;
-  }
-  const select = h("select", {}, PROJECT_FILES.map((name) => h("option", { value: name }, `${name}.json`)));
-  const view = h("div", { class: "project-file" });
-  const show = async () => {
-    clear(view).append(loading());
-    try {
-      const document = await get(`/config/files/${select.value}`);
-      clear(view).append(renderProjectFile(select.value, document));
-    } catch (error) { showProblem(view, error); }
-  };
-  select.addEventListener("change", show);
-  details.append(h("p", { class: "field-hint" }, "The configuration a run gets, made from the inputs and the settings above."),
-    field("File", select, {}), view);
-  details.addEventListener("toggle", () => { if (details.open && !view.firstChild) show(); });
-  return details;
-}
+// -- the generated files, summarised (configfiles.js edits them) ---------------------------------------
 
 function renderProjectFile(name, document) {
   const json = h("details", {}, h("summary", {}, "JSON"), h("pre", { class: "json-view" }, JSON.stringify(document, null, 2)));
