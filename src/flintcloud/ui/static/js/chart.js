@@ -62,7 +62,7 @@ function extent(values) {
 /**
  * A chart as a <figure>.
  * options: type "line" | "bar"; title; x (array, shared by every series); series [{name, values,
- * color?}] (values aligned with x, null for a gap); xLabel, yLabel; xFormat(x) and yFormat(y)
+ * color?, dash? (a dashed line)}] (values aligned with x, null for a gap); xLabel, yLabel; xFormat(x) and yFormat(y)
  * for labels (tooltipX(x, i) for the tooltip's heading, default xFormat); hidden (names initially
  * hidden); stacked (bars); height (px); integerX (ticks at integers only); logToggle (offer a
  * symmetric log scale, for series that span orders of magnitude of either sign).
@@ -237,6 +237,7 @@ export function chart(options) {
       });
       const path = s("path", { class: "series", d, dataset: { series: item.name, points: count } });
       path.style.stroke = item.color;
+      if (item.dash) path.style.strokeDasharray = "6 4"; // e.g. a baseline under its scenario
       marks.append(path);
       if (item.values.length <= MAX_MARKERS) {
         const group = s("g", { class: "points", dataset: { series: item.name } });

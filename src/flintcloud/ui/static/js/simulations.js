@@ -3,6 +3,7 @@
 // (results.js).
 
 import { api, isFinal, pollJob, upload } from "./api.js";
+import { compareStep } from "./compare.js";
 import { configStep, isConfigProblem } from "./config.js";
 import { actionButton, clear, confirmDialog, field, fmtBytes, fmtDate, h, loading, problemBox,
          showFieldErrors, showProblem, statusBadge, table, toast, uid } from "./dom.js";
@@ -14,6 +15,7 @@ const STEPS = [
   { id: "config", label: "Configure" },
   { id: "run", label: "Run" },
   { id: "results", label: "Results" },
+  { id: "compare", label: "Compare" },
 ];
 const CATEGORIES = {
   classifiers: "Classifier layers", disturbances: "Disturbance layers",
@@ -218,7 +220,7 @@ export async function renderSimulation(el, id, step, ctx) {
   };
   drawHeader();
   clear(body);
-  const views = { inputs: inputsStep, config: configStep, run: runStep, results: renderResults };
+  const views = { inputs: inputsStep, config: configStep, run: runStep, results: renderResults, compare: compareStep };
   await views[current](body, simulation, { ...ctx, refresh, setStatus });
 }
 

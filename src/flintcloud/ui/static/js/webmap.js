@@ -57,7 +57,7 @@ export function mapViewer({ signal, basemap = null } = {}) {
       const centre = map.getCenter();
       readValue(centre.lng, centre.lat, true);
     });
-    new ResizeObserver(() => map.invalidateSize()).observe(frame);
+    new ResizeObserver(() => map?.invalidateSize()).observe(frame); // map is null once aborted
   }
 
   function fitData() {
@@ -87,7 +87,7 @@ export function mapViewer({ signal, basemap = null } = {}) {
         const valueLink = shown.links.find((link) => link.rel === "value").href;
         const answer = await api.get(`${valueLink}?lon=${asked.lon}&lat=${asked.lat}`, { signal });
         const text = `${formatLonLat(asked.lon, asked.lat)}: ${answer.value === null ? "no data"
-          : `${fmtNumber(answer.value, { exact: true })} ${answer.unit}`} (${shown.indicator}, ${shown.year})`;
+          : `${fmtNumber(answer.value, { exact: true })} ${answer.unit}`} (${shown.title || `${shown.indicator}, ${shown.year}`})`;
         if (asked.pin) {
           pinned = { ...asked, text };
           pin?.remove();
@@ -140,15 +140,15 @@ export function formatLonLat(lon, lat) {
   return `${Math.abs(lat).toFixed(5)}°${lat < 0 ? "S" : "N"}, ${Math.abs(lon).toFixed(5)}°${lon < 0 ? "W" : "E"}`;
 }
 
-/** The colour scale of a map description: the indicator's name and unit, gradient bar, min,
- * middle and max. */
+/** The colour scale of a map description: the indicator's name (or the description's `title`,
+ * e.g. a difference's) and unit, gradient bar, min, middle and max. */
 export function legend(info) {
   const { scale } = info;
   const bar = h("div", { class: "legend-bar", role: "img",
                          "aria-label": `Colour scale from ${fmtNumber(scale.min, { exact: true })} to ${fmtNumber(scale.max, { exact: true })} ${info.unit}` });
   bar.style.background = `linear-gradient(to right, ${scale.stops.map(([at, colour]) => `${colour} ${at * 100}%`).join(", ")})`;
   return h("div", { class: "map-legend", dataset: { min: scale.min, max: scale.max, unit: info.unit } },
-    h("p", { class: "legend-title" }, `${info.indicator} ${info.year}`, h("span", { class: "muted legend-unit" }, ` (${info.unit})`)),
+    h("p", { class: "legend-title" }, info.title || `${info.indicator} ${info.year}`, h("span", { class: "muted legend-unit" }, ` (${info.unit})`)),
     bar,
     h("div", { class: "legend-ticks" },
       h("span", { class: "legend-min" }, fmtNumber(scale.min)),
