@@ -59,7 +59,9 @@ class StandTypes:
 
     curve_ids: np.ndarray  # (n,) int64 growth_curve.id
     spu_ids: np.ndarray  # (n,) int64 spatial_unit.id
-    increments: np.ndarray  # (n, 2, 3, n_ages) float64 C(age+1) - C(age), 0 past max age
+    # (2, 3, n, n_ages) float64 C(age+1) - C(age), 0 past max age: component, part, then stand
+    # type and age, so that one step's increments of a batch are one gather (`increments_at`)
+    increments: np.ndarray
     ag_carbon: np.ndarray  # (n, n_ages) float64 total above-ground carbon (both components)
     max_age: np.ndarray  # (n,) int64 stand max age of the curve
     has_component: np.ndarray  # (n, 2) bool
@@ -70,15 +72,21 @@ class StandTypes:
     def n_ages(self) -> int:
         return int(self.increments.shape[-1])
 
+    def increments_at(self, stand_type: np.ndarray, age: np.ndarray) -> np.ndarray:
+        """The increments (2, 3, k) of stand types `stand_type` (k,) at ages `age` (k,)."""
+        rows = self.increments.reshape(6, -1)
+        gathered: np.ndarray = np.take(rows, stand_type * self.n_ages + age, axis=1)
+        return gathered.reshape(2, 3, -1)
+
     @classmethod
     def build(cls, curve_ids: ArrayLike, spu_ids: ArrayLike, curves: list[CarbonCurve],
               turnover: ArrayLike, roots: ArrayLike) -> StandTypes:
         n_ages = max((curve.max_age for curve in curves), default=0) + 2
-        increments = np.zeros((len(curves), 2, 3, n_ages), dtype=np.float64)
+        increments = np.zeros((2, 3, len(curves), n_ages), dtype=np.float64)
         ag_carbon = np.zeros((len(curves), n_ages), dtype=np.float64)
         for index, curve in enumerate(curves):
             carbon = curve.carbon
-            increments[index, :, :, : curve.max_age] = carbon[:, :, 1:] - carbon[:, :, :-1]
+            increments[:, :, index, : curve.max_age] = carbon[:, :, 1:] - carbon[:, :, :-1]
             total = carbon[0, 0] + carbon[0, 1] + carbon[0, 2] + carbon[1, 0] + carbon[1, 1] + \
                 carbon[1, 2]
             ag_carbon[index, : curve.max_age + 1] = total

@@ -73,7 +73,7 @@ def _stands_last(per_stand: np.ndarray) -> np.ndarray:
 
 
 def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
-                is_growing: np.ndarray) -> np.ndarray:
+                tables: GrowthTables, is_growing: np.ndarray) -> np.ndarray:
     """The 10 biomass increments (2 components × merch, foliage, other, coarse, fine), (2, 5, n).
 
     Above-ground increments come from the carbon curve, bounded below by minus the pool; root
@@ -82,11 +82,10 @@ def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
     """
     n = state.n
     out = np.zeros((2, 5, n), dtype=np.float64)
-    stand = np.where(is_growing, state.stand_type, 0)
     age = np.clip(state.age, 0, stand_types.n_ages - 1)
-    curve = _stands_last(stand_types.increments[stand, :, :, age])  # (2, 3, n)
-    has = _stands_last(stand_types.has_component[stand]) & is_growing  # (2, n)
-    roots = _stands_last(stand_types.roots[stand])  # (2, 6, n)
+    curve = stand_types.increments_at(tables.stand_type, age)  # (2, 3, n)
+    has = tables.has_component & is_growing  # (2, n)
+    roots = tables.roots  # (2, 6, n)
     root_biomass = np.zeros((2, n), dtype=np.float64)
     for component, pool_ids in enumerate(_COMPONENT_POOLS):
         merch, foliage, other = (pools[pool_ids[part]] for part in range(3))
@@ -113,6 +112,30 @@ def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
         out[component, 4] = root_carbon * fine_share - pools[pool_ids[4]]
         out[component] *= has[component]
     return out
+
+
+@dataclass(frozen=True)
+class GrowthTables:
+    """A batch's growth parameters gathered per land unit, as (..., n) rows. Gathered once for
+    a batch whose stand types do not change (spinup) rather than at every step; a land unit
+    that does not grow may have any stand type's (its increments and turnover are masked)."""
+
+    stand_type: np.ndarray  # (n,) intp, >= 0
+    has_component: np.ndarray  # (2, n) bool
+    turnover: np.ndarray  # (2, len(Turnover), n)
+    roots: np.ndarray  # (2, len(Root), n)
+
+    @classmethod
+    def gather(cls, stand_types: StandTypes, stand_type: np.ndarray) -> GrowthTables:
+        return cls(stand_type, _stands_last(stand_types.has_component[stand_type]),
+                   _stands_last(stand_types.turnover[stand_type]),
+                   _stands_last(stand_types.roots[stand_type]))
+
+    def take(self, index: np.ndarray) -> GrowthTables:
+        """The tables of the land units `index` (an index or mask of the batch)."""
+        return GrowthTables(self.stand_type[index], self.has_component[:, index],
+                            np.ascontiguousarray(self.turnover[..., index]),
+                            np.ascontiguousarray(self.roots[..., index]))
 
 
 def _half_growth(increments: np.ndarray, turnover: np.ndarray) -> Transfers:
@@ -210,29 +233,31 @@ _SNAG_IDX = np.array([Pool.SOFTWOOD_STEM_SNAG, Pool.SOFTWOOD_BRANCH_SNAG, Pool.H
 
 
 def grow(ops: OperationManager, state: StandState, stand_types: StandTypes,
-         multipliers: np.ndarray | None = None) -> None:
+         multipliers: np.ndarray | None = None, tables: GrowthTables | None = None) -> None:
     """One step of CBMGrowthModule (YieldTableGrowthModule::doTimingStep, §5.5).
 
     `multipliers` (2, n) float64: `current_growth_multipliers` per component (1.0: none); they
     scale the five increments of a component (getIncrements), so the overmature test and both
-    half-growths, not the turnover-replacing growth.
+    half-growths, not the turnover-replacing growth. `tables`: the batch's stand types'
+    parameters, when they stay the same from step to step (else gathered here).
     """
     delayed = state.regen_delay > 0
     state.regen_delay[delayed] -= 1
     is_growing = ~delayed & state.is_forest & (state.stand_type >= 0)
     if not is_growing.any():
         return
+    if tables is None:
+        tables = GrowthTables.gather(stand_types, np.where(is_growing, state.stand_type, 0))
     pools = ops.values
     snags = pools[_SNAG_IDX].copy()
-    increments = _increments(pools, state, stand_types, is_growing)
+    increments = _increments(pools, state, stand_types, tables, is_growing)
     if multipliers is not None:
         increments *= multipliers[:, None, :]
-    turnover = _stands_last(stand_types.turnover[np.where(is_growing, state.stand_type, 0)])
-    half = _half_growth(increments, turnover)
+    half = _half_growth(increments, tables.turnover)
     ops.submit_fluxes(STOCK, GROWTH_MODULE, *half)
     ops.apply()
     biomass = pools[BIOMASS_IDX].copy()
-    for sources, sinks, amounts in _turnover(biomass, snags, turnover, is_growing):
+    for sources, sinks, amounts in _turnover(biomass, snags, tables.turnover, is_growing):
         ops.submit_fluxes(STOCK, GROWTH_MODULE, sources, sinks, amounts)
     ops.submit_fluxes(STOCK, GROWTH_MODULE, *half)
     ops.apply()

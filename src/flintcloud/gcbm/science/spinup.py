@@ -19,6 +19,7 @@ from flintcloud.gcbm.science.parameters import GcbmParameters
 from flintcloud.gcbm.science.pools import BIOMASS_IDX, N_POOLS, Pool
 from flintcloud.gcbm.science.processes import (
     DecayOperations,
+    GrowthTables,
     StandState,
     apply_matrices,
     decay,
@@ -65,8 +66,8 @@ def _state(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray) -> 
 
 
 def _step(ops: OperationManager, state: StandState, params: GcbmParameters,
-          rates: DecayOperations) -> None:
-    grow(ops, state, params.stand_types)
+          rates: DecayOperations, tables: GrowthTables) -> None:
+    grow(ops, state, params.stand_types, tables=tables)
     decay(ops, state, rates)
     # spinup reports no fluxes: keeping a rotation's applied fluxes (k transfers x stands per
     # operation, for every year of the rotation) cost ~1 GB on 11,000 distinct stands
@@ -87,7 +88,7 @@ def rotate(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
     out = np.zeros((N_POOLS, k), dtype=np.float64)
     batch = _Rotating.start(stand_type, spu, temperature, params)
     while batch.stand.size:
-        _step(batch.ops, batch.state, params, batch.rates)
+        _step(batch.ops, batch.state, params, batch.rates, batch.tables)
         batch.year += 1
         ends = batch.year == spinup.return_interval[batch.state.spu]
         if not ends.any():
@@ -119,6 +120,7 @@ class _Rotating:
     state: StandState
     ops: OperationManager
     rates: DecayOperations
+    tables: GrowthTables
     year: np.ndarray
     rotation: np.ndarray
     last_slow: np.ndarray
@@ -130,14 +132,15 @@ class _Rotating:
         ops = OperationManager(k, annual_timing())
         ops.values = np.zeros((N_POOLS, k), dtype=np.float64)
         return cls(np.arange(k), _state(stand_type, spu, temperature), ops,
-                   DecayOperations.build(params.decay, temperature), np.zeros(k, np.int64),
+                   DecayOperations.build(params.decay, temperature),
+                   GrowthTables.gather(params.stand_types, stand_type), np.zeros(k, np.int64),
                    np.ones(k, np.int64), np.zeros(k, np.float64))
 
     def take(self, keep: np.ndarray) -> _Rotating:
         ops = OperationManager(int(keep.sum()), annual_timing())
         ops.values = np.ascontiguousarray(self.ops.values[:, keep])
         return _Rotating(self.stand[keep], self.state.take(keep), ops, self.rates.take(keep),
-                         self.year[keep], self.rotation[keep], self.last_slow[keep])
+                         self.tables.take(keep), self.year[keep], self.rotation[keep], self.last_slow[keep])
 
 
 def _disturb(batch: _Rotating, ends: np.ndarray, params: GcbmParameters) -> None:
@@ -199,13 +202,14 @@ def _finish(pools: np.ndarray, stand_type: np.ndarray, spu: np.ndarray, temperat
     apply_matrices(ops, last_pass, params.disturbances)
     ops.clear_all()
     rates = DecayOperations.build(params.decay, temperature)
+    tables = GrowthTables.gather(params.stand_types, stand_type)
     out_pools = np.empty_like(pools)
     out_age = np.zeros(n, dtype=np.int64)
     state.age[:] = 0
     is_reached = target_age == 0
     out_pools[:, is_reached] = ops.values[:, is_reached]
     for step in range(int(target_age.max(initial=0))):
-        _step(ops, state, params, rates)
+        _step(ops, state, params, rates, tables)
         ops.clear_all()
         reaches = target_age == step + 1
         out_pools[:, reaches] = ops.values[:, reaches]
