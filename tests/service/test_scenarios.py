@@ -29,6 +29,8 @@ from flintcloud.service.worker import Worker
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 INDICATOR = "Total_Ecosystem_C"
 CLEARCUT = "Clearcut harvesting with salvage"
+VARIABLES_PATCH = {"Variables": {"slow_ag_to_bg_mixing_rate": 0.007}}
+MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 # The scenario: the 2012 fire becomes a clearcut, and the period ends in 2018, not 2020.
 SCENARIO_PATCH = {"end_year": 2018, "layers": {"fire_2012": {"attributes": {"1": {
     "disturbance_type": CLEARCUT}}}}}
@@ -63,6 +65,10 @@ def runs(tmp_path_factory):
     worker = Worker(settings, database=services.database, registry=services.registry)
     with TestClient(create_app(settings, services=services)) as client:
         baseline = client.post("/simulations/demo", json={"title": "baseline"}).json()["id"]
+        # a hand edit of a GCBM file (the templates' value is 0.006), before the copy
+        edited = client.patch(f"/simulations/{baseline}/config/files/variables.json",
+                              content=json.dumps(VARIABLES_PATCH), headers=MERGE_PATCH)
+        assert edited.status_code == 200, edited.text
         copied = client.post(f"/simulations/{baseline}/scenarios", json={"title": "no fire"})
         assert copied.status_code == 201, copied.text
         scenario = copied.json()["id"]
@@ -100,6 +106,11 @@ def test_scenario_copies_inputs_and_settings_and_names_its_baseline(runs):
     assert fire[0]["disturbance_type"] == "Wildfire" and fire[1]["disturbance_type"] == CLEARCUT
     assert {k: v for k, v in configs[0].items() if k not in ("end_year", "layers")} == \
         {k: v for k, v in configs[1].items() if k not in ("end_year", "layers")}
+    # the baseline's edit of a GCBM file came along
+    files = client.get(f"/simulations/{runs.scenario}/config/files").json()["files"]
+    assert {item["name"]: item["edit"] for item in files}["variables.json"] == "patch"
+    variables = client.get(f"/simulations/{runs.scenario}/config/files/variables.json").json()
+    assert variables["Variables"]["slow_ag_to_bg_mixing_rate"] == 0.007
     # copies, not links: no file of one is a file of the other
     storage = runs.services.storage
     for category in ("classifiers", "disturbances", "db"):
