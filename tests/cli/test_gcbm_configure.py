@@ -55,7 +55,7 @@ def test_configure_round_trip_then_run(demo_project, tmp_path):
     assert settings.disturbance_order is not None and \
         settings.disturbance_order.user == ["Wildfire", "Clearcut harvesting with salvage"]
     assert settings.outputs is not None and settings.outputs.geotiff_indicators == ["NPP"]
-    assert [item.module_item() for item in settings.outputs.items] == \
+    assert [item.module_item() for item in settings.outputs.items or []] == \
         [{**ITEM, "enabled": True, "variable_data_type": "float",
           "on_notification": "OutputStep", "apply_area_adjustment": False,
           "subtract_previous_value": False}]
@@ -78,7 +78,7 @@ def test_configure_round_trip_then_run(demo_project, tmp_path):
     assert off.returncode == 0, off.stderr
     settings = get_config(demo_project)
     assert settings.growth_multipliers is not None and not settings.growth_multipliers.enabled
-    assert settings.outputs is not None and settings.outputs.items == []
+    assert settings.outputs is not None and settings.outputs.items is None
     modules = json.loads((demo_project / "config/modules_cbm.json").read_text())["Modules"]
     assert modules["GrowthMultiplierModule"]["enabled"] is False
 

@@ -185,7 +185,7 @@ class ConfigDocuments:
                                                and item["data_name"] not in own],
                         "items": [{**item.module_item(),
                                    "enabled": self._geotiff_on() and item.enabled}
-                                  for item in own.values()],
+                                  for item in own.values()] or None,
                         "results_database": bool(writer) and writer.get("enabled", True)},
             "growth_multipliers": self._growth_multipliers(),
             "disturbance_order": self._disturbance_order(),
@@ -328,15 +328,14 @@ class ConfigDocuments:
             return
         indicators = outputs.geotiff_indicators
         enabled = set(self.indicator_names() if indicators is None else indicators)
-        own = self.own_items()
+        own, extra = self.own_items(), outputs.items or []
         kept = [item for item in self._items() if item.get("data_name") not in own]
         for item in kept:
             _put(item, "enabled", item["data_name"] in enabled, True)
-        items = kept + [item.module_item() for item in outputs.items]
+        items = kept + [item.module_item() for item in extra]
         if items != self._items():
             geotiff.setdefault("settings", {})["items"] = items
-        _put(geotiff, "enabled", bool(enabled) or any(item.enabled for item in outputs.items),
-             True)
+        _put(geotiff, "enabled", bool(enabled) or any(item.enabled for item in extra), True)
 
     def _apply_growth_multipliers(self, settings: GrowthMultiplierSettings | None) -> None:
         """GrowthMultiplierModule between the disturbance modules and CBMGrowthModule (so a

@@ -71,7 +71,8 @@ class GrowthMultiplierSettings(_Strict):
     enabled: bool = True
     # None: the input database's series (growth_multiplier_series_association ⋈
     # growth_multiplier_value ⋈ forest_type, as GCBM's standalone template reads them).
-    series: list[GrowthMultiplier] | None = Field(None, max_length=10_000)
+    series: list[GrowthMultiplier] | None = Field(
+        None, max_length=10_000, description="Empty: the input database's series.")
 
 
 class DisturbanceOrderSettings(_Strict):
@@ -79,8 +80,12 @@ class DisturbanceOrderSettings(_Strict):
     `default_disturbance_order`); empty: the order of the disturbance layers. List every type
     that can occur in the same year as a listed one: GCBM sorts an unlisted type first."""
 
-    user: list[str] = Field(default_factory=list, max_length=1000)
-    default: list[str] = Field(default_factory=list, max_length=1000)
+    user: list[str] = Field(default_factory=list, max_length=1000, title="Disturbance order",
+                            description="Disturbance type names, first first "
+                                        "(user_disturbance_order).")
+    default: list[str] = Field(default_factory=list, max_length=1000, title="Then",
+                               description="Types ordered after those (default_disturbance_"
+                                           "order).")
 
 
 _ITEM_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
@@ -109,8 +114,10 @@ class OutputItem(_Strict):
     data_name: str = Field(pattern=_ITEM_NAME.pattern)
     enabled: bool = True
     variable_name: Literal["age", "landUnitArea"] | None = None  # kept per pixel by the engine
-    pool_name: list[PoolName] | None = Field(None, max_length=100)
-    flux: list[FluxGroup] | None = Field(None, max_length=100)
+    pool_name: list[PoolName] | None = Field(None, max_length=100, title="Pools",
+                                             description="The sum of these pools.")
+    flux: list[FluxGroup] | None = Field(None, max_length=100, title="Fluxes",
+                                         description="The sum of these flux groups.")
     variable_data_type: Literal["UInt8", "UInt16", "Int16", "Int32", "UInt32", "Int64",
                                 "UInt64", "float", "double"] = "float"
     on_notification: Literal["OutputStep", "TimingInit"] = "OutputStep"
@@ -131,15 +138,18 @@ class OutputItem(_Strict):
 
 class OutputSettings(_Strict):
     # The enabled standard WriteVariableGeotiff items (GCBM's, the templates'); None: all.
-    geotiff_indicators: list[str] | None = None
+    geotiff_indicators: list[str] | None = Field(
+        None, description="The standard indicators written as maps; null: all of them.")
     # The project's own items, written after the standard ones.
-    items: list[OutputItem] = Field(default_factory=list, max_length=200)
+    items: list[OutputItem] | None = Field(  # None: none
+        None, max_length=200, title="Own output items",
+        description="More maps: each a variable, a sum of pools or signed sums of fluxes.")
     results_database: bool = True  # CBMAggregatorSQLiteWriter
 
     @field_validator("items")
     @classmethod
-    def _distinct(cls, items: list[OutputItem]) -> list[OutputItem]:
-        names = [item.data_name for item in items]
+    def _distinct(cls, items: list[OutputItem] | None) -> list[OutputItem] | None:
+        names = [item.data_name for item in items or []]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"items share data_name {duplicates}: their files would overwrite "

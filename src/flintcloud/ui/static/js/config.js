@@ -6,24 +6,26 @@
 // every problem that still stops a run, is shown next to its field.
 
 import { api, ApiError } from "./api.js";
-import { configFilesPanel } from "./configfiles.js";
-import { MODULES, POOLS, SETTINGS, VARIABLES } from "./descriptions.js";
+import { POOLS, SETTINGS, VARIABLES } from "./descriptions.js";
 import { clear, field, h, loading, problemBox, showFieldErrors, showProblem, table, toast, uid } from "./dom.js";
+import { configFilesPanel } from "./configfiles.js";
+import { modulesSection } from "./modules.js";
 
 const simPath = (id, rest = "") => `simulations/${encodeURIComponent(id)}${rest}`;
 
-// The form's sections: which settings each shows, in this order. A section naming an `object`
-// shows every property of that object's schema; settings the schema has and no section names
-// go to "Other settings" (so a new setting of the API appears without a change here).
+// The form's sections: which settings each shows, in this order. The modules' section shows
+// every module the API declares (GET …/modules) with its switch and settings (modules.js);
+// settings the schema has and no section shows go to "Other settings" (so a new setting of the
+// API appears without a change here).
 const SECTIONS = [
   { id: "period", legend: "Simulation period", fields: ["start_year", "end_year"],
     hint: "Whole years. Left empty, the period spans the years of the disturbance events." },
   { id: "spatial_unit", legend: "Spatial unit", fields: ["admin_boundary", "eco_boundary"] },
-  { id: "spinup", legend: "Spinup", object: "spinup" },
-  { id: "growth", legend: "Growth", object: "growth" },
-  { id: "outputs", legend: "Outputs", object: "outputs" },
+  { id: "modules", modules: true },
   { id: "grid", legend: "Grid", fields: ["align"] },
 ];
+// What each module does, as the API says (GET …/modules), for the project files' module tables.
+let moduleDescriptions = {};
 const NOT_EDITED = new Set(["database", "layers"]); // the database is uploaded; layers: their own section
 
 // -- the API's field paths ----------------------------------------------------------------------------
@@ -156,7 +158,13 @@ function control(name, spec, value, ctx) {
                                list: text.list ? ctx.lists[text.list] : undefined });
     return { read: () => input.value.trim() || null, input, element: field(text.label, input, { name, hint: text.hint }) };
   }
-  if (spec.type === "array" && spec.items?.type === "string") return choiceList(name, spec, value, text, ctx);
+  if (spec.type === "array") {
+    const items = resolve(spec.items, ctx.components);
+    const choices = ctx.choices[name] || items.enum;
+    if (items.type === "string" && choices) return choiceList(name, spec, value, text, ctx, choices);
+    if (items.type === "string") return lineList(name, spec, value, text);
+    if (items.type === "object" && items.properties) return objectList(name, spec, items, value, text, ctx);
+  }
   if (spec.type === "object" && spec.properties) return objectControl(name, spec, value, text, ctx);
   // anything else: as JSON
   const area = h("textarea", { rows: 4, spellcheck: "false", class: "json" }, value == null ? "" : JSON.stringify(value, null, 2));
@@ -171,13 +179,15 @@ const rangeHint = (hint, spec) => {
   return [hint, range && !(spec.maximum >= 9998) ? `(${range})` : ""].filter(Boolean).join(" ") || undefined;
 };
 
-/** A list of strings from known choices (the indicators) as checkboxes, each with its title
- * (ctx.titles); all ticked reads as null when the setting may be null (all of them, whatever
- * GCBM's list becomes). */
-function choiceList(name, spec, value, text, ctx) {
-  const choices = [...(ctx.choices[name] || [])];
+/** A list of strings from known choices (the indicators, or the schema's enumeration: pools)
+ * as checkboxes, each with its title (ctx.titles). For the API's lists of choices (ctx.choices)
+ * all ticked reads as null when the setting may be null (all of them, whatever GCBM's list
+ * becomes); for an enumeration null is none. */
+function choiceList(name, spec, value, text, ctx, known) {
+  const choices = [...known];
   for (const item of value || []) if (!choices.includes(item)) choices.push(item);
-  const chosen = new Set(value ?? (spec.nullable ? choices : []));
+  const allMeansNull = spec.nullable && Boolean(ctx.choices[name]);
+  const chosen = new Set(value ?? (allMeansNull ? choices : []));
   const legendId = uid("legend");
   const boxes = choices.map((item) => h("input", { type: "checkbox", value: item, checked: chosen.has(item) }));
   const errorSlot = h("p", { class: "field-error", id: uid("error"), "aria-live": "polite" });
@@ -193,8 +203,57 @@ function choiceList(name, spec, value, text, ctx) {
     errorSlot);
   const read = () => {
     const checked = boxes.filter((box) => box.checked).map((box) => box.value);
-    return spec.nullable && checked.length === choices.length && choices.every((item) => (ctx.choices[name] || []).includes(item))
+    return allMeansNull && checked.length === choices.length && choices.every((item) => known.includes(item))
       ? null : checked;
+  };
+  return { element, read };
+}
+
+/** An ordered list of free strings (disturbance type names): one a line. */
+function lineList(name, spec, value, text) {
+  const area = h("textarea", { rows: 3, spellcheck: "false", class: "lines" }, (value || []).join("\n"));
+  const read = () => {
+    const lines = area.value.split("\n").map((line) => line.trim()).filter(Boolean);
+    return !lines.length && spec.nullable ? null : lines;
+  };
+  return { read, element: field(`${text.label} (one a line)`, area, { name, hint: text.hint }) };
+}
+
+/** A list of objects (output items, growth multipliers, flux groups): a card each, with the
+ * controls of the item's schema, added and removed by buttons. A card's name is its position
+ * when the form was made (`outputs.items.0`), as the API names a problem's field. */
+function objectList(name, spec, itemSpec, value, text, ctx) {
+  const rows = h("div", { class: "object-list-rows" });
+  const entries = [];
+  const noun = (itemSpec.title || "item").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  const add = (item) => {
+    const rowName = `${name}.${entries.length}`;
+    const inner = Object.entries(itemSpec.properties).map(([key, property]) => {
+      const propertySpec = resolve(property, ctx.components);
+      return [key, propertySpec, control(`${rowName}.${key}`, propertySpec, item?.[key], ctx)];
+    });
+    const entry = { removed: false };
+    const card = h("fieldset", { class: "object-row", dataset: { field: rowName } },
+      h("legend", {}, `${noun} ${entries.length + 1}`),
+      h("div", { class: "row wrap" }, inner.map(([, , control_]) => control_.element)),
+      h("button", { type: "button", class: "small", onclick: () => { entry.removed = true; card.remove(); } }, `Remove this ${noun}`),
+      h("p", { class: "field-error", "aria-live": "polite" }));
+    // what is left empty is left out: the API's default applies (an empty optional list too)
+    entry.read = () => Object.fromEntries(inner.map(([key, propertySpec, control_]) => [key, control_.read(), propertySpec])
+      .filter(([, read, propertySpec]) => read !== null && !(propertySpec.nullable && Array.isArray(read) && !read.length))
+      .map(([key, read]) => [key, read]));
+    entries.push(entry);
+    rows.append(card);
+  };
+  for (const item of value || []) add(item);
+  const hintSlot = h("p", { class: "field-hint", id: uid("hint") }, text.hint || "");
+  const element = h("fieldset", { class: "object-list", dataset: { field: name }, "aria-describedby": hintSlot.id },
+    h("legend", {}, text.label), hintSlot, rows,
+    h("button", { type: "button", class: "small", onclick: () => add(null) }, `Add ${noun}`),
+    h("p", { class: "field-error", "aria-live": "polite" }));
+  const read = () => {
+    const list = entries.filter((entry) => !entry.removed).map((entry) => entry.read());
+    return !list.length && spec.nullable ? null : list;
   };
   return { element, read };
 }
@@ -259,10 +318,13 @@ export async function configStep(el, simulation, { signal, refresh }) {
   let inputs;
   let schema;
   let indicators;
+  let modules;
   try {
-    // the indicators a run can write: their names, units and descriptions (one list, the API's)
-    [config, inputs, schema, { indicators }] = await Promise.all([get("/config"), get("/inputs"), settingsSchema(),
-      get("/config/indicators")]);
+    // the indicators a run can write: their names, units and descriptions (one list, the API's);
+    // the modules a run can use, with their settings' schemas (the API's declaration)
+    [config, inputs, schema, { indicators }, { modules }] = await Promise.all([get("/config"), get("/inputs"),
+      settingsSchema(), get("/config/indicators"), get("/modules")]);
+    moduleDescriptions = Object.fromEntries(modules.map((module) => [module.name, module.description]));
   } catch (error) {
     showProblem(slot, error);
     return;
@@ -296,6 +358,10 @@ export async function configStep(el, simulation, { signal, refresh }) {
   const properties = root.properties || {};
   const shownKeys = new Set(NOT_EDITED);
   const sectionOf = (section) => {
+    if (section.modules) {
+      for (const module of modules) if (module.settings_key) shownKeys.add(module.settings_key);
+      return modulesSection(modules, config, { control, resolve, addReader, group, ctx });
+    }
     if (section.object) {
       shownKeys.add(section.object);
       const spec = resolve(properties[section.object], components);
@@ -591,7 +657,7 @@ function renderProjectFile(name, document) {
       { label: "Module", value: ([moduleName]) => h("code", {}, moduleName) },
       { label: "Order", value: ([, module]) => String(module.order ?? ""), class: "num" },
       { label: "Enabled", value: ([, module]) => (module.enabled === false ? "no" : "yes") },
-      { label: "What it does", value: ([moduleName]) => MODULES[moduleName] || "" },
+      { label: "What it does", value: ([moduleName]) => moduleDescriptions[moduleName] || "" },
     ], modules, { className: "data compact" }), json);
   }
   if (name === "pools_cbm") {

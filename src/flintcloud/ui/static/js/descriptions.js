@@ -1,21 +1,6 @@
 // What the names mean, for the configuration editor and the results (after GCBM's documentation
-// and docs/gcbm-spec.md; FLINT-UI kept similar tables in gcbmModuleDescriptions.json).
-
-export const MODULES = {
-  CBMBuildLandUnitModule: "Decides whether each pixel is simulated, and sets its classifier set and land classes.",
-  CBMSequencer: "The annual time loop of the main simulation.",
-  CBMDisturbanceListener: "Reads the disturbance layers (settings.vars) and turns their pixel values into disturbance events.",
-  CBMDisturbanceEventModule: "Applies each event's disturbance matrix, moving carbon between pools and to the atmosphere.",
-  CBMTransitionRulesModule: "Applies the transition of an event: classifier changes, regeneration delay, age reset.",
-  CBMLandClassTransitionModule: "Land-class bookkeeping: forest or not, and the UNFCCC land class.",
-  CBMGrowthModule: "Growth from yield curves, biomass turnover and overmature decline; ages stands by one year.",
-  CBMDecayModule: "Decay of dead organic matter and soil pools (temperature dependent), slow-pool mixing.",
-  CBMAgeIndicators: "Computes the age class from the age.",
-  TransactionManagerAfterSubmitModule: "Applies pending carbon transfers after each notification (FLINT internal).",
-  WriteVariableGeotiff: "Writes each output indicator as GeoTIFFs per block and year (the maps).",
-  CBMAggregatorLandUnitData: "Aggregates pools and fluxes by classifier set, land class and age class.",
-  CBMAggregatorSQLiteWriter: "Writes the aggregated results to the SQLite results database (gcbm_output.db).",
-};
+// and docs/gcbm-spec.md; FLINT-UI kept similar tables in gcbmModuleDescriptions.json). What
+// each module does comes from the API (GET /simulations/modules), which declares them.
 
 export const VARIABLES = {
   enable_peatland: "Simulate peatland carbon (needs peatland parameters in the input database).",
