@@ -138,9 +138,14 @@ class GrowthTables:
                             np.ascontiguousarray(self.roots[..., index]))
 
 
-def _half_growth(increments: np.ndarray, turnover: np.ndarray) -> Transfers:
+def _half_growth(increments: np.ndarray, turnover: np.ndarray, *,
+                 zero_losses: bool = True) -> Transfers:
     """GCBM's doHalfGrowth as (sources, sinks, amounts): Atmosphere -> pool Δ/2, or for the
-    negative increments of an overmature component, half the loss into DOM (§5.5 step 5)."""
+    negative increments of an overmature component, half the loss into DOM (§5.5 step 5).
+
+    `zero_losses=False` leaves out the loss transfers of a part that declines on no land unit:
+    all zero, they change no pool (but the sign of a -0.0 one), only the fluxes recorded.
+    """
     sources, sinks, amounts = [], [], []
     for component, pool_ids in enumerate(_COMPONENT_POOLS):
         inc = increments[component]
@@ -148,6 +153,7 @@ def _half_growth(increments: np.ndarray, turnover: np.ndarray) -> Transfers:
         merch_pool, foliage_pool, other_pool, coarse_pool, fine_pool = pool_ids
         stem_snag, branch_snag = _SNAGS[component]
         overmature = inc[0] + inc[2] + inc[1] + inc[3] + inc[4] < OVERMATURE_TOLERANCE
+        is_overmature = bool(overmature.any())
         # GCBM's order: merch, other, foliage, coarse roots, fine roots
         for part, pool, losses in (
             (0, merch_pool, ((stem_snag, None),)),
@@ -159,8 +165,10 @@ def _half_growth(increments: np.ndarray, turnover: np.ndarray) -> Transfers:
             (4, fine_pool, ((Pool.ABOVE_GROUND_VERY_FAST_SOIL, Turnover.FINE_ROOT_SPLIT),
                             (Pool.BELOW_GROUND_VERY_FAST_SOIL, -Turnover.FINE_ROOT_SPLIT))),
         ):
-            declines = overmature & (inc[part] < 0)
-            for sink, split in losses:
+            declines = overmature & (inc[part] < 0) if is_overmature else None
+            if declines is not None and not declines.any():
+                declines = None
+            for sink, split in losses if declines is not None or zero_losses else ():
                 share: float | np.ndarray
                 if split is None:
                     share = 1.0
@@ -170,10 +178,12 @@ def _half_growth(increments: np.ndarray, turnover: np.ndarray) -> Transfers:
                     share = 1 - rates[-split]
                 sources.append(pool)
                 sinks.append(sink)
-                amounts.append(np.where(declines, -inc[part] * share / 2, 0.0))
+                amounts.append(np.zeros_like(inc[part]) if declines is None
+                               else np.where(declines, -inc[part] * share / 2, 0.0))
             sources.append(Pool.ATMOSPHERE)
             sinks.append(pool)
-            amounts.append(np.where(declines, 0.0, inc[part] / 2))
+            amounts.append(inc[part] / 2 if declines is None
+                           else np.where(declines, 0.0, inc[part] / 2))
     return sources, sinks, np.array(amounts)
 
 
@@ -184,7 +194,11 @@ def _turnover(biomass: np.ndarray, snags: np.ndarray, turnover: np.ndarray,
     mid_src, mid_dst, mid = [], [], []
     snag_src, snag_dst, snag = [], [], []
     bio_src, bio_dst, bio = [], [], []
+    everywhere = bool(where.all())
     mask = where.astype(np.float64)
+
+    def masked(value: np.ndarray) -> np.ndarray:
+        return value if everywhere else value * mask  # x * 1.0 is x: the same bits
     for component, pool_ids in enumerate(_COMPONENT_POOLS):
         r = turnover[component]
         merch, foliage, other, coarse, fine = (biomass[5 * component + part] for part in range(5))
@@ -197,11 +211,11 @@ def _turnover(biomass: np.ndarray, snags: np.ndarray, turnover: np.ndarray,
                             (fine_pool, fine * r[Turnover.FINE_ROOT])):
             mid_src.append(Pool.ATMOSPHERE)
             mid_dst.append(pool)
-            mid.append(value * mask)
+            mid.append(masked(value))
         snag_src += [stem_snag, branch_snag]
         snag_dst += [Pool.MEDIUM_SOIL, Pool.ABOVE_GROUND_FAST_SOIL]
-        snag.append(snags[2 * component] * r[Turnover.STEM_SNAG] * mask)
-        snag.append(snags[2 * component + 1] * r[Turnover.BRANCH_SNAG] * mask)
+        snag.append(masked(snags[2 * component] * r[Turnover.STEM_SNAG]))
+        snag.append(masked(snags[2 * component + 1] * r[Turnover.BRANCH_SNAG]))
         split, coarse_split, fine_split = (r[Turnover.BRANCH_SNAG_SPLIT],
                                            r[Turnover.COARSE_ROOT_SPLIT],
                                            r[Turnover.FINE_ROOT_SPLIT])
@@ -219,7 +233,7 @@ def _turnover(biomass: np.ndarray, snags: np.ndarray, turnover: np.ndarray,
         ):
             bio_src.append(source)
             bio_dst.append(sink)
-            bio.append(value * mask)
+            bio.append(masked(value))
     # GCBM submits the softwood and hardwood snag transfers in one operation, softwood first
     snag_order = [0, 1, 2, 3]
     return ((mid_src, mid_dst, np.array(mid)),
@@ -233,13 +247,15 @@ _SNAG_IDX = np.array([Pool.SOFTWOOD_STEM_SNAG, Pool.SOFTWOOD_BRANCH_SNAG, Pool.H
 
 
 def grow(ops: OperationManager, state: StandState, stand_types: StandTypes,
-         multipliers: np.ndarray | None = None, tables: GrowthTables | None = None) -> None:
+         multipliers: np.ndarray | None = None, tables: GrowthTables | None = None,
+         records_fluxes: bool = True) -> None:
     """One step of CBMGrowthModule (YieldTableGrowthModule::doTimingStep, §5.5).
 
     `multipliers` (2, n) float64: `current_growth_multipliers` per component (1.0: none); they
     scale the five increments of a component (getIncrements), so the overmature test and both
     half-growths, not the turnover-replacing growth. `tables`: the batch's stand types'
     parameters, when they stay the same from step to step (else gathered here).
+    `records_fluxes=False` (spinup) leaves out transfers that are zero on every land unit.
     """
     delayed = state.regen_delay > 0
     state.regen_delay[delayed] -= 1
@@ -253,7 +269,7 @@ def grow(ops: OperationManager, state: StandState, stand_types: StandTypes,
     increments = _increments(pools, state, stand_types, tables, is_growing)
     if multipliers is not None:
         increments *= multipliers[:, None, :]
-    half = _half_growth(increments, tables.turnover)
+    half = _half_growth(increments, tables.turnover, zero_losses=records_fluxes)
     ops.submit_fluxes(STOCK, GROWTH_MODULE, *half)
     ops.apply()
     biomass = pools[BIOMASS_IDX].copy()

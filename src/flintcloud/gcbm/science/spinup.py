@@ -67,7 +67,7 @@ def _state(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray) -> 
 
 def _step(ops: OperationManager, state: StandState, params: GcbmParameters,
           rates: DecayOperations, tables: GrowthTables) -> None:
-    grow(ops, state, params.stand_types, tables=tables)
+    grow(ops, state, params.stand_types, tables=tables, records_fluxes=False)
     decay(ops, state, rates)
     # spinup reports no fluxes: keeping a rotation's applied fluxes (k transfers x stands per
     # operation, for every year of the rotation) cost ~1 GB on 11,000 distinct stands
