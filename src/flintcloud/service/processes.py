@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flintcloud.errors import ConfigError, InputError, InputProblems
 from flintcloud.flint.config import FlintConfig
-from flintcloud.flint.controller import run_config
+from flintcloud.flint.controller import LocalDomainController, run_config
 from flintcloud.gcbm.outputs.layout import RESULTS_DB
 from flintcloud.io.manifest import MANIFEST_NAME
 from flintcloud.runner.examples import EXAMPLES
@@ -64,6 +64,9 @@ class ProcessDefinition:
     sync: bool = True  # may run synchronously (small runs); False: async-execute only
     keywords: tuple[str, ...] = field(default_factory=tuple)
     example: Callable[[], dict] | None = None  # example inputs, e.g. for a form to start from
+    # A check of the parsed inputs before a job is queued: a configuration that cannot run is
+    # a 422 naming its field at once, not a failed job later.
+    check: Callable[[dict], None] | None = None
 
     def parse_inputs(self, raw: Any) -> dict:
         """Validated inputs as plain JSON; each problem is reported with its `inputs.<field>`."""
@@ -78,7 +81,10 @@ class ProcessDefinition:
                         for e in err.errors()]
             raise InputProblems(problems, detail=f"invalid inputs for process {self.id!r}: "
                                 + "; ".join(f"{p.field}: {p.detail}" for p in problems)) from None
-        return model.model_dump(mode="json", exclude_none=True)
+        inputs = model.model_dump(mode="json", exclude_none=True)
+        if self.check is not None:
+            self.check(inputs)
+        return inputs
 
     def input_descriptions(self) -> dict[str, dict]:
         """OGC input descriptions from the pydantic model's JSON Schema."""
@@ -139,12 +145,28 @@ class FlintPointInputs(BaseModel):
                     "is merged after it, as `moja.cli --config <yours> --config libs…` does.")
 
 
-def _run_flint_example(example: str, inputs: dict, work_dir: Path, progress: Progress) -> dict:
+def _example_config(example: str, inputs: dict) -> FlintConfig:
+    """The configuration a point run gets: the posted one (or the example's), then the
+    example's libraries, merged as moja.cli merges its --config files."""
     documents = EXAMPLES[example]()
     if inputs.get("config") is not None:
         main_name = documents[0][0]
         documents = [(f"received_{main_name}", inputs["config"]), *documents[1:]]
-    config = FlintConfig.from_documents(documents)
+    return FlintConfig.from_documents(documents)
+
+
+def _check_flint_example(example: str) -> Callable[[dict], None]:
+    """Configure the run without running it: what FLINT would refuse (a pool without a value,
+    as FLINT-UI's default configuration sends, an unknown module or variable) is a ConfigError
+    naming the file and field."""
+    def check(inputs: dict) -> None:
+        if inputs.get("config") is not None:
+            LocalDomainController(_example_config(example, inputs))
+    return check
+
+
+def _run_flint_example(example: str, inputs: dict, work_dir: Path, progress: Progress) -> dict:
+    config = _example_config(example, inputs)
     progress(0, "running the FLINT point simulation")
     screen = io.StringIO()
     run_config(config, output_dir=work_dir / "files", screen=screen)
@@ -176,13 +198,15 @@ POINT = ProcessDefinition(
     id="point", title="FLINT Point example",
     description="Three pools and three test modules over monthly steps (FLINT.example Point).",
     inputs=FlintPointInputs, outputs=FLINT_OUTPUTS, executor=run_point,
-    keywords=("FLINT", "point"), example=_example_inputs("point"))
+    keywords=("FLINT", "point"), example=_example_inputs("point"),
+    check=_check_flint_example("point"))
 
 ROTHC = ProcessDefinition(
     id="rothc", title="FLINT RothC example",
     description="The Rothamsted soil carbon model at a point, monthly (FLINT.example RothC).",
     inputs=FlintPointInputs, outputs=FLINT_OUTPUTS, executor=run_rothc,
-    keywords=("FLINT", "RothC", "soil"), example=_example_inputs("rothc"))
+    keywords=("FLINT", "RothC", "soil"), example=_example_inputs("rothc"),
+    check=_check_flint_example("rothc"))
 
 
 # -- gcbm: a simulation resource's project -----------------------------------------------------
