@@ -1,11 +1,14 @@
-// Point and RothC: edit the example's configuration (pools and module ratios; clay, soil cover,
-// initial soil pools and the monthly climate series), run it as a job, chart the pools.
+// Point and RothC: edit the example's configuration (pools, variables, modules and their ratios;
+// clay, soil cover, initial soil pools and the monthly climate series; or any part of it as JSON),
+// run it as a job, chart the pools. A configuration FLINT cannot run is refused before it runs: the
+// API's problems are shown with their JSON path.
 
 import { api, download, pollJob } from "./api.js";
 import { chart } from "./chart.js";
 import { actionButton, clear, field, h, loading, showProblem, table } from "./dom.js";
 import { POINT_POOLS, ROTHC_INITIAL, ROTHC_SERIES } from "./descriptions.js";
 import { jobPanel } from "./jobs.js";
+import { jsonEditor } from "./jsoneditor.js";
 
 const EXAMPLES = {
   point: { title: "Point", process: "point",
@@ -14,6 +17,8 @@ const EXAMPLES = {
            intro: "The Rothamsted soil carbon model at one site, monthly, driven by climate and plant inputs." },
 };
 const META_COLUMNS = new Set(["notification", "step", "stepDate", "fracOfStep", "stepLenInYears"]);
+// Variables FLINT's local domain itself needs: not example settings.
+const DOMAIN_VARIABLES = new Set(["localDomainId", "simulateLandUnit", "landUnitBuildSuccess"]);
 // Kept while the page is open: switching between Point and RothC keeps edits and results.
 const drafts = {};
 const results = {};
@@ -134,8 +139,57 @@ function pointForm(doc) {
         ratioKeys.map((key) => h("td", {}, key in module.settings
           ? numberInput(module.settings[key], (value) => { module.settings[key] = value; },
                         { "aria-label": `${name} ${key.replace("_", " ")}`, class: "cell" }) : "–"))))))));
-  form.append(dates, pools, ratios);
+  form.append(dates, pools, variablesFieldset(doc) || "", ratios, modulesFieldset(doc));
   return form;
+}
+
+/** Every variable that is a plain number or switch (the others are structs and series, edited
+ * in their own sections or as JSON); `shown`: those another section already edits. */
+function variablesFieldset(doc, shown = new Set()) {
+  const variables = Array.isArray(doc.Variables) ? doc.Variables.filter((item) => item && typeof item === "object")
+    : [doc.Variables || {}];
+  const fields = variables.flatMap((holder) => Object.entries(holder)
+    .filter(([name, value]) => !DOMAIN_VARIABLES.has(name) && !shown.has(name)
+      && (typeof value === "number" || typeof value === "boolean"))
+    .map(([name, value]) => (typeof value === "boolean"
+      ? h("div", { class: "field checkbox-field" }, h("label", {},
+        h("input", { type: "checkbox", checked: value, "aria-label": `Variable ${name}`,
+                     onchange: (event) => { holder[name] = event.target.checked; } }), ` ${name}`))
+      : field(name, numberInput(value, (number) => { holder[name] = number; }, { "aria-label": `Variable ${name}` })))));
+  if (!fields.length) return null;
+  return h("fieldset", { class: "group" }, h("legend", {}, "Variables"), h("div", { class: "row wrap" }, fields));
+}
+
+/** Each module: on or off, and its order (FLINT runs them by order). */
+function modulesFieldset(doc) {
+  const modules = Object.entries(doc.Modules || {}).filter(([, module]) => module && typeof module === "object")
+    .sort(([, a], [, b]) => (a.order ?? 0) - (b.order ?? 0));
+  return h("details", { class: "group" }, h("summary", {}, `Modules (${modules.length})`),
+    h("div", { class: "table-wrap" }, h("table", { class: "data compact modules-table" },
+      h("thead", {}, h("tr", {}, ["Module", "Library", "Order", "Enabled"].map((label) => h("th", { scope: "col" }, label)))),
+      h("tbody", {}, modules.map(([name, module]) => h("tr", {}, h("th", { scope: "row" }, h("code", {}, name)),
+        h("td", {}, module.library || ""),
+        h("td", {}, numberInput(module.order, (value) => { module.order = value; }, { class: "cell", step: 1, "aria-label": `${name} order` })),
+        h("td", {}, h("input", { type: "checkbox", checked: module.enabled !== false, "aria-label": `${name} enabled`,
+                                 onchange: (event) => { module.enabled = event.target.checked; } }))))))));
+}
+
+/** The whole configuration as JSON: pools, variables, modules, time series, anything. Applying
+ * it replaces the draft the forms above edit. */
+function wholeConfig(doc, apply) {
+  const editor = jsonEditor({ value: doc, label: "The whole configuration (JSON)", rows: 24 });
+  const details = h("details", { class: "group whole-config" },
+    h("summary", {}, "The whole configuration (JSON): pools, variables, modules, time series"),
+    h("p", { class: "field-hint" }, "Any part of the FLINT configuration; FLINT-UI's request shapes are accepted. "
+      + "Apply it to update the forms, or run it as it is."), editor.element,
+    h("div", { class: "actions" }, h("button", { type: "button", "data-action": "apply-json", onclick: () => {
+      try { apply(editor.read()); } catch (error) { editor.showProblems([{ message: error.message }]); }
+    } }, "Apply to the forms")));
+  details.addEventListener("toggle", () => { // the forms' edits, unless a run's problems are shown
+    if (details.open && !details.dataset.keep) editor.set(doc);
+    delete details.dataset.keep;
+  });
+  return { element: details, editor };
 }
 
 function seriesData(doc, name) {
@@ -161,7 +215,8 @@ function rothcForm(doc) {
   const advanced = h("details", { class: "group" }, h("summary", {}, "Soil parameters (advanced)"),
     h("div", { class: "row wrap" }, Object.keys(soil).map((key) =>
       field(key, numberInput(soil[key], (value) => { soil[key] = value; })))));
-  form.append(clay, initial, advanced, climateTable(doc));
+  form.append(clay, variablesFieldset(doc, new Set(["clayFrac", "isSoilCovered"])) || "", initial, advanced,
+    climateTable(doc), modulesFieldset(doc));
   return form;
 }
 
@@ -236,9 +291,15 @@ export async function renderExamples(el, which, { signal }) {
     }
   }
   const form = h("form", { class: "example-form", novalidate: true });
+  let whole;
   const drawForm = () => {
     clear(form);
-    form.append(key === "point" ? pointForm(drafts[key]) : rothcForm(drafts[key]),
+    whole = wholeConfig(drafts[key], (document) => {
+      drafts[key] = document;
+      drawForm();
+      form.querySelector(".whole-config").open = true;
+    });
+    form.append(key === "point" ? pointForm(drafts[key]) : rothcForm(drafts[key]), whole.element,
       h("div", { class: "actions sticky-actions" },
         h("button", { type: "submit", class: "primary", id: `run-${key}` }, `Run ${example.title}`),
         actionButton("Reset to the example", async () => {
@@ -263,17 +324,24 @@ export async function renderExamples(el, which, { signal }) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!form.checkValidity()) {
+    const button = form.querySelector("button[type=submit]");
+    let config = drafts[key];
+    if (whole.element.open) { // the JSON shown is what runs, applied or not; the API checks it
+      try { config = whole.editor.read(); } catch (error) {
+        whole.editor.showProblems([{ message: error.message }]);
+        return;
+      }
+    } else if (!form.checkValidity()) {
       form.reportValidity();
       return;
     }
-    const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     clear(runSlot);
+    whole.editor.showProblems([]);
     runSlot.append(loading("Submitting…"));
     try {
       const submitted = await api.post(`processes/${example.process}/execution`,
-        { inputs: { config: drafts[key] } }, { headers: { Prefer: "respond-async" }, signal });
+        { inputs: { config } }, { headers: { Prefer: "respond-async" }, signal });
       const update = (job) => { clear(runSlot); runSlot.append(jobPanel(job, { title: `${example.title} run` })); };
       update(submitted);
       const job = await pollJob(submitted.jobID, update, { signal });
@@ -284,7 +352,15 @@ export async function renderExamples(el, which, { signal }) {
         resultSlot.querySelector("h2")?.scrollIntoView({ behavior: "smooth", block: "start" });
       }
     } catch (error) {
-      showProblem(runSlot, error);
+      showProblem(runSlot, error, { heading: error.status === 422 ? "FLINT cannot run this configuration" : undefined });
+      if (error.errors?.length) {
+        if (!whole.element.open) {
+          whole.editor.set(config);
+          whole.element.dataset.keep = "shown"; // opening it must not reload (and clear) it
+          whole.element.open = true;
+        }
+        whole.editor.showProblems(error.errors); // each with its JSON path, next to the JSON
+      }
     } finally {
       button.disabled = false;
     }
