@@ -8,8 +8,9 @@ calls: catalogue lookup, rio-tiler read, colouring, PNG, LRU cache) for every ti
 mosaic at each zoom from the COG's min zoom to three beyond its max (at most 60 per zoom, evenly
 spread), for K items (3 by default) in their first and last year: each tile first cold (a
 fresh cache: manifest, COG and rendering), then 3 times cached. Then the same through the app's HTTP stack (FastAPI's TestClient in the
-process: routing, validation, auth, response; the simulation and job lookups stubbed). Prints
-p50/p95/max per case. Targets (issue 18): p95 <= 100 ms cold, <= 10 ms cached.
+process: routing, validation, auth, response; the simulation and job lookups stubbed). Then the
+difference maps of the K items (last year minus first year, `ScenarioService.difference_tile`:
+two COGs read per tile) cold and cached. Prints p50/p95/max per case. Targets (issue 18): p95 <= 100 ms cold, <= 10 ms cached.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def main() -> None:
     from flintcloud.gcbm.run import run_gcbm
     from flintcloud.io.raster_image import tile_grid
     from flintcloud.service.maps import LruCache
+    from flintcloud.service.scenarios import DIFFERENCE_TILES_CACHED, ScenarioService
     from flintcloud.service.simulations import MAP_TILES_CACHED, SimulationService
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -123,6 +125,23 @@ def main() -> None:
             results[f"{label}, cold"] = cold
             results[f"{label}, cached"] = cached
         client.close()
+        differences = ScenarioService(service)
+        run = SimpleNamespace(id="run")
+        cold, cached = [], []
+        for name in list(catalogue)[:args.items]:
+            years = list(catalogue[name].paths)
+            differences.difference_tiles = LruCache(DIFFERENCE_TILES_CACHED)
+            differences.difference_styles = LruCache(256)
+            differences.difference_layers = LruCache(256)
+            for rounds, times in ((1, cold), (3, cached)):
+                for _ in range(rounds):
+                    for z, x, y in tiles:
+                        started = time.perf_counter()
+                        differences.difference_tile(run, name, years[-1], run, years[0], z, x, y,  # type: ignore[arg-type]
+                                                    extent=50.0)  # as the UI's tile links
+                        times.append(time.perf_counter() - started)
+        results["difference, cold"] = cold
+        results["difference, cached"] = cached
         print("| tiles | requests | p50 | p95 | max |\n|---|---|---|---|---|")
         for label, times in results.items():
             ms = [t * 1000 for t in times]

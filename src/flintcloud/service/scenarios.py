@@ -42,6 +42,7 @@ class ScenarioService:
         self.simulations = simulations
         self.difference_tiles = maps.LruCache(DIFFERENCE_TILES_CACHED)
         self.difference_styles = maps.LruCache(256)
+        self.difference_layers = maps.LruCache(256)  # a tile's miss reads no manifest again
 
     # -- copies -----------------------------------------------------------------------------------
     def copy(self, baseline: Simulation, title: str, *, owner: str) -> Simulation:
@@ -160,7 +161,8 @@ class ScenarioService:
         key = (job.id, other_job.id, indicator, year, other_year)
 
         def render() -> bytes:  # only on a miss
-            layer = self.difference_layer(simulation, indicator, year, other, other_year)
+            layer = self.difference_layers.get(key, lambda: self.difference_layer(
+                simulation, indicator, year, other, other_year))
             style = self.difference_styles.get((*key, extent),
                                                lambda: maps.difference_style(layer, extent))
             return maps.render_difference_tile(layer, style, z, x, y)
