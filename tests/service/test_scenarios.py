@@ -19,7 +19,13 @@ from rasterio.io import MemoryFile
 from rasterio.transform import xy
 from sqlalchemy import create_engine, inspect, text
 
-from conftest import SMALL_ATTRIBUTES, make_settings, small_project_files, zip_bytes
+from conftest import (
+    SMALL_ATTRIBUTES,
+    make_settings,
+    postgresql_database,
+    small_project_files,
+    zip_bytes,
+)
 from flintcloud.io.raster_image import palette_indices
 from flintcloud.service.app import create_app
 from flintcloud.service.db import Database
@@ -155,13 +161,22 @@ def test_scenarios_are_durable_and_forget_a_deleted_baseline(tmp_path, client):
     assert client.get(f"/simulations/{copy.json()['id']}").json()["scenario_of"] is None
 
 
-def test_an_older_database_gets_the_scenario_column(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with postgresql_database() as url:
+        yield url
+
+
+def test_an_older_database_gets_the_scenario_column(empty_database_url):
+    url = empty_database_url
     old = create_engine(url)
     with old.begin() as connection:
         connection.execute(text("CREATE TABLE simulations (id VARCHAR(36) PRIMARY KEY, "
-                                "owner VARCHAR(128), title VARCHAR(200), created DATETIME, "
-                                "updated DATETIME)"))
+                                "owner VARCHAR(128), title VARCHAR(200), created TIMESTAMP, "
+                                "updated TIMESTAMP)"))
         connection.execute(text("INSERT INTO simulations VALUES ('0', '', 'kept', "
                                 "'2030-01-01 00:00:00', '2030-01-01 00:00:00')"))
     old.dispose()

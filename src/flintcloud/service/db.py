@@ -25,6 +25,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from flintcloud.settings import Settings
@@ -161,16 +162,21 @@ class Database:
     def _add_new_columns(self) -> None:
         """Nullable columns added to a table since a database was made (create_all adds none
         to a table that exists): ALTER TABLE ADD COLUMN, the same on SQLite and PostgreSQL."""
-        existing = inspect(self.engine)
-        with self.engine.begin() as connection:
-            for table in Base.metadata.sorted_tables:
-                present = {column["name"] for column in existing.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name in present or not column.nullable:
-                        continue
-                    kind = column.type.compile(dialect=self.engine.dialect)
-                    connection.execute(text(
-                        f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspect(self.engine).get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present or not column.nullable:
+                    continue
+                kind = column.type.compile(dialect=self.engine.dialect)
+                try:
+                    with self.engine.begin() as connection:
+                        connection.execute(text(
+                            f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+                except DBAPIError:
+                    # another process starting on the same database added it first
+                    names = {c["name"] for c in inspect(self.engine).get_columns(table.name)}
+                    if column.name not in names:
+                        raise
 
     def dispose(self) -> None:
         self.engine.dispose()
