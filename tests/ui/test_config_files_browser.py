@@ -73,3 +73,31 @@ def test_a_file_edited_in_the_ui_changes_the_run(server, page):
     page.wait_for_selector(".file-edit-state:text('This file is as generated.')")
     reset = server.client.get(f"/simulations/{simulation}/config/files/localdomain").json()
     assert reset["LocalDomain"]["end_date"] == "2021/01/01"
+
+
+def test_an_edit_that_no_longer_applies_is_linked_to_the_files(server, page):
+    cbm_defaults()
+    created = server.client.post("/simulations/demo", json={"title": "stale edit"})
+    simulation = created.json()["id"]
+    modules = server.client.get(f"/simulations/{simulation}/config/files/modules_cbm").json()
+    assert server.client.put(f"/simulations/{simulation}/config/files/modules_cbm",
+                             json=modules).status_code == 200
+    rasters = server.client.get(f"/simulations/{simulation}/inputs").json()["disturbances"]
+    fire = next(item["name"] for item in rasters if item["layer"] == "fire_2012")
+    assert server.client.delete(
+        f"/simulations/{simulation}/inputs/disturbances/{fire}").status_code == 204
+
+    page.goto(ui(server, f"simulations/{simulation}/inputs"))
+    item = page.locator(".readiness li").first
+    item.wait_for(state="attached")
+    assert "fire_2012" in item.text_content()
+    assert item.locator("a").get_attribute("href").endswith(f"/{simulation}/config")
+    page.goto(ui(server, f"simulations/{simulation}/config"))
+    box = page.locator("#project-files[open] .problem")  # opened: the edit is fixed there
+    box.wait_for()
+    assert "no longer applies" in box.inner_text() and "fire_2012" in box.inner_text()
+    assert "replaced" in page.inner_text("select[name=config-file]")
+    _open_file(page, "modules_cbm.json")
+    page.click("button[data-action=reset-file]")
+    page.wait_for_selector(".file-edit-state:text('This file is as generated.')")
+    assert server.client.get(f"/simulations/{simulation}").json()["ready"] is True

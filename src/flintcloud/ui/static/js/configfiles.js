@@ -13,6 +13,10 @@ const filesPath = (id, name = "") => `simulations/${encodeURIComponent(id)}/conf
 const SUMMARISED = /^(modules_.*|pools_cbm|variables)$/; // files with a table view besides the JSON
 const EDIT_WORDS = { patch: "edited (patch)", replace: "replaced", null: "as generated" };
 
+/** Whether a problem that stops a run is an edit of a GCBM file that no longer applies (the API
+ * hints at editing or resetting it there). */
+export const isFileEditProblem = (problem) => /\/config\/files\//.test(problem.hint || "");
+
 /**
  * The panel. `summarise(stem, document)`: an optional read-only view of a file (module and pool
  * tables); `refresh()`: re-reads the simulation (its readiness) after a save or a reset.
@@ -32,6 +36,7 @@ export function configFilesPanel(simulation, { signal, refresh, summarise }) {
       draw();
     }
   });
+  details.open = (simulation.problems || []).some(isFileEditProblem); // to be fixed here
 
   async function draw(selected) {
     clear(body).append(loading());

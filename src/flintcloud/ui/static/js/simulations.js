@@ -5,6 +5,7 @@
 import { api, isFinal, pollJob, upload } from "./api.js";
 import { compareStep } from "./compare.js";
 import { configStep, isConfigProblem } from "./config.js";
+import { isFileEditProblem } from "./configfiles.js";
 import { actionButton, clear, confirmDialog, field, fmtBytes, fmtDate, h, loading, problemBox,
          showFieldErrors, showProblem, statusBadge, table, toast, uid } from "./dom.js";
 import { cancelJob, jobPanel, logView } from "./jobs.js";
@@ -199,7 +200,7 @@ export async function renderSimulation(el, id, step, ctx) {
         h("ul", {}, (() => {
           const hints = new Set();  // each hint once: several problems often share one
           return orderProblems(simulation.problems).map((problem) => {
-            const where = isConfigProblem(problem) ? "config" : "inputs";
+            const where = isConfigProblem(problem) || isFileEditProblem(problem) ? "config" : "inputs";
             const words = FIELD_WORDS[problem.field];
             const hint = problem.hint && !hints.has(problem.hint) ? problem.hint : null;
             if (hint) hints.add(hint);
