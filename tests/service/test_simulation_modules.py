@@ -182,3 +182,24 @@ def test_every_module_with_settings_has_them_in_the_settings_model():
         if module.settings_key:
             annotation = str(GcbmSettings.model_fields[module.settings_key].annotation)
             assert module.settings is not None and module.settings.__name__ in annotation
+
+
+def test_spatial_unit_layers_are_checked_by_a_config_patch(client):
+    """multi_spu's admin and eco boundary layers, uploaded as a project: an edit of their
+    table naming a boundary the database lacks is a 422, and nothing changes."""
+    project = shared_path("data", "gcbm-features", "multi_spu", "project.zip").read_bytes()
+    simulation = client.post("/simulations", json={"title": "spatial units"}).json()["id"]
+    uploaded = client.post(f"/simulations/{simulation}/files",
+                           files=[("files", ("project.zip", project))])
+    assert uploaded.status_code == 200, uploaded.text
+    assert client.get(f"/simulations/{simulation}").json()["ready"] is True
+    before = client.get(f"/simulations/{simulation}/config").json()
+    assert before["layers"]["admin_boundary"] == {
+        "role": "admin_boundary", "attributes": {"1": "British Columbia", "2": "Alberta"}}
+    refused = client.patch(f"/simulations/{simulation}/config", json={"layers": {
+        "admin_boundary": {"attributes": {"1": "British Columbia", "2": "Atlantis"}},
+        "eco_boundary": {"attributes": {"1": "Taiga Plains", "2": 7}}}})
+    assert refused.status_code == 422
+    assert sorted(error["field"] for error in refused.json()["errors"]) == [
+        "admin_boundary.attributes['2']", "layers.eco_boundary.attributes['2']"]
+    assert client.get(f"/simulations/{simulation}/config").json() == before

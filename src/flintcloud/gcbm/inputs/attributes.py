@@ -186,6 +186,8 @@ def normalise(raw: Any, role: Role, *, source: str, field: str, default_year: in
             continue
         if role is Role.CLASSIFIER:
             interpretation = _classifier_value(value, source, where, problems)
+        elif role in (Role.ADMIN_BOUNDARY, Role.ECO_BOUNDARY):
+            interpretation = _boundary_name(value, role, source, where, problems)
         else:
             interpretation = _events(value, source, where, default_year, problems)
         if interpretation is not None:
@@ -209,6 +211,15 @@ def _classifier_value(value: Any, source: str, where: str, problems: InputProble
                      field=where)
         return None
     return str(value)
+
+
+def _boundary_name(value: Any, role: Role, source: str, where: str,
+                   problems: InputProblems) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problems.add(f"{role} {value!r} must be a name (as in the input database)",
+                     source=source, field=where)
+        return None
+    return value
 
 
 def _events(value: Any, source: str, where: str, default_year: int | None,

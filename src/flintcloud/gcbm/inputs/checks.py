@@ -28,7 +28,13 @@ from flintcloud.gcbm.inputs.grid import (
     reference_problem,
     tiles_covering,
 )
-from flintcloud.gcbm.inputs.model import Align, LayerInput, ProjectInputs, Role
+from flintcloud.gcbm.inputs.model import (
+    SPATIAL_UNIT_ROLES,
+    Align,
+    LayerInput,
+    ProjectInputs,
+    Role,
+)
 from flintcloud.gcbm.project.config import Tile
 from flintcloud.gcbm.project.modules import GROWTH_MULTIPLIER_TABLES
 from flintcloud.gcbm.science.matching import match_score
@@ -224,6 +230,8 @@ class Scan:
     n_pixels: int = 0  # cells where every classifier has data
     classifier_sets: set[tuple[int, ...]] = field(default_factory=set)  # raw value tuples
     values: dict[str, set[int]] = field(default_factory=dict)  # layer -> values (not nodata)
+    # spatial-unit layer -> simulated cells where it has no data (GCBM finds no unit there)
+    no_unit: dict[str, int] = field(default_factory=dict)
 
 
 def scan(inputs: ProjectInputs, grid: TargetGrid, plans: dict[str, RasterPlan],
@@ -236,14 +244,18 @@ def scan(inputs: ProjectInputs, grid: TargetGrid, plans: dict[str, RasterPlan],
     classifiers = [plans[layer.name] for layer in layers]
     disturbances = [plans[layer.name] for layer in inputs.by_role(Role.DISTURBANCE)
                     if layer.name in plans]
+    units = [plans[layer.name] for layer in inputs.layers
+             if layer.role in SPATIAL_UNIT_ROLES and layer.name in plans]
     tiles = candidates if candidates is not None else tiles_covering(classifiers[0].info)
-    result = Scan(values={plan.layer.name: set() for plan in classifiers + disturbances})
+    result = Scan(values={plan.layer.name: set() for plan in classifiers + disturbances + units},
+                  no_unit={plan.layer.name: 0 for plan in units})
     try:
         with ExitStack() as stack:
             readers = [(plan.layer.name, stack.enter_context(plan.reader(grid)))
-                       for plan in classifiers + disturbances]
+                       for plan in classifiers + disturbances + units]
+            n, m = len(classifiers), len(classifiers) + len(disturbances)
             for tile in tiles:
-                _scan_tile(tile, readers[:len(classifiers)], readers[len(classifiers):], result)
+                _scan_tile(tile, readers[:n], readers[n:m], readers[m:], result)
     except RasterError as err:
         problems.add_error(err)
         return None
@@ -251,7 +263,8 @@ def scan(inputs: ProjectInputs, grid: TargetGrid, plans: dict[str, RasterPlan],
 
 
 def _scan_tile(tile: Tile, classifiers: list[tuple[str, TileReader]],
-               disturbances: list[tuple[str, TileReader]], result: Scan) -> None:
+               disturbances: list[tuple[str, TileReader]], units: list[tuple[str, TileReader]],
+               result: Scan) -> None:
     arrays = [reader.read(tile) for _, reader in classifiers]
     valid = [array != reader.nodata for array, (_, reader) in zip(arrays, classifiers, strict=True)]
     simulated = np.logical_and.reduce(valid)
@@ -265,6 +278,11 @@ def _scan_tile(tile: Tile, classifiers: list[tuple[str, TileReader]],
     for name, reader in disturbances:
         array = reader.read(tile)
         result.values[name].update(int(v) for v in np.unique(array[array != reader.nodata]))
+    for name, reader in units:  # only where GCBM simulates
+        array = reader.read(tile)[simulated]
+        has_data = array != reader.nodata
+        result.values[name].update(int(v) for v in np.unique(array[has_data]))
+        result.no_unit[name] += int(has_data.size - has_data.sum())
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> set[tuple[int, ...]]:
@@ -288,10 +306,9 @@ def _distinct_rows(columns: list[np.ndarray]) -> set[tuple[int, ...]]:
 
 def spatial_unit(inputs: ProjectInputs, db: InputDatabase, problems: InputProblems) -> int | None:
     """The project's spatial unit id; an unnamed one is taken only when the db has just one.
-    None when layers give the spatial units: then each layer's names must be in the db."""
+    None when layers give the spatial units (`check_spatial_unit_layers` checks them)."""
     units = db.spatial_units()
     if inputs.spatial_unit_layers:
-        _check_spatial_unit_layers(inputs, units, db.name, problems)
         return None
     if inputs.admin_boundary is None and inputs.eco_boundary is None and len(units) == 1:
         _, inputs.admin_boundary, inputs.eco_boundary = units[0]
@@ -376,22 +393,40 @@ def check_disturbances(inputs: ProjectInputs, db: InputDatabase, unit: int | Non
                              source=layer.attributes_source, field=f"{where}.transition")
 
 
-def _check_spatial_unit_layers(inputs: ProjectInputs, units: list[tuple[int, str, str]],
-                               db_name: str, problems: InputProblems) -> None:
-    """Every name in an admin_boundary / eco_boundary layer's attribute table is one of the
-    database's spatial units' (which combinations occur is checked when the run reads them)."""
+def check_spatial_unit_layers(inputs: ProjectInputs, db: InputDatabase,
+                              problems: InputProblems) -> None:
+    """With spatial units from layers: every name in an admin_boundary / eco_boundary layer's
+    attribute table, and the part given as a name, is one of the database's spatial units'
+    (which combinations occur is checked when the run reads them)."""
+    if not inputs.spatial_unit_layers:
+        return
+    units, db_name = db.spatial_units(), db.name
     known = {"admin_boundary": {admin for _, admin, _ in units},
              "eco_boundary": {eco for _, _, eco in units}}
+    for variable in known.keys() - inputs.spatial_unit_layers.keys():  # a name for every pixel
+        name = getattr(inputs, variable)
+        if name is None:
+            problems.add(f"{variable} is given neither by a layer nor as a name",
+                         field=variable, kind=MissingInputError,
+                         hint=f"e.g. {variable}: {sorted(known[variable])[0]}"
+                         if known[variable] else None)
+        elif name not in known[variable]:
+            problems.add(f"{variable} {name!r} is in no spatial unit of {db_name}",
+                         field=variable, hint=f"known: {_listing(known[variable])}")
+    sources = {layer.name: layer.attributes_source for layer in inputs.layers}
     for variable, (layer, attributes) in inputs.spatial_unit_layers.items():
-        source = f"{layer}.json"
+        if attributes is None:
+            continue  # a missing table is reported with the layer
+        source = sources.get(layer) or f"{layer}.json"
         if not isinstance(attributes, dict) or not attributes:
-            problems.add(f"{variable} layer {layer!r} has no attribute table", source=source,
-                         field="attributes", hint="its pixel values must name the boundaries")
+            problems.add(f"{variable} layer {layer!r} has an empty attribute table",
+                         source=source, field=f"{layer}.attributes",
+                         hint="its pixel values must name the boundaries")
             continue
         for key, name in attributes.items():
             if name not in known[variable]:
                 problems.add(f"{variable} {name!r} is in no spatial unit of {db_name}",
-                             source=source, field=f"attributes[{key!r}]",
+                             source=source, field=f"{layer}.attributes[{key!r}]",
                              hint=f"known: {_listing(known[variable])}")
 
 
@@ -421,11 +456,14 @@ def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_item
     has series when growth multipliers are on without their own; an output item is not named
     like one of GCBM's standard items."""
     sections = inputs.sections
-    types = set(db.disturbance_types()) if db is not None else None
+    types: list[set[str]] = []  # read once, when a name is to be checked
 
     def check_type(name: Any, field: str) -> None:
-        if types is not None and name not in types:
-            assert db is not None  # types come from it
+        if db is None:
+            return
+        if not types:
+            types.append({name for (name,) in db.rows("SELECT name FROM disturbance_type")})
+        if name not in types[0]:
             problems.add(f"unknown disturbance type {name!r}: not in {db.name}'s "
                          "disturbance_type table", source="settings", field=field)
 
@@ -455,13 +493,21 @@ def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_item
 
 
 def check_values(inputs: ProjectInputs, found: Scan, problems: InputProblems) -> None:
-    """Every classifier and disturbance value in the rasters is in its attribute table."""
+    """Every classifier, disturbance and spatial-unit value in the rasters is in its attribute
+    table; a spatial-unit layer has data wherever the classifiers have."""
+    for name, count in found.no_unit.items():
+        if count:
+            problems.add(f"{count:,} simulated pixels have no value (nodata): GCBM would find "
+                         "no spatial unit for them", source=f"{name}", field="nodata",
+                         kind=RasterError)
     for layer in inputs.layers:
         if layer.attributes is None or layer.name not in found.values:
             continue
         missing = found.values[layer.name] - {int(key) for key in layer.attributes}
         if missing:
             effect = ("those pixels would not be simulated" if layer.role is Role.CLASSIFIER
+                      else "GCBM would find no spatial unit for those pixels"
+                      if layer.role in SPATIAL_UNIT_ROLES
                       else "those pixels' disturbances would be ignored")
             problems.add(f"pixel values {_listing(missing)} are not in its attribute table "
                          f"(from {layer.attributes_source}); {effect}",

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from flintcloud.errors import ConfigError, InputProblems
 from flintcloud.gcbm.inputs.grid import TargetGrid
-from flintcloud.gcbm.inputs.model import ROLE_LAYER_NAMES, Role
+from flintcloud.gcbm.inputs.model import LAYER_VARIABLES, Role
 from flintcloud.gcbm.inputs.settings import (
     DisturbanceOrderSettings,
     GcbmSettings,
@@ -157,7 +157,7 @@ class ConfigDocuments:
             for variable in variables:
                 if by_variable.get(variable) in roles:
                     roles[by_variable[variable]] = role
-        for role, variable in ROLE_LAYER_NAMES.items():
+        for role, variable in LAYER_VARIABLES.items():
             if by_variable.get(variable) in roles:
                 roles[by_variable[variable]] = role
         return roles
@@ -288,7 +288,8 @@ class ConfigDocuments:
         _put(domain, "start_date", f"{settings.start_year:04d}/01/01")
         _put(domain, "end_date", f"{settings.end_year + 1:04d}/01/01")
         for key in ("admin_boundary", "eco_boundary"):
-            _put(self.section("Variables", key), key, getattr(settings, key))
+            if key not in self._raster_variables():  # not given per pixel by a layer
+                _put(self.section("Variables", key), key, getattr(settings, key))
         _put(self.section("Spinup"), "enabled", spinup.enabled, False)
         self._spinup_variables()["minimum_rotation"] = spinup.minimum_rotation
         parameters = spinup.parameters

@@ -20,7 +20,8 @@ from flintcloud.gcbm.inputs.attributes import (
     year_from_name,
 )
 from flintcloud.gcbm.inputs.model import (
-    ROLE_LAYER_NAMES,
+    LAYER_VARIABLES,
+    SPATIAL_UNIT_ROLES,
     LayerInput,
     ProjectInputs,
     Role,
@@ -77,11 +78,30 @@ def read_inputs(root: Path, form: str, attributes: Path | None,
         path = next(root / name for name in DESCRIPTION_NAMES if (root / name).is_file())
         base = read_settings_file(path, problems) or GcbmSettings()
         description = merge(base, extra) if extra is not None else base
-        return _from_description(root, path.name, description, problems, explicit=base.layers,
-                                 extra_source=attributes.name if attributes else "attributes")
-    description = extra or GcbmSettings()
-    return _from_upload(root, description, attributes.name if attributes else "upload",
-                        problems)
+        inputs = _from_description(root, path.name, description, problems,
+                                   explicit=base.layers,
+                                   extra_source=attributes.name if attributes else "attributes")
+    else:
+        inputs = _from_upload(root, extra or GcbmSettings(),
+                              attributes.name if attributes else "upload", problems)
+    _spatial_unit_layers(inputs, problems)
+    return inputs
+
+
+def _spatial_unit_layers(inputs: ProjectInputs, problems: InputProblems) -> None:
+    """admin_boundary / eco_boundary given per pixel by a layer (each at most once, and not
+    also as a name for every pixel)."""
+    for role, variable in SPATIAL_UNIT_ROLES.items():
+        layers = inputs.by_role(role)
+        if len(layers) > 1:
+            problems.add(f"{len(layers)} {role} layers: GCBM reads one",
+                         source=inputs.source, field="layers")
+        if layers and getattr(inputs, variable) is not None:
+            problems.add(f"{variable} is given both by layer {layers[0].path.name} and as "
+                         f"{getattr(inputs, variable)!r}", source=inputs.source, field=variable,
+                         hint="leave the setting out: the layer gives it per pixel")
+        if layers:
+            inputs.spatial_unit_layers[variable] = (layers[0].name, layers[0].attributes)
 
 
 def _from_upload(root: Path, description: GcbmSettings, source: str,
@@ -181,6 +201,8 @@ def _misc_role(name: str) -> Role:
         return Role.AGE
     if lowered in _TEMPERATURE_NAMES:
         return Role.TEMPERATURE
+    if lowered in SPATIAL_UNIT_ROLES.values():
+        return Role(lowered)
     return Role.OTHER
 
 
@@ -206,7 +228,7 @@ def _layer(name: str, role: Role, path: Path, entry: LayerSettings | None, root:
            source: str, problems: InputProblems) -> LayerInput:
     """A layer with its attributes from the first source that has them: the attributes or
     description file, then a GCBM layer JSON next to the raster, then a GDAL attribute table."""
-    layer = LayerInput(ROLE_LAYER_NAMES.get(role, name), role, path)
+    layer = LayerInput(LAYER_VARIABLES.get(role, name), role, path)
     if role is Role.DISTURBANCE:
         layer.year = entry.year if entry and entry.year else year_from_name(path.name)
     try:

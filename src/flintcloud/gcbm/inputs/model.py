@@ -15,6 +15,9 @@ class Role(StrEnum):
     DISTURBANCE = "disturbance"
     AGE = "age"
     TEMPERATURE = "temperature"
+    # the spatial unit's parts per pixel (its table: pixel value -> boundary name)
+    ADMIN_BOUNDARY = "admin_boundary"
+    ECO_BOUNDARY = "eco_boundary"
     OTHER = "other"
 
     @property
@@ -24,7 +27,8 @@ class Role(StrEnum):
 
     @property
     def needs_attributes(self) -> bool:
-        return self in (Role.CLASSIFIER, Role.DISTURBANCE)
+        return self in (Role.CLASSIFIER, Role.DISTURBANCE, Role.ADMIN_BOUNDARY,
+                        Role.ECO_BOUNDARY)
 
 
 class Align(StrEnum):
@@ -36,6 +40,10 @@ class Align(StrEnum):
 
 # GCBM reads these two layers through variables of these exact names (gcbm-spec §1.5).
 ROLE_LAYER_NAMES = {Role.AGE: "initial_age", Role.TEMPERATURE: "mean_annual_temperature"}
+# A spatial unit given per pixel: each part at most once, as a layer named after its variable
+# (the other part, or both, may be a name for every pixel: the settings' admin_boundary ...).
+SPATIAL_UNIT_ROLES = {Role.ADMIN_BOUNDARY: "admin_boundary", Role.ECO_BOUNDARY: "eco_boundary"}
+LAYER_VARIABLES = {**ROLE_LAYER_NAMES, **SPATIAL_UNIT_ROLES}  # roles whose layer is a variable
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ -]{0,99}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_ -]+")

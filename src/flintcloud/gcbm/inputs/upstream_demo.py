@@ -103,7 +103,8 @@ def complete_demo_settings(folder: Path, settings: GcbmSettings) -> tuple[GcbmSe
     database = folder / "db" / "gcbm_input.db"
     if any_raster and all_demo and database.is_file() \
             and database.stat().st_size == DEMO_DATABASE[1] and _sha256(database) == DEMO_DATABASE[0]:
-        taken = {key: value for key, value in DEMO_SETTINGS.items() if document.get(key) is None}
+        taken = {key: value for key, value in DEMO_SETTINGS.items()
+                 if document.get(key) is None and not _given_by_layer(folder, layers, key)}
         document.update(taken)
         if taken:
             notes.append("the inputs are upstream's demo: used its "
@@ -111,6 +112,12 @@ def complete_demo_settings(folder: Path, settings: GcbmSettings) -> tuple[GcbmSe
     if not notes:
         return settings, []
     return parse_settings(document, source="upstream demo"), notes
+
+
+def _given_by_layer(folder: Path, layers: dict[str, Any], key: str) -> bool:
+    """Whether a spatial-unit layer gives `key` (admin_boundary, eco_boundary) per pixel."""
+    return any(isinstance(entry, dict) and entry.get("role") == key for entry in layers.values()) \
+        or any(path.stem.lower() == key for path in (folder / "miscellaneous").glob("*"))
 
 
 __all__ = ["DEMO_RASTERS", "DEMO_SETTINGS", "complete_demo_settings"]

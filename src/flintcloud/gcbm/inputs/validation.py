@@ -12,6 +12,7 @@ from flintcloud.gcbm.inputs.attributes import normalise
 from flintcloud.gcbm.inputs.config import ConfigDocuments, standard_item_names
 from flintcloud.gcbm.inputs.grid import TargetGrid
 from flintcloud.gcbm.inputs.model import (
+    LAYER_VARIABLES,
     ROLE_LAYER_NAMES,
     LayerInput,
     ProjectInputs,
@@ -88,7 +89,7 @@ def _check_roles(inputs: ProjectInputs, problems: InputProblems, *, generated: b
             problems.add(f"layer name {layer.name!r} is used by both {seen[folded].path.name} "
                          f"and {layer.path.name}", source=inputs.source, field="layers")
         seen[folded] = layer
-        if layer.name in reserved:
+        if layer.name in reserved and layer.name != LAYER_VARIABLES.get(layer.role):
             problems.add(f"layer name {layer.name!r} is one of GCBM's variables",
                          source=layer.path.name, field="name", hint="rename the file")
 
@@ -111,6 +112,8 @@ def check_each_file(inputs: ProjectInputs, problems: InputProblems, *, grid: Tar
     grid, plans = checks.plan_rasters(inputs, problems, grid=grid)
     db = checks.open_database(inputs, problems)
     checks.check_modules(inputs, db, set(standard_item_names()), problems)
+    if db is not None:
+        checks.check_spatial_unit_layers(inputs, db, problems)
     return grid, plans, db
 
 
