@@ -9,6 +9,7 @@ import { api, ApiError } from "./api.js";
 import { POOLS, SETTINGS, VARIABLES } from "./descriptions.js";
 import { clear, field, h, loading, problemBox, showFieldErrors, showProblem, table, toast, uid } from "./dom.js";
 import { configFilesPanel } from "./configfiles.js";
+import { isObject, mergePatch } from "./mergepatch.js";
 import { modulesSection } from "./modules.js";
 
 const simPath = (id, rest = "") => `simulations/${encodeURIComponent(id)}${rest}`;
@@ -277,28 +278,8 @@ function objectControl(name, spec, value, text, ctx) {
 
 // -- merge patches ------------------------------------------------------------------------------------
 
-const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-
-/** `value` without its null members (an object as a merge patch creates it). */
-function withoutNulls(value) {
-  if (!isObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
-}
-
-/** The JSON merge patch (RFC 7396) turning `before` into `after`. */
-export function mergePatch(before, after) {
-  if (!isObject(before) || !isObject(after)) return withoutNulls(after ?? null);
-  const patch = {};
-  for (const key of Object.keys(before)) {
-    if ((after[key] ?? null) === null && before[key] != null) patch[key] = null;
-  }
-  for (const [key, value] of Object.entries(after)) {
-    if (value === null || same(before[key], value)) continue;
-    patch[key] = mergePatch(before[key], value);
-  }
-  return patch;
-}
+export { mergePatch }; // (tests import it from here)
 
 function setIn(target, path, value) {
   let node = target;

@@ -7,7 +7,8 @@
 
 import { api, request } from "./api.js";
 import { clear, field, h, loading, problemBox, showProblem, toast } from "./dom.js";
-import { diffPatch, jsonEditor } from "./jsoneditor.js";
+import { jsonEditor } from "./jsoneditor.js";
+import { applyMergePatch, mergePatch } from "./mergepatch.js";
 
 const filesPath = (id, name = "") => `simulations/${encodeURIComponent(id)}/config/files${name ? `/${encodeURIComponent(name)}` : ""}`;
 const SUMMARISED = /^(modules_.*|pools_cbm|variables)$/; // files with a table view besides the JSON
@@ -93,7 +94,8 @@ export function configFilesPanel(simulation, { signal, refresh, summarise }) {
         outcome.append(problemBox({ title: "Not saved", detail: error.message }));
         return;
       }
-      const patch = diffPatch(document, edited);
+      let patch = mergePatch(document, edited);
+      if (JSON.stringify(applyMergePatch(document, patch)) !== JSON.stringify(edited)) patch = null; // a null set
       if (patch && !Object.keys(patch).length) { toast("Nothing changed.", "info"); return; }
       save.disabled = true;
       try {

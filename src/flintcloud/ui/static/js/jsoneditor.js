@@ -85,33 +85,3 @@ export function jsonEditor({ value, label, onChange = () => {}, rows = 18 }) {
     h("div", { class: "json-frame" }, gutter, area), status, problems);
   return { element, read: parse, set, showProblems, textarea: area };
 }
-
-const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
-
-/** RFC 7396: `patch` applied to `target` (a null removes its key). */
-export function applyMergePatch(target, patch) {
-  if (!isObject(patch)) return patch;
-  const result = isObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = applyMergePatch(result[key], value);
-  }
-  return result;
-}
-
-/** The merge patch turning `before` into `after`; null when no merge patch can (a null value
- * in `after` that `before` lacks: a patch would remove the key instead). */
-export function diffPatch(before, after) {
-  const diff = (a, b) => {
-    if (!isObject(a) || !isObject(b)) return b;
-    const patch = {};
-    for (const key of Object.keys(a)) if (!(key in b)) patch[key] = null;
-    for (const [key, value] of Object.entries(b)) {
-      if (!(key in a)) patch[key] = value;
-      else if (JSON.stringify(a[key]) !== JSON.stringify(value)) patch[key] = diff(a[key], value);
-    }
-    return patch;
-  };
-  const patch = diff(before, after);
-  return JSON.stringify(applyMergePatch(before, patch)) === JSON.stringify(after) ? patch : null;
-}
