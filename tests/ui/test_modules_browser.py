@@ -92,3 +92,36 @@ def _wait_successful(server, simulation: str) -> None:
         assert status not in ("failed", "dismissed"), status
         time.sleep(0.2)
     raise AssertionError("the run did not finish")
+
+
+def test_spatial_unit_layers_have_their_tables_in_the_ui(server, page):
+    """multi_spu's admin and eco boundary rasters: tables like a classifier's, with the
+    database's boundary names offered; a name the database lacks is refused next to its row."""
+    from tests.conftest import shared_path
+
+    project = shared_path("data", "gcbm-features", "multi_spu", "project.zip").read_bytes()
+    simulation = server.client.post("/simulations", json={"title": "units in the browser"}).json()["id"]
+    uploaded = server.client.post(f"/simulations/{simulation}/files",
+                                  files=[("files", ("project.zip", project))])
+    assert uploaded.status_code == 200, uploaded.text
+    page.goto(ui(server, f"simulations/{simulation}/config"))
+    table = page.locator(".attribute-table[data-layer=admin_boundary]")
+    table.locator("summary").click()
+    assert "admin_boundary layer" in table.locator("summary").inner_text()
+    assert table.locator("tbody tr").count() == 2
+    options = table.locator("datalist option")
+    options.first.wait_for(state="attached")  # the database's admin boundaries
+    assert "Alberta" in [options.nth(i).get_attribute("value") for i in range(options.count())]
+    name = table.locator("tbody tr").nth(1).locator("input").nth(1)
+    assert name.input_value() == "Alberta"
+    name.fill("Atlantis")
+    page.click("text=Save configuration")
+    page.locator(".config-problems").wait_for()
+    page.wait_for_selector("text=The configuration was not saved")
+    assert "admin_boundary 'Atlantis' is in no spatial unit" in page.inner_text(".config-problems")
+    name.fill("British Columbia")
+    page.click("text=Save configuration")
+    page.wait_for_selector("text=Configuration saved.")
+    saved = server.client.get(f"/simulations/{simulation}/config").json()["layers"]
+    assert saved["admin_boundary"]["attributes"] == {"1": "British Columbia",
+                                                     "2": "British Columbia"}

@@ -195,6 +195,11 @@ def _entry_for(entries: dict[str, LayerSettings], name: str,
     return None, None
 
 
+def misc_role(name: str) -> Role:
+    """A miscellaneous raster's role when the settings give none: from its layer name."""
+    return _misc_role(name)
+
+
 def _misc_role(name: str) -> Role:
     lowered = name.lower()
     if lowered in _AGE_NAMES:

@@ -23,9 +23,9 @@ import yaml
 
 from flintcloud.errors import InputError, InputProblems, RasterError, UnsupportedFileError
 from flintcloud.gcbm.inputs.checks import InputDatabase
-from flintcloud.gcbm.inputs.forms import RASTER_SUFFIXES
+from flintcloud.gcbm.inputs.forms import RASTER_SUFFIXES, misc_role
 from flintcloud.gcbm.inputs.grid import GDAL_TYPES, inspect_raster
-from flintcloud.gcbm.inputs.model import layer_name_from_file
+from flintcloud.gcbm.inputs.model import SPATIAL_UNIT_ROLES, Role, layer_name_from_file
 from flintcloud.gcbm.inputs.prepare import check_files
 from flintcloud.gcbm.inputs.settings import (
     GcbmSettings,
@@ -144,16 +144,19 @@ def update_settings(folder: Path, patch: Any, staging: Path) -> GcbmSettings:
 
 
 def describe_inputs(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    """The files by category, with each raster's grid and whether its layer has attributes."""
+    """The files by category, with each raster's grid, its layer's role and whether that
+    needs an attribute table and has one."""
     layers = read_settings(folder).layers
     described: dict[str, list[dict[str, Any]]] = {category.value: [] for category in Category}
     for category in RASTER_CATEGORIES:
         for path in _rasters(folder / category):
             name = layer_name_from_file(path)
             layer = layers.get(name)
+            role = _role(category, name, layer.role if layer is not None else None)
             described[category].append({
                 "name": path.name, "layer": name, "size": path.stat().st_size,
-                "raster": _raster_summary(path),
+                "raster": _raster_summary(path), "role": str(role),
+                "needs_attributes": role.needs_attributes,
                 "has_attributes": bool(layer is not None and layer.attributes)})
     database = folder / Category.DB / INPUT_DB_NAME
     if database.is_file():
@@ -162,16 +165,24 @@ def describe_inputs(folder: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def attribute_choices(folder: Path, *, max_values: int = 1000) -> dict[str, Any]:
-    """Per classifier and disturbance layer the pixel values it holds (at most `max_values`),
+    """Per layer with an attribute table the pixel values it holds (at most `max_values`),
     and the input database's classifier values, disturbance types, transitions and spatial
-    units (empty until the database is uploaded)."""
-    layers = {}
-    for category in (Category.CLASSIFIERS, Category.DISTURBANCES):
+    units (empty until the database is uploaded); `boundaries`: per spatial-unit layer, the
+    names its table may give."""
+    settings = read_settings(folder).layers
+    layers, units = {}, {}
+    for category in RASTER_CATEGORIES:
         for path in _rasters(folder / category):
-            layers[layer_name_from_file(path)] = {
-                "category": category.value, "pixel_values": _pixel_values(path, max_values)}
+            name = layer_name_from_file(path)
+            entry = settings.get(name)
+            role = _role(category, name, entry.role if entry is not None else None)
+            if role.needs_attributes:
+                layers[name] = {"category": category.value, "role": str(role),
+                                "pixel_values": _pixel_values(path, max_values)}
+            if role in SPATIAL_UNIT_ROLES:
+                units[name] = SPATIAL_UNIT_ROLES[role]
     choices: dict[str, Any] = {"layers": layers, "classifiers": {}, "disturbance_types": [],
-                               "transitions": [], "spatial_units": []}
+                               "transitions": [], "spatial_units": [], "boundaries": {}}
     database = folder / Category.DB / INPUT_DB_NAME
     if database.is_file():
         try:
@@ -185,9 +196,20 @@ def attribute_choices(folder: Path, *, max_values: int = 1000) -> dict[str, Any]
             choices["transitions"] = sorted(db.transition_ids())
             choices["spatial_units"] = [{"admin_boundary": admin, "eco_boundary": eco}
                                         for _, admin, eco in db.spatial_units()]
+            choices["boundaries"] = {name: sorted({unit[variable]
+                                                   for unit in choices["spatial_units"]})
+                                     for name, variable in units.items()}
         finally:
             db.close()
     return choices
+
+
+def _role(category: Category, name: str, given: Role | None) -> Role:
+    if category is Category.CLASSIFIERS:
+        return Role.CLASSIFIER
+    if category is Category.DISTURBANCES:
+        return Role.DISTURBANCE
+    return given or misc_role(name)
 
 
 def _keyed_by_layer(attributes: str, received: list[tuple[Category, Path]]) -> str:

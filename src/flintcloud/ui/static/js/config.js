@@ -383,15 +383,19 @@ export async function configStep(el, simulation, { signal, refresh }) {
     }))));
   }
 
-  // layers: an attribute table per classifier and disturbance layer, a year per disturbance layer
+  // layers: an attribute table per classifier, disturbance and spatial-unit layer (a miscellaneous
+  // raster whose role needs one, as the API says), a year per disturbance layer
   const layers = [...(inputs.classifiers || []).map((item) => ({ ...item, category: "classifiers" })),
-                  ...(inputs.disturbances || []).map((item) => ({ ...item, category: "disturbances" }))];
+                  ...(inputs.disturbances || []).map((item) => ({ ...item, category: "disturbances" })),
+                  ...(inputs.miscellaneous || []).filter((item) => item.needs_attributes)
+                    .map((item) => ({ ...item, category: "miscellaneous" }))];
   const layerGroup = group("layers", "Layers", "A raster holds numbers: say what each pixel value of a classifier layer "
     + "(a classifier value) or of a disturbance layer (a disturbance event) means.");
   const layerError = layerGroup.querySelector(":scope > .field-error");
   if (!layers.length) layerError.before(h("p", { class: "empty" }, "Upload classifier or disturbance layers first (Inputs step)."));
   const editors = [];
-  for (const [category, heading] of [["classifiers", "Classifier layers"], ["disturbances", "Disturbance layers"]]) {
+  for (const [category, heading] of [["classifiers", "Classifier layers"], ["disturbances", "Disturbance layers"],
+    ["miscellaneous", "Spatial-unit layers (pixel value → boundary name)"]]) {
     const ofCategory = layers.filter((layer) => layer.category === category);
     if (!ofCategory.length) continue;
     layerError.before(h("h3", { class: "layer-heading" }, heading));
@@ -501,6 +505,8 @@ export async function configStep(el, simulation, { signal, refresh }) {
  */
 function attributeEditor(layer, entry, ctx) {
   const isDisturbance = layer.category === "disturbances";
+  const kind = isDisturbance ? "disturbance" : layer.category === "miscellaneous" ? layer.role : "classifier";
+  const valueLabel = layer.category === "miscellaneous" ? "Boundary name" : "Classifier value";
   const name = layer.layer;
   const fieldName = `layers.${name}`;
   const table0 = isObject(entry.attributes) ? entry.attributes : {};
@@ -529,7 +535,7 @@ function attributeEditor(layer, entry, ctx) {
       cells.push(h("td", {}, inputs.year), h("td", {}, inputs.type), h("td", {}, inputs.transition));
     } else {
       inputs.value = h("input", { type: "text", value: meaning, class: "cell wide", list: valuesListId,
-                                  "aria-label": `${name}: classifier value`, dataset: { key: "classifier_value", main: "" } });
+                                  "aria-label": `${name}: ${valueLabel.toLowerCase()}`, dataset: { key: "classifier_value", main: "" } });
       cells.push(h("td", {}, inputs.value));
     }
     pixelInput.addEventListener("change", () => { row.dataset.field = `${fieldName}.attributes.${pixelInput.value}`; });
@@ -542,7 +548,7 @@ function attributeEditor(layer, entry, ctx) {
   for (const [pixel, meaning] of Object.entries(table0).sort((a, b) => Number(a[0]) - Number(b[0]))) {
     for (const item of Array.isArray(meaning) ? meaning : [meaning]) addRow(pixel, item);
   }
-  const headers = isDisturbance ? ["Pixel value", "Year", "Disturbance type", "Transition", ""] : ["Pixel value", "Classifier value", ""];
+  const headers = isDisturbance ? ["Pixel value", "Year", "Disturbance type", "Transition", ""] : ["Pixel value", valueLabel, ""];
   const hint = h("p", { class: "field-hint" });
   const tableError = h("p", { class: "field-error", "aria-live": "polite" });
   const layerError = h("p", { class: "field-error", "aria-live": "polite" });
@@ -565,11 +571,11 @@ function attributeEditor(layer, entry, ctx) {
   const tableNote = typeof entry.attributes === "string"
     ? h("p", { class: "field-hint" }, `The table comes from ${entry.attributes}; rows entered here replace it.`) : null;
   const element = h("details", { class: "attribute-table", open: !layer.has_attributes, dataset: { field: fieldName, layer: name } },
-    h("summary", {}, h("code", {}, name), ` — ${isDisturbance ? "disturbance" : "classifier"} layer `, status),
+    h("summary", {}, h("code", {}, name), ` — ${kind} layer `, status),
     h("datalist", { id: valuesListId }),
     yearField, tableNote,
     h("div", { class: "attribute-rows", dataset: { field: `${fieldName}.attributes` } },
-      h("div", { class: "table-wrap" }, h("table", { class: "data compact", "aria-label": `${name} (${isDisturbance ? "disturbance" : "classifier"} layer)` },
+      h("div", { class: "table-wrap" }, h("table", { class: "data compact", "aria-label": `${name} (${kind} layer)` },
         h("thead", {}, h("tr", {}, headers.map((label) => h("th", { scope: "col" }, label)))), body)),
       hint,
       h("div", { class: "actions" }, h("button", { type: "button", class: "small", onclick: () => addRow().inputs.pixel.focus() }, "Add row")),
@@ -621,7 +627,7 @@ function attributeEditor(layer, entry, ctx) {
   body.addEventListener("change", refreshHint);
   const offer = (choices) => {
     const datalist = element.querySelector(`#${CSS.escape(valuesListId)}`);
-    for (const value of choices.classifiers?.[name] || []) datalist.append(h("option", { value }));
+    for (const value of choices.classifiers?.[name] || choices.boundaries?.[name] || []) datalist.append(h("option", { value }));
     pixelValues = choices.layers?.[name]?.pixel_values || null;
     refreshHint();
   };
