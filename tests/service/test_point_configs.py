@@ -68,3 +68,35 @@ def test_edited_pools_variables_modules_and_series_run(client, background_worker
     last = [[line for line in answer.text.splitlines() if line.startswith("onOutputStep")][-1]
             for answer in (dry, normal)]
     assert last[0] != last[1]  # no rain: another soil water deficit, other decay rates
+
+
+def _flint_ui_rothc(soil: dict[str, str] | None = None) -> dict:
+    """FLINT-UI's RothC configuration (store/modules/rothc.js): each series under
+    `data_month_avg` chosen by `data_property`, the soil structs' numbers as strings."""
+    document = EXAMPLES["rothc"]()[0][1]
+    for variable in document["Variables"]:
+        for value in variable.values():
+            transform = value.get("transform") if isinstance(value, dict) else None
+            if isinstance(transform, dict) and "data" in transform:
+                series = transform.pop("data")
+                transform.update(data_property="data_month_avg", data_month_avg=series,
+                                 data_orig=[0.0] * len(series))
+        for name in ("initSoil", "soil"):
+            if name in variable:
+                variable[name] = {key: str(number) for key, number in variable[name].items()}
+        if soil and "soil" in variable:
+            variable["soil"].update(soil)
+    return document
+
+
+def test_flint_ui_rothc_request_runs_as_the_example(client, background_worker):
+    def steps(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith(("onTiming", "onOutput"))]
+
+    answer = client.post("/rothc", content=json.dumps(_flint_ui_rothc()))
+    assert answer.status_code == 200, answer.text
+    assert steps(answer.text) == steps(client.post("/rothc").text)
+    refused = client.post("/rothc", content=json.dumps(_flint_ui_rothc({"sampleDepth": "deep"})))
+    assert refused.status_code == 422
+    assert "variable 'soil', field 'sampleDepth': 'deep' is not a number" in \
+        refused.json()["detail"]

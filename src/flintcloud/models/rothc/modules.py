@@ -29,10 +29,19 @@ def _std_max(a, b):
 
 def _field(struct, name: str, variable: str, module: Module):
     try:
-        return struct[name]
+        value = struct[name]
     except (KeyError, TypeError):
         raise module.settings.error(f"variable {variable!r} has no field {name!r}",
                                     hint=f"module {module.name} needs {variable}.{name}") from None
+    if isinstance(value, str):
+        # FLINT-UI sends these fields as strings ("0.02"); moja reads them as numbers
+        # (Poco's Dynamic::Var parses a string it is asked for as a double).
+        try:
+            return float(value)
+        except ValueError:
+            raise module.settings.error(f"variable {variable!r}, field {name!r}: {value!r} is "
+                                        "not a number") from None
+    return value
 
 
 class PlantResidueModule(Module):
