@@ -280,6 +280,28 @@ def test_compare_refuses_what_cannot_be_compared(runs):
                       params={"with": runs.baseline}).status_code == 404
 
 
+def test_compare_refuses_runs_on_other_gcbm_tiles_naming_no_server_path(runs):
+    """The check `flintcloud report` makes (repro.compare): other tiles in the manifest."""
+    services = runs.services
+    _, output = services.simulations.output_dir(services.simulations.get(runs.other_landscape,
+                                                                         owner=None))
+    manifest = output / "manifest.json"
+    original = manifest.read_text()
+    document = json.loads(original)
+    document["configuration"]["merged"]["LocalDomain"]["landscape"]["tiles"][0]["x"] = -107
+    try:
+        manifest.write_text(json.dumps(document))
+        problem = runs.client.get(f"/simulations/{runs.scenario}/compare",
+                                  params={"with": runs.other_landscape})
+    finally:
+        manifest.write_text(original)
+    assert problem.status_code == 422
+    body = problem.json()
+    assert body["detail"].startswith("with: simulation 'small': the baseline is a run of "
+                                     "another landscape (tiles or pixel grid differ)")
+    assert str(output.parent) not in problem.text and body["errors"][0]["field"] == "with"
+
+
 # -- difference maps --------------------------------------------------------------------------------
 
 def _cog(client: TestClient, simulation: str, year: str) -> tuple[np.ndarray, np.ndarray, object]:
