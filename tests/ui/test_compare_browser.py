@@ -1,7 +1,8 @@
 """A scenario compared in Chromium: the demo simulation copied as a scenario with the button, a
 setting changed (its 2012 fire becomes a clearcut), both run, then the Compare step shows both
 series on each chart, the differences per year (equal to the two summaries'), and the
-difference map, whose tiles load and whose legend is diverging, centred on 0, with the unit."""
+difference map, whose tiles load and whose legend is diverging, centred on 0, with the unit;
+the network off but for the server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 import pytest
 
 from tests.ui.test_browser import RUN_TIMEOUT_MS, ui
+from tests.ui.test_map_browser import offline
 
 CLEARCUT = "Clearcut harvesting with salvage"
 
@@ -33,6 +35,7 @@ def test_copy_as_scenario_run_both_and_compare(server, page):
         pytest.fail(created.text)
     baseline = created.json()["id"]
 
+    blocked = offline(page, server)
     # copy it as a scenario with the button, in the Compare step
     page.goto(ui(server, f"simulations/{baseline}/compare"))
     page.fill("#scenario-title", "Compare no fire")
@@ -47,6 +50,10 @@ def test_copy_as_scenario_run_both_and_compare(server, page):
     assert patched.status_code == 200, patched.text
     for simulation in (baseline, scenario):
         _run(server, simulation)
+    # the list names each scenario's baseline
+    page.goto(ui(server, "simulations"))
+    row = page.locator("table.data tbody tr", has=page.locator(f"a[href='#/simulations/{scenario}']"))
+    assert row.locator(".scenario-of").inner_text() == " scenario of “Compare baseline”"
 
     page.goto(ui(server, f"simulations/{scenario}/compare"))
     page.wait_for_selector(".compare-charts figure")
@@ -87,3 +94,4 @@ def test_copy_as_scenario_run_both_and_compare(server, page):
     page.wait_for_function("() => document.querySelector('.compare-map .legend-title')?.textContent"
                            ".startsWith('Total_Ecosystem_C: 2020 minus 2010')")
     page.wait_for_selector(".compare-map .map-frame[data-loaded=true]")
+    assert blocked == []  # nothing outside the server was asked for

@@ -126,13 +126,15 @@ export async function renderSimulations(el, _parts, { signal }) {
 
   async function load() {
     const simulations = await api.get("simulations", { signal });
+    const byId = Object.fromEntries(simulations.map((sim) => [sim.id, sim]));  // scenarios name their baseline
     clear(listSlot);
     if (!simulations.length) {
       listSlot.append(h("p", { class: "empty" }, "No simulation yet: create one above."));
       return;
     }
     listSlot.append(table([
-      { label: "Title", value: (sim) => h("a", { href: `#/simulations/${encodeURIComponent(sim.id)}` }, sim.title) },
+      { label: "Title", value: (sim) => h("span", {}, h("a", { href: `#/simulations/${encodeURIComponent(sim.id)}` }, sim.title),
+        sim.scenario_of ? h("span", { class: "muted scenario-of" }, ` scenario of “${byId[sim.scenario_of]?.title ?? "another simulation"}”`) : null) },
       { label: "Latest run", value: (sim) => statusBadge(sim.status) },
       { label: "Ready to run", value: (sim) => (sim.ready ? "yes"
         : h("span", { title: sim.problems.map((p) => p.message).join("\n") }, `no (${sim.problems.length} problem${sim.problems.length === 1 ? "" : "s"})`)) },
