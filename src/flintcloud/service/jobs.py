@@ -417,9 +417,11 @@ class JobService:
 
     def submit(self, process_id: str, inputs: dict, *, owner: str,
                idempotency_key: str | None = None, simulation_id: str | None = None,
-               prepare: Callable[[Path], None] | None = None) -> tuple[Job, bool]:
-        """Queue a job. `prepare(dir)` writes the job's input files (snapshot) before it is queued;
-        on a replay of an idempotent request nothing is prepared again. Returns (job, created)."""
+               prepare: Callable[[Path], None] | None = None,
+               check: Callable[[], None] | None = None) -> tuple[Job, bool]:
+        """Queue a job. `check()` refuses inputs that cannot run (raising), `prepare(dir)` writes
+        the job's input files (snapshot) before it is queued; on a replay of an idempotent
+        request neither runs again. Returns (job, created)."""
         key = validate_idempotency_key(idempotency_key)
         idempotency = None
         if key is not None:
@@ -427,6 +429,8 @@ class JobService:
             replay = self.repository.replay(owner, idempotency)
             if replay is not None:
                 return replay, False
+        if check is not None:
+            check()
         job_id = new_job_id()
         if prepare is not None:
             staging = self.storage.new_staging_dir()

@@ -64,8 +64,9 @@ class ProcessDefinition:
     sync: bool = True  # may run synchronously (small runs); False: async-execute only
     keywords: tuple[str, ...] = field(default_factory=tuple)
     example: Callable[[], dict] | None = None  # example inputs, e.g. for a form to start from
-    # A check of the parsed inputs before a job is queued: a configuration that cannot run is
-    # a 422 naming its field at once, not a failed job later.
+    # A check of the parsed inputs before a job is queued (after an idempotent replay is
+    # answered): a configuration that cannot run is a 422 naming its field at once, not a
+    # failed job later.
     check: Callable[[dict], None] | None = None
 
     def parse_inputs(self, raw: Any) -> dict:
@@ -81,10 +82,7 @@ class ProcessDefinition:
                         for e in err.errors()]
             raise InputProblems(problems, detail=f"invalid inputs for process {self.id!r}: "
                                 + "; ".join(f"{p.field}: {p.detail}" for p in problems)) from None
-        inputs = model.model_dump(mode="json", exclude_none=True)
-        if self.check is not None:
-            self.check(inputs)
-        return inputs
+        return model.model_dump(mode="json", exclude_none=True)
 
     def input_descriptions(self) -> dict[str, dict]:
         """OGC input descriptions from the pydantic model's JSON Schema."""

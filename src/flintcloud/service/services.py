@@ -91,6 +91,8 @@ class Services:
             job, created = self.simulations.run(simulation, owner=caller.owner,
                                                 idempotency_key=idempotency_key)
         else:
-            job, created = self.jobs.submit(definition.id, inputs, owner=caller.owner,
-                                            idempotency_key=idempotency_key)
+            check = definition.check
+            job, created = self.jobs.submit(
+                definition.id, inputs, owner=caller.owner, idempotency_key=idempotency_key,
+                check=None if check is None else lambda: check(inputs))
         return definition, job, created
