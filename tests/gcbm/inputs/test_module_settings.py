@@ -5,6 +5,7 @@ module switched off and on again is the project's configuration again."""
 from __future__ import annotations
 
 import copy
+import json
 import zipfile
 from pathlib import Path
 
@@ -76,3 +77,22 @@ def test_the_engines_module_names_and_output_item_options_are_the_declarations()
         geotiffs.FLUX_SOURCES | {"any"}
     schema = OutputItem.model_json_schema()
     assert schema["$defs"]["PoolName"]["enum"] == list(POOL_BY_NAME)
+
+
+def test_event_conditions_are_accepted_and_their_shape_checked(tmp_path):
+    """gcbm-features/disturbance_order (ordering, event and listener conditions) validates as
+    the engine runs it; a condition that is not [name, comparison, value] is named."""
+    from flintcloud.errors import InputProblems
+    from flintcloud.gcbm.inputs import validate_inputs
+
+    config_dir = _project(tmp_path, "disturbance_order")
+    assert validate_inputs(config_dir.parent).form == "project"
+    layer = config_dir.parent / "layers" / "tiled" / "extra_events.json"
+    document = json.loads(layer.read_text())
+    assert document["attributes"]["2"]["conditions"] == [["age", ">=", 100]]
+    document["attributes"]["2"]["conditions"] = [["age", ">="], "old"]
+    layer.write_text(json.dumps(document))
+    with pytest.raises(InputProblems) as raised:
+        validate_inputs(config_dir.parent)
+    assert [problem.field for problem in raised.value.problems] == [
+        "attributes['2'].conditions[0]", "attributes['2'].conditions[1]"]

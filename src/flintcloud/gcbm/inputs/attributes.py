@@ -235,6 +235,26 @@ def _events(value: Any, source: str, where: str, default_year: int | None,
     return None if None in events else events
 
 
+def _conditions_ok(conditions: Any, source: str, where: str, problems: InputProblems) -> bool:
+    """An event's `conditions`, as CBMDisturbanceListener reads them: a list of [variable or
+    classifier name, comparison ("<", ">=", anything else: equal), value]; the names are
+    checked when the project is read (project.listener)."""
+    if not isinstance(conditions, list):
+        problems.add("conditions must be a list of [variable, comparison, value]",
+                     source=source, field=where)
+        return False
+    ok = True
+    for number, condition in enumerate(conditions):
+        if not (isinstance(condition, list) and len(condition) == 3
+                and isinstance(condition[0], str) and condition[0]
+                and isinstance(condition[1], str)
+                and isinstance(condition[2], str | int | float)):
+            problems.add(f"{condition!r} is not [variable, comparison, value]", source=source,
+                         field=f"{where}[{number}]", hint='e.g. ["age", ">=", 100]')
+            ok = False
+    return ok
+
+
 def _event(item: Any, source: str, where: str, default_year: int | None,
            problems: InputProblems) -> dict | None:
     if isinstance(item, str):  # shorthand: just the disturbance type's name
@@ -245,9 +265,8 @@ def _event(item: Any, source: str, where: str, default_year: int | None,
         return None
     event = dict(item)
     ok = True
-    if event.get("conditions"):
-        problems.add("event conditions are not supported", source=source,
-                     field=f"{where}.conditions")
+    if event.get("conditions") is not None and \
+            not _conditions_ok(event["conditions"], source, f"{where}.conditions", problems):
         ok = False
     if not (isinstance(event.get("disturbance_type"), str) and event["disturbance_type"]) and \
             not _is_int(event.get("disturbance_type_id")):
