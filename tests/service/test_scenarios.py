@@ -147,10 +147,18 @@ def test_scenario_titles_are_checked_and_unique(runs):
 
 def test_scenarios_are_durable_and_forget_a_deleted_baseline(tmp_path, client):
     created = client.post("/simulations", json={"title": "base"}).json()["id"]
+    storage = client.app.state.services.storage
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not the simulation's")
+    (storage.simulation_dir(created) / "inputs" / "db" / "link.db").symlink_to(secret)
+    (storage.simulation_dir(created) / "notes.txt").write_text("kept")
     copy = client.post(f"/simulations/{created}/scenarios", json={"title": "  copy  "})
     assert copy.status_code == 201, copy.text
     assert copy.headers["location"].endswith(f"/simulations/{copy.json()['id']}")
     assert copy.json()["title"] == "copy"
+    copied = storage.simulation_dir(copy.json()["id"])
+    assert (copied / "notes.txt").read_text() == "kept"  # every file it keeps, no link
+    assert (copied / "inputs" / "db").is_dir() and not (copied / "inputs" / "db" / "link.db").exists()
     # another process on the same database sees it
     again = Services.build(client.app.state.services.settings)
     try:

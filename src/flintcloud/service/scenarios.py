@@ -7,6 +7,7 @@ successful runs compared (annual indicators, run minus baseline per year, manife
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import unicodedata
 from pathlib import Path
@@ -77,7 +78,7 @@ class ScenarioService:
                     if entry.name in DERIVED_FOLDERS or entry.is_symlink():
                         continue
                     if entry.is_dir():
-                        shutil.copytree(entry, staging / entry.name, symlinks=False)
+                        shutil.copytree(entry, staging / entry.name, ignore=_symlinks)
                     elif entry.is_file():
                         shutil.copy2(entry, staging / entry.name)
             with self.simulations._locks[scenario.id]:
@@ -175,6 +176,12 @@ class ScenarioService:
                          lat: float) -> dict[str, Any]:
         layer = self.difference_layer(simulation, indicator, year, other, other_year)
         return maps.difference_value(layer, indicator, year, other_year, lon, lat)
+
+
+def _symlinks(folder: str, names: list[str]) -> list[str]:
+    """What a copy leaves out: symbolic links (a simulation's files are regular files; a link
+    would copy what it points at, maybe outside the storage)."""
+    return [name for name in names if os.path.islink(os.path.join(folder, name))]
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
