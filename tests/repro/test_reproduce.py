@@ -81,3 +81,21 @@ def test_compare_files_and_values():
     assert [(c.key, c.before, c.after) for c in compare_values(
         {"x": {"y": 1, "z": [1]}}, {"x": {"y": 2, "z": [1]}, "w": 0})] == \
         [("w", None, 0), ("x.y", 1, 2)]
+
+
+def test_settings_compare_the_merged_configuration_not_each_file_again(tmp_path):
+    from flintcloud.repro.manifest import RunManifest, compare_manifests
+
+    def manifest(end_date: str, *, documents: bool) -> RunManifest:
+        configuration = {"merged": {"LocalDomain": {"end_date": end_date}},
+                         "files": ["localdomain.json"]}
+        if documents:  # each file as run, as manifests record them now
+            configuration["documents"] = {"localdomain.json": configuration["merged"]}
+        return RunManifest(tmp_path, {"configuration": configuration, "inputs": [],
+                                      "outputs": [], "environment": {}})
+
+    older = manifest("2021/01/01", documents=False)
+    assert not compare_manifests(older, manifest("2021/01/01", documents=True)).settings
+    changed = compare_manifests(older, manifest("2016/01/01", documents=True)).settings
+    assert [(c.key, c.before, c.after) for c in changed] == \
+        [("merged.LocalDomain.end_date", "2021/01/01", "2016/01/01")]

@@ -176,5 +176,12 @@ def compare_manifests(before: RunManifest, after: RunManifest) -> ManifestDiffer
     return ManifestDifferences(
         inputs=compare_files(a_inputs, b_inputs),
         outputs=compare_files(before.outputs, after.outputs),
-        settings=compare_values(before.configuration, after.configuration),
+        settings=compare_values(_settings(before), _settings(after)),
         versions=compare_values(_versions(before), _versions(after)))
+
+
+def _settings(run: RunManifest) -> dict[str, Any]:
+    """The configuration to compare: without `documents`, each configuration file as run,
+    which repeats the merged configuration file by file (and a changed file is a changed
+    input already); manifests written before they were recorded compare the same."""
+    return {key: value for key, value in run.configuration.items() if key != "documents"}
