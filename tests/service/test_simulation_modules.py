@@ -33,6 +33,23 @@ def _run(client, worker, simulation: str) -> None:
     assert job.status == "successful", job.error_detail
 
 
+def _matches_reference(client, simulation: str, reference) -> None:
+    for name, keys, value in (
+            ("pool_totals_by_year.csv", ["year", "step", "pool"], "total_tC"),
+            ("fluxes_by_year.csv", ["year", "module", "disturbance_type", "source_pool",
+                                    "sink_pool"], "flux_tC")):
+        ours = pd.read_csv(io.BytesIO(client.get(
+            f"/simulations/{simulation}/outputs/{name}").content))
+        theirs = pd.read_csv(reference / name)
+        if "disturbance_type" in keys:
+            ours, theirs = (frame.fillna({"disturbance_type": ""}) for frame in (ours, theirs))
+        merged = ours.merge(theirs, on=keys, suffixes=("_our", "_ref"), how="outer",
+                            indicator=True)
+        assert (merged._merge == "both").all(), name
+        np.testing.assert_allclose(merged[f"{value}_our"], merged[f"{value}_ref"], rtol=1e-6,
+                                   atol=0)
+
+
 def test_modules_are_the_engines_and_served_with_their_schemas(client):
     served = client.get("/simulations/modules").json()["modules"]
     assert served == describe_modules()
@@ -106,23 +123,7 @@ def test_growth_multipliers_switched_on_give_the_projects_own_results(client, wo
     assert patched.status_code == 200, patched.text
     assert patched.json()["growth_multipliers"] == {"enabled": True}
     _run(client, worker, simulation)
-    keys = ["year", "step", "pool"]
-    ours = pd.read_csv(io.BytesIO(client.get(
-        f"/simulations/{simulation}/outputs/pool_totals_by_year.csv").content))
-    theirs = pd.read_csv(reference / "pool_totals_by_year.csv")
-    merged = ours.merge(theirs, on=keys, suffixes=("_our", "_ref"), how="outer", indicator=True)
-    assert (merged._merge == "both").all()
-    np.testing.assert_allclose(merged.total_tC_our, merged.total_tC_ref, rtol=1e-6, atol=0)
-    flux_keys = ["year", "module", "disturbance_type", "source_pool", "sink_pool"]
-    ours = pd.read_csv(io.BytesIO(client.get(
-        f"/simulations/{simulation}/outputs/fluxes_by_year.csv").content)).fillna(
-        {"disturbance_type": ""})
-    theirs = pd.read_csv(reference / "fluxes_by_year.csv").fillna({"disturbance_type": ""})
-    merged = ours.merge(theirs, on=flux_keys, suffixes=("_our", "_ref"), how="outer",
-                        indicator=True)
-    assert (merged._merge == "both").all()
-    np.testing.assert_allclose(merged.flux_tC_our, merged.flux_tC_ref, rtol=1e-6, atol=0)
-
+    _matches_reference(client, simulation, reference)
 
 def test_an_output_item_added_through_the_api_is_written(client, worker):
     simulation = _demo(client)
@@ -203,3 +204,24 @@ def test_spatial_unit_layers_are_checked_by_a_config_patch(client):
     assert sorted(error["field"] for error in refused.json()["errors"]) == [
         "admin_boundary.attributes['2']", "layers.eco_boundary.attributes['2']"]
     assert client.get(f"/simulations/{simulation}/config").json() == before
+
+
+def test_disturbance_order_and_conditions_kept_by_a_simulation(client, worker):
+    """gcbm-features/disturbance_order uploaded: its order, event and listener conditions are
+    the simulation's settings, checked against the database, and run as real GCBM ran them."""
+    reference = shared_path("data", "gcbm-features", "disturbance_order")
+    simulation = client.post("/simulations", json={"title": "ordering"}).json()["id"]
+    uploaded = client.post(f"/simulations/{simulation}/files", files=[
+        ("files", ("project.zip", (reference / "project.zip").read_bytes()))])
+    assert uploaded.status_code == 200, uploaded.text
+    order = client.get(f"/simulations/{simulation}/config").json()["disturbance_order"]
+    assert order["user"] == ["Clearcut harvesting with salvage", "Wildfire"]
+    assert order["conditions"][1]["override_disturbance_type"] == "Fire with salvage logging"
+    bad = [{**order["conditions"][1], "override_disturbance_type": "Fire with a hose"}]
+    refused = client.patch(f"/simulations/{simulation}/config",
+                           json={"disturbance_order": {"conditions": bad}})
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == [
+        "disturbance_order.conditions[0].override_disturbance_type"]
+    _run(client, worker, simulation)
+    _matches_reference(client, simulation, reference)

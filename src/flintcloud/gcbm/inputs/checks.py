@@ -471,6 +471,14 @@ def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_item
     for key in ("user", "default"):
         for number, name in enumerate(order.get(key) or []):
             check_type(name, f"disturbance_order.{key}[{number}]")
+    for number, condition in enumerate(order.get("conditions") or []):
+        where = f"disturbance_order.conditions[{number}]"
+        names = condition.get("disturbance_type")
+        for name in names if isinstance(names, list) else [names]:
+            check_type(name, f"{where}.disturbance_type")
+        if "override_disturbance_type" in condition:
+            check_type(condition["override_disturbance_type"],
+                       f"{where}.override_disturbance_type")
     multipliers = sections.get("growth_multipliers") or {}
     if multipliers.get("enabled"):
         series = multipliers.get("series")

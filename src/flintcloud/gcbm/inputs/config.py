@@ -267,12 +267,20 @@ class ConfigDocuments:
             row for row in series
             if isinstance(row, dict) and row.get("forest_type") in ("Softwood", "Hardwood")]}
 
-    def _disturbance_order(self) -> dict[str, list[str]] | None:
-        lists = {}
+    def _disturbance_order(self) -> dict[str, Any] | None:
+        order: dict[str, Any] = {}
         for key, variable in _ORDER_VARIABLES.items():
             value = self.variable(variable)
-            lists[key] = [str(name) for name in value] if isinstance(value, list) else []
-        return lists if any(lists.values()) else None
+            order[key] = [str(name) for name in value] if isinstance(value, list) else []
+        conditions = self._listener_settings().get("conditions")
+        if conditions:
+            order["conditions"] = conditions
+        return order if any(order.values()) else None
+
+    def _listener_settings(self) -> dict:
+        listener = self.module("CBMDisturbanceListener") or {}
+        settings = listener.get("settings")
+        return settings if isinstance(settings, dict) else {}
 
     def apply(self, settings: GcbmSettings) -> None:
         """Write `settings` into the documents (not yet to disk: see `save`). A key is written
@@ -363,6 +371,14 @@ class ConfigDocuments:
                 "library": "internal.flint", "provider": "SQLite"}}
 
     def _apply_disturbance_order(self, settings: DisturbanceOrderSettings) -> None:
+        listener = self.module("CBMDisturbanceListener")
+        if settings.conditions:
+            if listener is None:
+                raise ConfigError("the project has no CBMDisturbanceListener for the conditions",
+                                  source=CONFIG_LIST, field="disturbance_order.conditions")
+            _put(listener.setdefault("settings", {}), "conditions", settings.conditions)
+        elif self._listener_settings().get("conditions") is not None:
+            del self._listener_settings()["conditions"]
         for key, variable in _ORDER_VARIABLES.items():
             names: list[str] = getattr(settings, key)
             if names:

@@ -78,7 +78,8 @@ class GrowthMultiplierSettings(_Strict):
 class DisturbanceOrderSettings(_Strict):
     """The order of a pixel's events of the same year (GCBM's `user_disturbance_order` then
     `default_disturbance_order`); empty: the order of the disturbance layers. List every type
-    that can occur in the same year as a listed one: GCBM sorts an unlisted type first."""
+    that can occur in the same year as a listed one: GCBM sorts an unlisted type first. And the
+    listener's `conditions` on the events it fires."""
 
     user: list[str] = Field(default_factory=list, max_length=1000, title="Disturbance order",
                             description="Disturbance type names, first first "
@@ -86,6 +87,13 @@ class DisturbanceOrderSettings(_Strict):
     default: list[str] = Field(default_factory=list, max_length=1000, title="Then",
                                description="Types ordered after those (default_disturbance_"
                                            "order).")
+    # CBMDisturbanceListener.settings.conditions as GCBM reads them (checked, with the names
+    # they use, when the project is read: project/listener.py)
+    conditions: list[dict[str, Any]] | None = Field(
+        None, max_length=1000,
+        description='The listener\'s conditions, e.g. {"disturbance_type": "Wildfire", '
+                    '"run_conditions": [{"age": [">=", 10]}]}, with override_conditions and '
+                    "override_disturbance_type; none: every event runs as given.")
 
 
 _ITEM_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
