@@ -18,6 +18,7 @@ from flintcloud.gcbm.inputs import prepare_project, validate_inputs
 from flintcloud.gcbm.inputs.convert import project_to_upload_form
 from flintcloud.gcbm.run import run_gcbm
 from tests.conftest import shared_path
+from tests.gcbm.outputs.test_results_db import _facts, _read
 
 FEATURE = ("data", "gcbm-features", "multi_spu")
 
@@ -50,6 +51,10 @@ def test_spatial_unit_layers_are_roles_with_tables(upload):
 
 
 def test_a_project_prepared_from_spatial_unit_layers_runs_as_real_gcbm(upload, tmp_path):
+    """Pool totals, and the results database by classifier set with the admin and eco
+    boundary columns (`reporting.columns`, kept from the project), as real GCBM's."""
+    settings = json.loads((upload / "attributes.json").read_text())
+    assert settings["reporting"] == {"columns": ["admin_boundary", "eco_boundary"]}
     config = prepare_project(upload, tmp_path / "prepared")
     variables = json.loads((config / "variables.json").read_text())["Variables"]
     assert variables["admin_boundary"]["transform"]["data_id"] == "admin_boundary"
@@ -60,6 +65,28 @@ def test_a_project_prepared_from_spatial_unit_layers_runs_as_real_gcbm(upload, t
                         how="outer", indicator=True)
     assert (merged._merge == "both").all()
     np.testing.assert_allclose(merged.total_tC_our, merged.total_tC_ref, rtol=1e-6, atol=0)
+    ours_db = _read(outputs.output_dir / "gcbm_output.db")
+    theirs_db = _read(shared_path(*FEATURE, "output", "gcbm_output.db"))
+    assert list(ours_db["ClassifierSetDimension"].columns) == \
+        list(theirs_db["ClassifierSetDimension"].columns)
+    assert {"admin_boundary", "eco_boundary"} <= set(ours_db["ClassifierSetDimension"].columns)
+    frame, keys, value = _facts(ours_db)["Pools"]
+    expected = _facts(theirs_db)["Pools"][0]
+    merged = expected[[*keys, value]].merge(frame[[*keys, value]], on=keys, how="outer",
+                                            suffixes=("_gcbm", "_ours"), indicator=True)
+    assert (merged._merge == "both").all()
+    np.testing.assert_allclose(merged[f"{value}_ours"], merged[f"{value}_gcbm"], rtol=1e-9,
+                               atol=0)
+
+
+def test_reporting_columns_are_variables_or_layers(upload):
+    _edit_attributes(upload, lambda document: document.update(
+        reporting={"columns": ["admin_boundary", "Classifier1", "no_such_thing"]}))
+    with pytest.raises(InputProblems) as raised:
+        validate_inputs(upload)
+    assert [(problem.field, problem.detail) for problem in raised.value.problems] == [
+        ("reporting.columns[1]", "'Classifier1' is a classifier: reported already"),
+        ("reporting.columns[2]", "no variable or layer named 'no_such_thing'")]
 
 
 def test_spatial_unit_layer_problems_are_listed_at_once(upload):

@@ -450,11 +450,12 @@ def check_spinup(inputs: ProjectInputs, db: InputDatabase, unit: int | None,
 
 
 def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_items: set[str],
-                  problems: InputProblems) -> None:
+                  problems: InputProblems, *, variables: set[str] | None = None) -> None:
     """The modules' settings against the database: the disturbance types the ordering, the
     growth multiplier series and the output items' flux groups name exist, and the database
     has series when growth multipliers are on without their own; an output item is not named
-    like one of GCBM's standard items."""
+    like one of GCBM's standard items; a reporting column is one of `variables` (when given:
+    a project's own are checked when it is read) or a layer, and not a classifier."""
     sections = inputs.sections
     types: list[set[str]] = []  # read once, when a name is to be checked
 
@@ -489,6 +490,16 @@ def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_item
             problems.add(f"{db.name} has no growth multiplier series "
                          f"({', '.join(GROWTH_MULTIPLIER_TABLES)})", source="settings",
                          field="growth_multipliers.series", hint="give the series here")
+    classifiers = {layer.name for layer in inputs.by_role(Role.CLASSIFIER)}
+    others = {layer.name for layer in inputs.layers} - classifiers
+    for number, name in enumerate((sections.get("reporting") or {}).get("columns") or []):
+        where = f"reporting.columns[{number}]"
+        if name in classifiers or name == "classifier_set":
+            problems.add(f"{name!r} is a classifier: reported already", source="settings",
+                         field=where)
+        elif variables is not None and name not in variables | others:
+            problems.add(f"no variable or layer named {name!r}", source="settings",
+                         field=where, hint="e.g. a spatial-unit layer: admin_boundary")
     for number, item in enumerate((sections.get("outputs") or {}).get("items") or []):
         where = f"outputs.items[{number}]"
         if item["data_name"] in standard_items:

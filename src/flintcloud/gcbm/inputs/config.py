@@ -26,6 +26,7 @@ from flintcloud.gcbm.inputs.settings import (
     GrowthSettings,
     OutputItem,
     OutputSettings,
+    ReportingSettings,
     SpinupParameters,
     SpinupSettings,
     validate_settings,
@@ -189,6 +190,7 @@ class ConfigDocuments:
                         "results_database": bool(writer) and writer.get("enabled", True)},
             "growth_multipliers": self._growth_multipliers(),
             "disturbance_order": self._disturbance_order(),
+            "reporting": self._reporting(),
             "layers": {name: {"role": role,
                               "attributes": self.layer_documents.get(name, {}).get("attributes")}
                        for name, role in self.roles().items()},
@@ -277,6 +279,34 @@ class ConfigDocuments:
             order["conditions"] = conditions
         return order if any(order.values()) else None
 
+    def _reporting(self) -> dict[str, list[str]] | None:
+        transform = self._reporting_transform()
+        columns = [str(name) for name in (transform or {}).get("vars", [])
+                   if name != "classifier_set"]
+        return {"columns": columns} if columns else None
+
+    def _reporting_transform(self) -> dict | None:
+        """The CompositeTransform of the aggregator's reporting classifier set, if any."""
+        module = self.module("CBMAggregatorLandUnitData") or {}
+        name = (module.get("settings") or {}).get("reporting_classifier_set", "classifier_set")
+        value = self.variable(name) if name != "classifier_set" else None
+        transform = value.get("transform") if isinstance(value, dict) else None
+        if isinstance(transform, dict) and transform.get("type") == "CompositeTransform" and \
+                isinstance(transform.get("vars"), list):
+            return transform
+        return None
+
+    def _apply_reporting(self, settings: ReportingSettings) -> None:
+        transform = self._reporting_transform()
+        if transform is None:
+            if settings.columns:
+                raise ConfigError("the project reports by classifier set only: it has no "
+                                  "reporting classifier set to add columns to",
+                                  source=CONFIG_LIST, field="reporting.columns")
+            return
+        if [name for name in transform["vars"] if name != "classifier_set"] != settings.columns:
+            transform["vars"] = ["classifier_set", *settings.columns]
+
     def _listener_settings(self) -> dict:
         listener = self.module("CBMDisturbanceListener") or {}
         settings = listener.get("settings")
@@ -319,6 +349,7 @@ class ConfigDocuments:
             _put(writer, "enabled", outputs.results_database, True)
         self._apply_growth_multipliers(settings.growth_multipliers)
         self._apply_disturbance_order(settings.disturbance_order or DisturbanceOrderSettings())
+        self._apply_reporting(settings.reporting or ReportingSettings())
         for name, layer in settings.layers.items():
             document = self.layer_documents.setdefault(name, {})
             if layer.attributes is None:

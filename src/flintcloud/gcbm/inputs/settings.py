@@ -30,6 +30,7 @@ from flintcloud.gcbm.project.modules import (
     GrowthSettings,
     OutputItem,
     OutputSettings,
+    ReportingSettings,
     SpinupParameters,
     SpinupSettings,
 )
@@ -66,6 +67,7 @@ class GcbmSettings(_Strict):
     # None: the module is off (growth multipliers) or the layers' order applies.
     growth_multipliers: GrowthMultiplierSettings | None = None
     disturbance_order: DisturbanceOrderSettings | None = None
+    reporting: ReportingSettings | None = None  # None: by classifier set only
     layers: dict[str, LayerSettings] = Field(default_factory=dict)
     # Years out of order are not refused here: a simulation's stored settings may hold them
     # until they are fixed (they stop a run, by end_year: `checks`). `check_period` says so.
@@ -77,7 +79,7 @@ INPUT_ONLY_LAYER = ("file", "year")
 
 __all__ = ["INPUT_ONLY", "INPUT_ONLY_LAYER", "DisturbanceOrderSettings", "GcbmSettings",
            "GrowthMultiplierSettings", "GrowthSettings", "LayerSettings", "OutputItem",
-           "OutputSettings", "SpinupParameters", "SpinupSettings", "by_layer_name",
+           "OutputSettings", "ReportingSettings", "SpinupParameters", "SpinupSettings", "by_layer_name",
            "check_period", "from_former_names", "merge", "merge_patch", "parse_settings",
            "read_settings_file", "validate_settings"]
 

@@ -111,7 +111,8 @@ def check_each_file(inputs: ProjectInputs, problems: InputProblems, *, grid: Tar
     _check_roles(inputs, problems, generated=generated)
     grid, plans = checks.plan_rasters(inputs, problems, grid=grid)
     db = checks.open_database(inputs, problems)
-    checks.check_modules(inputs, db, set(standard_item_names()), problems)
+    checks.check_modules(inputs, db, set(standard_item_names()), problems,
+                         variables=reserved_names() if generated else None)
     if db is not None:
         checks.check_spatial_unit_layers(inputs, db, problems)
     return grid, plans, db

@@ -99,6 +99,17 @@ class DisturbanceOrderSettings(_Strict):
 _ITEM_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,99}$")
 
 
+class ReportingSettings(_Strict):
+    """CBMAggregatorLandUnitData reports by classifier set, land class and age class; these
+    variables add columns (`reporting_classifiers`, a CompositeTransform of classifier_set and
+    them), named after them, to the results database and every summary."""
+
+    columns: list[str] = Field(
+        default_factory=list, max_length=100, title="More columns",
+        description="Variables reported besides the classifiers, e.g. admin_boundary and "
+                    "eco_boundary when layers give them.")
+
+
 # A pool's name, as an enumeration so that the schema lists the choices.
 PoolName = StrEnum("PoolName", {name: name for name in POOL_BY_NAME})  # type: ignore[misc]
 
@@ -249,7 +260,9 @@ MODULES: tuple[ModuleInfo, ...] = (
                "Writes each output item (a variable, a sum of pools or of fluxes) as maps per "
                "year.", settings_key="outputs", settings=OutputSettings),
     ModuleInfo("CBMAggregatorLandUnitData", Phase.OUTPUT,
-               "Aggregates pools and fluxes by classifier set, land class and age class."),
+               "Aggregates pools and fluxes by classifier set (and more reporting columns), "
+               "land class and age class.", settings_key="reporting",
+               settings=ReportingSettings),
     ModuleInfo("CBMAggregatorSQLiteWriter", Phase.OUTPUT,
                "Writes the aggregated results to the results database (gcbm_output.db): the "
                "annual summary and its charts come from it.",
@@ -293,4 +306,4 @@ __all__ = ["DisturbanceOrderSettings", "FluxGroup", "GROWTH_MULTIPLIERS_QUERY",
            "GrowthMultiplier", "GrowthMultiplierSettings", "GrowthSettings",
            "MAIN_MODULES", "MODULES", "MODULE_BY_NAME", "ModuleInfo", "OUTPUT_MODULES",
            "OutputItem", "OutputSettings", "Phase", "SETTINGS_KEYS", "SPINUP_MODULES",
-           "PoolName", "SpinupParameters", "SpinupSettings", "describe_modules"]
+           "PoolName", "ReportingSettings", "SpinupParameters", "SpinupSettings", "describe_modules"]
