@@ -1,11 +1,13 @@
 """Benchmark: GCBM on landscapes where no two pixels are alike.
 
-    python benchmarks/gcbm_heterogeneous.py [--landscape demo|blocks] [--blocks N]
+    python benchmarks/gcbm_heterogeneous.py [--landscape demo|blocks|small] [--blocks N]
                                             [--no-outputs] [--sample S] [--workdir DIR]
 
 `demo`: the GCBM demo with a per-pixel temperature and age offset (11,347 distinct stands);
 `blocks`: N full blocks of 160,000 cells (a smooth temperature field with no two cells equal,
-ages varying per cell, classifiers in patches, the demo's events). Both are generated
+ages varying per cell, classifiers in patches, the demo's events); `small`: N blocks of 4 such
+cells (as projects with coarse cells have), also run one block per task (no grouping of small
+blocks) for the ratio. Both are generated
 deterministically (benchmarks/landscapes.py). Prints distinct stands, spinup stands/s, annual
 stand-steps/s, wall time (engine alone, then with every output unless --no-outputs) and peak
 RSS, and the ratio to simulating each stand alone, measured on a sample of S stands of the
@@ -32,7 +34,7 @@ class Counts:
     stands: int = 0
     spinup_stands: int = 0
     spinup_seconds: float = 0.0
-    simulate_seconds: float = 0.0
+    simulate_seconds: float = 0.0  # without the spinups it ran (small blocks' run before it)
     steps: int = 0
 
 
@@ -56,9 +58,10 @@ def instrument(counts: Counts) -> None:
         return result
 
     def timed_simulate(inputs, *args, **kwargs):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
+        started, spinup_before = time.perf_counter(), counts.spinup_seconds
         result = simulate(inputs, *args, **kwargs)
-        counts.simulate_seconds += time.perf_counter() - started
+        counts.simulate_seconds += time.perf_counter() - started - (counts.spinup_seconds
+                                                                    - spinup_before)
         counts.steps = args[4]
         return result
 
@@ -106,12 +109,13 @@ def per_stand_seconds(project_dir: Path, sample: int) -> float:
 
 
 def main() -> None:
-    from landscapes import distinct_blocks, distinct_demo
+    from landscapes import distinct_blocks, distinct_demo, small_blocks
 
+    from flintcloud.gcbm import run as gcbm_run
     from flintcloud.gcbm.run import run_gcbm, run_project
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--landscape", choices=("demo", "blocks"), default="demo")
+    parser.add_argument("--landscape", choices=("demo", "blocks", "small"), default="demo")
     parser.add_argument("--blocks", type=int, default=1)
     parser.add_argument("--no-outputs", action="store_true")
     parser.add_argument("--sample", type=int, default=20)
@@ -120,9 +124,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         if args.landscape == "demo":
             project = distinct_demo(DEMO, Path(tmp) / "project")
-        else:
+        elif args.landscape == "blocks":
             project = distinct_blocks(DEMO, args.blocks, Path(tmp) / "project")
+        else:
+            project = small_blocks(DEMO, args.blocks, Path(tmp) / "project")
         alone = per_stand_seconds(project, args.sample)
+        ungrouped = None
+        if args.landscape == "small":
+            grouping, gcbm_run.GROUP_PIXELS = gcbm_run.GROUP_PIXELS, 0
+            started = time.perf_counter()
+            run_project(project)
+            ungrouped = time.perf_counter() - started
+            gcbm_run.GROUP_PIXELS = grouping
         counts = Counts()
         instrument(counts)
         started = time.perf_counter()
@@ -137,7 +150,7 @@ def main() -> None:
             run_gcbm(project, Path(tmp) / "out")
             everything = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    annual = counts.simulate_seconds - counts.spinup_seconds
+    annual = counts.simulate_seconds
     print(f"{args.landscape}: {run.n_pixels:,} pixels in {run.n_blocks_simulated} blocks, "
           f"{counts.stands:,} distinct stands ({counts.spinup_stands:,} spun up)")
     print(f"engine: {engine:.2f} s, peak RSS {engine_rss:.0f} MB; spinup "
@@ -146,6 +159,11 @@ def main() -> None:
           f"({counts.stands * counts.steps / annual:,.0f} stand-steps/s)")
     if everything is not None:
         print(f"with every output: {everything:.2f} s, peak RSS {peak:.0f} MB")
+    if ungrouped is not None:
+        blocks = run.n_blocks_simulated
+        print(f"per block: {engine / blocks * 1e3:.1f} ms in groups of "
+              f"{gcbm_run.GROUP_PIXELS:,} pixels, {ungrouped / blocks * 1e3:.1f} ms one block a "
+              f"task: {ungrouped / engine:.1f}x")
     print(f"each stand alone (a sample of {min(args.sample, counts.stands)}): {alone * 1e3:.1f} ms "
           f"per stand, {alone * counts.stands:.0f} s for them all: the engine is "
           f"{alone * counts.stands / engine:.0f}x faster")

@@ -115,3 +115,21 @@ def distinct_blocks(project_zip: Path, n_blocks: int, target: Path, *, patch: in
     _rewrite(_layer(layers, "mean_annual_temperature"), temperature)
     _rewrite(_layer(layers, "initial_age"), age)
     return Path(target)
+
+
+def small_blocks(project_zip: Path, n_blocks: int, target: Path, *, side: int = 2,
+                 block_size: int = 400) -> Path:
+    """`distinct_blocks` cut down to a `side` × `side` patch of cells in each block's corner
+    (4 by default): many blocks of a few pixels, no two alike, as projects with coarse cells
+    have (0.05° cells make blocks of 2 × 2)."""
+    distinct_blocks(project_zip, n_blocks, target, block_size=block_size)
+    layers = next(Path(target).glob("**/layers/tiled"))
+    rows, cols = np.indices((10 * block_size, 10 * block_size))
+    in_patch = (rows % block_size < side) & (cols % block_size < side)
+
+    def keep_patches(data: np.ndarray, nodata: float) -> np.ndarray:
+        return np.where(in_patch, data, nodata)
+
+    for name in ("Classifier1", "Classifier2"):  # a cell without classifiers is not simulated
+        _rewrite(_layer(layers, name), keep_patches)
+    return Path(target)

@@ -116,15 +116,11 @@ class SpinupCache:
     entries: dict[tuple[float, ...], tuple[np.ndarray, int, int]] = field(default_factory=dict)
 
 
-def _spinup_pixels(inputs: PixelInputs, stand_type: np.ndarray, params: GcbmParameters,
-                   cache: SpinupCache | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = inputs.n
-    pools = np.tile(params.initial_pools[:, None], (1, n))
-    age = np.zeros(n, dtype=np.int64)
-    regen_delay = np.zeros(n, dtype=np.int64)
+def spin_up_into(cache: SpinupCache, inputs: PixelInputs, stand_type: np.ndarray,
+                 params: GcbmParameters) -> tuple[np.ndarray, np.ndarray]:
+    """Spin up the batch's pixels with an initial age whose key is not in `cache` yet, all in
+    one batch, into `cache`. Returns the distinct keys of those pixels and each one's key."""
     rows = np.flatnonzero(inputs.has_initial_age)
-    if rows.size == 0:
-        return pools, age, regen_delay
     curve_ids = np.where(stand_type >= 0, params.stand_types.curve_ids[np.maximum(stand_type, 0)]
                          if params.stand_types.curve_ids.size else -1, -1)
     key = np.stack([curve_ids[rows], inputs.spu[rows], inputs.temperature_c[rows],
@@ -132,7 +128,6 @@ def _spinup_pixels(inputs: PixelInputs, stand_type: np.ndarray, params: GcbmPara
     distinct, inverse = np.unique(key, axis=0, return_inverse=True)
     inverse = inverse.ravel()
     first_row = rows[np.unique(inverse, return_index=True)[1]]
-    cache = cache if cache is not None else SpinupCache()
     todo = [i for i, k in enumerate(map(tuple, distinct)) if k not in cache.entries]
     if todo:
         pixel = first_row[todo]
@@ -142,6 +137,20 @@ def _spinup_pixels(inputs: PixelInputs, stand_type: np.ndarray, params: GcbmPara
         for column, i in enumerate(todo):
             cache.entries[tuple(distinct[i])] = (new_pools[:, column].copy(), int(new_age[column]),
                                                  int(new_delay[column]))
+    return distinct, inverse
+
+
+def _spinup_pixels(inputs: PixelInputs, stand_type: np.ndarray, params: GcbmParameters,
+                   cache: SpinupCache | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = inputs.n
+    pools = np.tile(params.initial_pools[:, None], (1, n))
+    age = np.zeros(n, dtype=np.int64)
+    regen_delay = np.zeros(n, dtype=np.int64)
+    rows = np.flatnonzero(inputs.has_initial_age)
+    if rows.size == 0:
+        return pools, age, regen_delay
+    cache = cache if cache is not None else SpinupCache()
+    distinct, inverse = spin_up_into(cache, inputs, stand_type, params)
     keys = list(map(tuple, distinct))
     distinct_pools = np.stack([cache.entries[k][0] for k in keys], axis=1)
     pools[:, rows] = distinct_pools[:, inverse]
