@@ -82,8 +82,8 @@ class DisturbanceOrderSettings(_Strict):
     listener's `conditions` on the events it fires."""
 
     user: list[str] = Field(default_factory=list, max_length=1000, title="Disturbance order",
-                            description="Disturbance type names, first first "
-                                        "(user_disturbance_order).")
+                            description="Disturbance type names in the order a pixel's "
+                                        "events of a year run (user_disturbance_order).")
     default: list[str] = Field(default_factory=list, max_length=1000, title="Then",
                                description="Types ordered after those (default_disturbance_"
                                            "order).")
