@@ -264,8 +264,8 @@ MODULES: tuple[ModuleInfo, ...] = (
                "land class and age class.", settings_key="reporting",
                settings=ReportingSettings),
     ModuleInfo("CBMAggregatorSQLiteWriter", Phase.OUTPUT,
-               "Writes the aggregated results to the results database (gcbm_output.db): the "
-               "annual summary and its charts come from it.",
+               "Writes the aggregated results to GCBM's results database (gcbm_output.db); "
+               "the summaries and compiled indicators are written either way.",
                switch="outputs.results_database"),
 )
 MODULE_BY_NAME = {module.name: module for module in MODULES}
