@@ -233,7 +233,8 @@ def test_no_endpoint_answers_a_server_error(server, tmp_path):
     poll_job(server, job, lambda s: s["status"] == "successful", "the job")
     values = {"job_id": job, "simulation_id": simulation, "process_id": "point", "output_id": "stock",
               "category": "classifiers", "name": "x.tiff", "path": "gcbm_output.db",
-              "indicator": "NPP", "year": "2015", "arg": "all", "z": 3, "x": 1, "y": 2}
+              "indicator": "NPP", "year": "2015", "arg": "all", "z": 3, "x": 1, "y": 2,
+              "other": simulation, "other_year": "2014"}
     operations = [(method.upper(), path) for path, item in client.get("/openapi.json").json()["paths"].items()
                   for method in item]
     operations.sort(key=lambda operation: operation[0] == "DELETE")
