@@ -194,7 +194,16 @@ def test_spatial_unit_layers_are_checked_by_a_config_patch(client):
                            files=[("files", ("project.zip", project))])
     assert uploaded.status_code == 200, uploaded.text
     assert client.get(f"/simulations/{simulation}").json()["ready"] is True
+    inputs = {item["layer"]: item for item in
+              client.get(f"/simulations/{simulation}/inputs").json()["miscellaneous"]}
+    assert (inputs["admin_boundary"]["role"], inputs["admin_boundary"]["needs_attributes"]) == \
+        ("admin_boundary", True)
+    assert inputs["initial_age"]["needs_attributes"] is False
+    choices = client.get(f"/simulations/{simulation}/attributes/choices").json()
+    assert {"Alberta", "British Columbia"} <= set(choices["boundaries"]["admin_boundary"])
     before = client.get(f"/simulations/{simulation}/config").json()
+    assert choices["layers"]["eco_boundary"]["pixel_values"] == \
+        sorted(int(key) for key in before["layers"]["eco_boundary"]["attributes"])
     assert before["layers"]["admin_boundary"] == {
         "role": "admin_boundary", "attributes": {"1": "British Columbia", "2": "Alberta"}}
     refused = client.patch(f"/simulations/{simulation}/config", json={"layers": {

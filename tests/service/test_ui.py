@@ -115,7 +115,7 @@ def test_attribute_choices_list_pixel_values_and_the_databases_vocabulary(client
     simulation = client.post("/simulations", json={"title": "choices"}).json()["id"]
     empty = client.get(f"/simulations/{simulation}/attributes/choices").json()
     assert empty == {"layers": {}, "classifiers": {}, "disturbance_types": [], "transitions": [],
-                     "spatial_units": []}
+                     "spatial_units": [], "boundaries": {}}
     files = small_project_files(tmp_path / "files")
     members = {f"{category}/{path.name}": path.read_bytes()
                for category, paths in files.items() for path in paths}

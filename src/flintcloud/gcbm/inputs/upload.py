@@ -177,7 +177,7 @@ def attribute_choices(folder: Path, *, max_values: int = 1000) -> dict[str, Any]
             entry = settings.get(name)
             role = _role(category, name, entry.role if entry is not None else None)
             if role.needs_attributes:
-                layers[name] = {"category": category.value, "role": str(role),
+                layers[name] = {"category": category.value,
                                 "pixel_values": _pixel_values(path, max_values)}
             if role in SPATIAL_UNIT_ROLES:
                 units[name] = SPATIAL_UNIT_ROLES[role]
