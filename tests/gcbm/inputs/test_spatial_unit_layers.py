@@ -116,3 +116,28 @@ def test_a_part_given_neither_by_a_layer_nor_by_name_is_named(upload):
         ("eco_boundary", "eco_boundary is given neither by a layer nor as a name")]
     _edit_attributes(upload, lambda document: document.update(eco_boundary="Taiga Plains"))
     assert validate_inputs(upload).spatial_unit_id is None  # admin per pixel, eco for all
+
+
+def test_boundary_pairs_that_are_no_spatial_unit_are_counted(upload):
+    """Each name is a database's boundary, but Alberta has no Boreal Cordillera or Pacific
+    Maritime unit: the simulated cells of each such pair are counted (as the rasters say)."""
+    import rasterio
+
+    _edit_attributes(upload, lambda document: document["layers"]["admin_boundary"].update(
+        attributes={"1": "Alberta", "2": "Alberta"}))
+    with pytest.raises(InputProblems) as raised:
+        validate_inputs(upload)
+    arrays = {}
+    for name in ("admin_boundary", "eco_boundary"):
+        with rasterio.open(upload / "miscellaneous" / f"{name}.tiff") as raster:
+            arrays[name] = raster.read(1)
+    simulated = np.ones(arrays["admin_boundary"].shape, dtype=bool)
+    for name in ("Classifier1", "Classifier2"):
+        with rasterio.open(upload / "classifiers" / f"{name}.tiff") as raster:
+            simulated &= raster.read(1) != raster.nodata
+    expected = [(eco, int((simulated & (arrays["eco_boundary"] == value)).sum()))
+                for value, eco in ((2, "Boreal Cordillera"), (3, "Pacific Maritime"))]
+    assert [(problem.field, problem.detail) for problem in raised.value.problems] == [
+        ("admin_boundary/eco_boundary", f"{count:,} simulated pixels are in Alberta / {eco}, "
+         "which is no spatial unit of gcbm_input.db") for eco, count in expected]
+    assert all(count > 0 for _, count in expected)

@@ -232,6 +232,9 @@ class Scan:
     values: dict[str, set[int]] = field(default_factory=dict)  # layer -> values (not nodata)
     # spatial-unit layer -> simulated cells where it has no data (GCBM finds no unit there)
     no_unit: dict[str, int] = field(default_factory=dict)
+    # the spatial-unit layers' names, and the simulated cells of each tuple of their values
+    unit_layers: list[str] = field(default_factory=list)
+    unit_values: dict[tuple[int, ...], int] = field(default_factory=dict)
 
 
 def scan(inputs: ProjectInputs, grid: TargetGrid, plans: dict[str, RasterPlan],
@@ -248,7 +251,8 @@ def scan(inputs: ProjectInputs, grid: TargetGrid, plans: dict[str, RasterPlan],
              if layer.role in SPATIAL_UNIT_ROLES and layer.name in plans]
     tiles = candidates if candidates is not None else tiles_covering(classifiers[0].info)
     result = Scan(values={plan.layer.name: set() for plan in classifiers + disturbances + units},
-                  no_unit={plan.layer.name: 0 for plan in units})
+                  no_unit={plan.layer.name: 0 for plan in units},
+                  unit_layers=[plan.layer.name for plan in units])
     try:
         with ExitStack() as stack:
             readers = [(plan.layer.name, stack.enter_context(plan.reader(grid)))
@@ -278,11 +282,18 @@ def _scan_tile(tile: Tile, classifiers: list[tuple[str, TileReader]],
     for name, reader in disturbances:
         array = reader.read(tile)
         result.values[name].update(int(v) for v in np.unique(array[array != reader.nodata]))
+    columns = []
     for name, reader in units:  # only where GCBM simulates
         array = reader.read(tile)[simulated]
         has_data = array != reader.nodata
         result.values[name].update(int(v) for v in np.unique(array[has_data]))
         result.no_unit[name] += int(has_data.size - has_data.sum())
+        columns.append(array.astype(np.int64))
+    if columns:
+        rows, counts = np.unique(np.stack(columns, axis=1), axis=0, return_counts=True)
+        for row, count in zip(rows.tolist(), counts.tolist(), strict=True):
+            key = tuple(row)
+            result.unit_values[key] = result.unit_values.get(key, 0) + count
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> set[tuple[int, ...]]:
@@ -531,6 +542,31 @@ def check_values(inputs: ProjectInputs, found: Scan, problems: InputProblems) ->
             problems.add(f"pixel values {_listing(missing)} are not in its attribute table "
                          f"(from {layer.attributes_source}); {effect}",
                          source=layer.path.name, field="attributes", kind=RasterError)
+
+
+def check_spatial_unit_pairs(inputs: ProjectInputs, db: InputDatabase, found: Scan,
+                             problems: InputProblems) -> None:
+    """Every (admin, eco) boundary pair the spatial-unit layers (and the part given as a name)
+    make over the simulated cells is one of the database's spatial units. Values without a
+    name in their table, and nodata, are reported by `check_values`."""
+    if not found.unit_layers:
+        return
+    tables = {layer.name: layer.attributes or {} for layer in inputs.layers}
+    variable_of = {name: variable for variable, (name, _) in inputs.spatial_unit_layers.items()}
+    known = {(admin, eco) for _, admin, eco in db.spatial_units()}
+    missing: dict[tuple[str, str], int] = {}
+    for values, count in found.unit_values.items():
+        parts = {"admin_boundary": inputs.admin_boundary, "eco_boundary": inputs.eco_boundary}
+        for name, value in zip(found.unit_layers, values, strict=True):
+            parts[variable_of.get(name, name)] = tables.get(name, {}).get(str(value))
+        admin, eco = parts["admin_boundary"], parts["eco_boundary"]
+        if admin is not None and eco is not None and (admin, eco) not in known:
+            missing[(admin, eco)] = missing.get((admin, eco), 0) + count
+    for (admin, eco), count in sorted(missing.items()):
+        problems.add(f"{count:,} simulated pixels are in {admin} / {eco}, which is no spatial "
+                     f"unit of {db.name}", source=inputs.source,
+                     field="admin_boundary/eco_boundary",
+                     hint="GCBM finds no parameters there: fix the layers' tables or values")
 
 
 def check_growth_curves(inputs: ProjectInputs, db: InputDatabase, found: Scan,

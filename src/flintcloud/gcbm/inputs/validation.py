@@ -144,6 +144,7 @@ def check_inputs(inputs: ProjectInputs, form: str, *, grid: TargetGrid | None = 
             checks.check_values(inputs, found, problems)
             if db is not None:
                 checks.check_growth_curves(inputs, db, found, problems)
+                checks.check_spatial_unit_pairs(inputs, db, found, problems)
     finally:
         if db is not None:
             db.close()
