@@ -226,11 +226,17 @@ def test_disturbance_order_and_conditions_kept_by_a_simulation(client, worker):
     order = client.get(f"/simulations/{simulation}/config").json()["disturbance_order"]
     assert order["user"] == ["Clearcut harvesting with salvage", "Wildfire"]
     assert order["conditions"][1]["override_disturbance_type"] == "Fire with salvage logging"
-    bad = [{**order["conditions"][1], "override_disturbance_type": "Fire with a hose"}]
-    refused = client.patch(f"/simulations/{simulation}/config",
-                           json={"disturbance_order": {"conditions": bad}})
+    bad = [{**order["conditions"][1], "override_disturbance_type": "Fire with a hose",
+            "Classifier9": "JP", "run_conditions": [{"SoftwoodMerch + Bark": [">=", 1]}]}]
+    events = client.get(f"/simulations/{simulation}/config").json()["layers"]["extra_events"]
+    events["attributes"]["2"]["conditions"] = [["agee", ">=", 100]]
+    refused = client.patch(f"/simulations/{simulation}/config", json={
+        "disturbance_order": {"conditions": bad}, "layers": {"extra_events": events}})
     assert refused.status_code == 422
-    assert [error["field"] for error in refused.json()["errors"]] == [
-        "disturbance_order.conditions[0].override_disturbance_type"]
+    assert sorted(error["field"] for error in refused.json()["errors"]) == [
+        "disturbance_order.conditions[0].Classifier9",
+        "disturbance_order.conditions[0].override_disturbance_type",
+        "disturbance_order.conditions[0].run_conditions[0].SoftwoodMerch + Bark",
+        "extra_events.attributes['2'].conditions[0]"]
     _run(client, worker, simulation)
     _matches_reference(client, simulation, reference)

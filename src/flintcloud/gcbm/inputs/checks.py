@@ -36,8 +36,10 @@ from flintcloud.gcbm.inputs.model import (
     Role,
 )
 from flintcloud.gcbm.project.config import Tile
+from flintcloud.gcbm.project.listener import STATE_VARIABLES
 from flintcloud.gcbm.project.modules import GROWTH_MULTIPLIER_TABLES
 from flintcloud.gcbm.science.matching import match_score
+from flintcloud.gcbm.science.pools import POOL_BY_NAME
 
 # The tables GCBM's variables (templates/variables.json, spinup.json) read.
 GCBM_TABLES = (
@@ -461,12 +463,15 @@ def check_spinup(inputs: ProjectInputs, db: InputDatabase, unit: int | None,
 
 
 def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_items: set[str],
-                  problems: InputProblems, *, variables: set[str] | None = None) -> None:
+                  problems: InputProblems, *, variables: set[str] | None = None,
+                  constants: set[str] | None = None) -> None:
     """The modules' settings against the database: the disturbance types the ordering, the
     growth multiplier series and the output items' flux groups name exist, and the database
     has series when growth multipliers are on without their own; an output item is not named
     like one of GCBM's standard items; a reporting column is one of `variables` (when given:
-    a project's own are checked when it is read) or a layer, and not a classifier."""
+    a project's own are checked when it is read) or a layer, and not a classifier; the
+    listener's and the events' conditions read names a condition can read (with `constants`,
+    the constant variables, given)."""
     sections = inputs.sections
     types: list[set[str]] = []  # read once, when a name is to be checked
 
@@ -491,6 +496,8 @@ def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_item
         if "override_disturbance_type" in condition:
             check_type(condition["override_disturbance_type"],
                        f"{where}.override_disturbance_type")
+    if constants is not None:
+        _check_condition_names(inputs, order.get("conditions") or [], constants, problems)
     multipliers = sections.get("growth_multipliers") or {}
     if multipliers.get("enabled"):
         series = multipliers.get("series")
@@ -520,6 +527,42 @@ def check_modules(inputs: ProjectInputs, db: InputDatabase | None, standard_item
         for group_number, group in enumerate(item.get("flux") or []):
             for type_number, name in enumerate(group.get("disturbance_types") or []):
                 check_type(name, f"{where}.flux[{group_number}].disturbance_types[{type_number}]")
+
+
+# A listener condition's keys that are not names it reads (cbmdisturbancelistener.cpp).
+_CONDITION_KEYS = ("disturbance_type", "run_conditions", "override_conditions",
+                   "override_disturbance_type")
+
+
+def _check_condition_names(inputs: ProjectInputs, conditions: list[dict[str, Any]],
+                           constants: set[str], problems: InputProblems) -> None:
+    """What the engine's reader refuses (project/listener.py), said before a run: a condition
+    reads the land unit's state, constants, the spatial unit's variables and classifiers; a
+    listener's sub-condition also pools ("A + B") and the disturbance sequence."""
+    readable = {*STATE_VARIABLES, *constants, "spatial_unit_id", *SPATIAL_UNIT_ROLES.values(),
+                *(layer.name for layer in inputs.by_role(Role.CLASSIFIER))}
+
+    def check(name: str, source: str, field: str, *, pools: bool) -> None:
+        if name in readable or (pools and name == "disturbance_sequence") or \
+                (pools and all(part.strip() in POOL_BY_NAME for part in name.split("+"))):
+            return
+        problems.add(f"a condition cannot read {name!r}: no such state variable, constant, "
+                     "classifier" + (" or pool" if pools else ""), source=source, field=field)
+
+    for number, condition in enumerate(conditions):
+        where = f"disturbance_order.conditions[{number}]"
+        for key in condition:
+            if key not in _CONDITION_KEYS:
+                check(key, "settings", f"{where}.{key}", pools=True)
+        for part in ("run_conditions", "override_conditions"):
+            for index, sub in enumerate(condition.get(part) or []):
+                for key in sub if isinstance(sub, dict) else ():
+                    check(key, "settings", f"{where}.{part}[{index}].{key}", pools=True)
+    for layer in inputs.by_role(Role.DISTURBANCE):
+        for pixel, event in events_of(layer):
+            for index, test in enumerate(event.get("conditions") or []):
+                check(str(test[0]), layer.attributes_source or layer.name,
+                      f"{layer.name}.attributes[{pixel!r}].conditions[{index}]", pools=False)
 
 
 def check_values(inputs: ProjectInputs, found: Scan, problems: InputProblems) -> None:

@@ -69,6 +69,14 @@ def reserved_names() -> set[str]:
     return names
 
 
+def template_constants() -> set[str]:
+    """The templates' constant variables (a number, text or flag, not a query or a layer)."""
+    documents = ConfigDocuments.from_templates(Path("."))
+    return {name for document in documents.documents.values()
+            for name, value in document.get("Variables", {}).items()
+            if value is None or isinstance(value, str | int | float | bool)}
+
+
 def _check_roles(inputs: ProjectInputs, problems: InputProblems, *, generated: bool) -> None:
     if not inputs.by_role(Role.CLASSIFIER):
         problems.add("no classifier layer: GCBM simulates the pixels where every classifier "
@@ -112,7 +120,8 @@ def check_each_file(inputs: ProjectInputs, problems: InputProblems, *, grid: Tar
     grid, plans = checks.plan_rasters(inputs, problems, grid=grid)
     db = checks.open_database(inputs, problems)
     checks.check_modules(inputs, db, set(standard_item_names()), problems,
-                         variables=reserved_names() if generated else None)
+                         variables=reserved_names() if generated else None,
+                         constants=template_constants() if generated else None)
     if db is not None:
         checks.check_spatial_unit_layers(inputs, db, problems)
     return grid, plans, db
