@@ -356,8 +356,16 @@ def check_classifiers(inputs: ProjectInputs, db: InputDatabase, problems: InputP
                 problems.add(f"unknown classifier value {value!r} for {name} (pixel value "
                              f"{pixel}); {db.name} knows {_listing(known[name].values())}",
                              source=layer.attributes_source, field=f"{name}.attributes[{pixel!r}]")
+    for name, value in inputs.classifier_constants.items():
+        if name not in known:
+            problems.add(f"classifier {name!r} is not a classifier of {db.name} "
+                         f"({_listing(known)})", source="variables.json", field=f"Variables.{name}")
+        elif value.lower() not in known[name]:
+            problems.add(f"unknown classifier value {value!r} for {name}; {db.name} knows "
+                         f"{_listing(known[name].values())}", source="variables.json",
+                         field=f"Variables.{name}")
     for name in known:
-        if name not in layers:
+        if name not in layers and name not in inputs.classifier_constants:
             problems.add(f"classifier {name!r} of {db.name} has no layer; no growth curve "
                          "could match", source=inputs.source, field="layers",
                          hint=f"add a classifier layer named {name!r}")
@@ -627,7 +635,7 @@ def check_growth_curves(inputs: ProjectInputs, db: InputDatabase, found: Scan,
                for key, layer in zip(keys, layers, strict=True)):
             continue  # reported by check_values
         values = {layer.name: (layer.attributes or {})[key] for key, layer in
-                  zip(keys, layers, strict=True)}
+                  zip(keys, layers, strict=True)} | inputs.classifier_constants
         if any(str(value).lower() not in known.get(name, {}) for name, value in values.items()):
             continue  # reported by check_classifiers
         if all(match_score(curve, values) <= 0 for curve in curves.values()):

@@ -145,6 +145,16 @@ class ConfigDocuments:
                     out.setdefault(variable, transform["data_id"])
         return out
 
+    def classifier_constants(self) -> dict[str, str]:
+        """Classifier variables given as a value (text or a number) rather than a layer."""
+        names = self.variable("initial_classifier_set", {}).get("transform", {}).get("vars", [])
+        out = {}
+        for name in names:
+            value = self.variable(name)
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                out[name] = str(value)
+        return out
+
     def roles(self) -> dict[str, Role]:
         """Each layer's role, from the variables and modules that read it."""
         by_variable = self._raster_variables()

@@ -93,6 +93,8 @@ class ProjectInputs:
         default_factory=dict)
     # initial_age / mean_annual_temperature given as a number for every pixel (no layer)
     constants: dict[str, float] = field(default_factory=dict)
+    # classifiers given as one value for every pixel (a complete project's constant variable)
+    classifier_constants: dict[str, str] = field(default_factory=dict)
     align: Align = Align.REJECT
     spinup_parameters: dict[str, Any] | None = None  # a project's own, instead of the db's
     sections: dict[str, Any] = field(default_factory=dict)  # the modules' settings (SETTINGS_KEYS)

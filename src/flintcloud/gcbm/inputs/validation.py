@@ -187,6 +187,7 @@ def project_inputs(documents: ConfigDocuments, settings: GcbmSettings,
         value = documents.variable(name)
         if isinstance(value, int | float) and not isinstance(value, bool):
             inputs.constants[name] = value
+    inputs.classifier_constants = documents.classifier_constants()
     inputs.spatial_unit_layers = {
         variable: (layer, settings.layers[layer].attributes if layer in settings.layers else None)
         for variable, layer in documents.spatial_unit_layers().items()}

@@ -105,7 +105,11 @@ class BlockReader:
     def __init__(self, project: GcbmProject, library: ParameterLibrary) -> None:
         self.project = project
         self.library = library
-        self.classifiers = [_raster_layer(project, name) for name in library.classifier_names]
+        # a classifier given as a constant is that value in every cell (GCBM's CompositeTransform
+        # reads the variable's value, whatever gives it); the layers say which cells are simulated
+        self.classifiers: list[Layer | str] = [
+            project.raster_layer_of(name) or str(library.constants[name])
+            for name in library.classifier_names]
         self.age_layer = _layer_or_constant(project, "initial_age")
         self.temperature_layer = _layer_or_constant(project, "mean_annual_temperature")
         self.event_layers = [_raster_layer(project, name) for name in project.disturbance_layers]
@@ -125,9 +129,10 @@ class BlockReader:
         """Cells where every classifier layer has a value in its attribute table (§5.2)."""
         mask = np.ones((window.n_rows, window.n_cols), dtype=bool)
         for layer in self.classifiers:
-            mask &= ~is_null(layer, self._read(layer, window))
-            if not mask.any():
-                break
+            if isinstance(layer, Layer):
+                mask &= ~is_null(layer, self._read(layer, window))
+                if not mask.any():
+                    break
         return mask
 
     def read(self, window: BlockWindow) -> BlockData | None:
@@ -136,10 +141,11 @@ class BlockReader:
         if not mask.any():
             return None
         flat = np.flatnonzero(mask.ravel())
-        codes = [self._read(layer, window).ravel()[flat] for layer in self.classifiers]
+        codes = [self._read(layer, window).ravel()[flat] if isinstance(layer, Layer)
+                 else np.zeros(flat.size) for layer in self.classifiers]
         combos, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True)
-        sets = [tuple(str(attribute_of(layer, value)) for layer, value in zip(self.classifiers, combo,
-                                                                              strict=True))
+        sets = [tuple(str(attribute_of(layer, value)) if isinstance(layer, Layer) else layer
+                      for layer, value in zip(self.classifiers, combo, strict=True))
                 for combo in combos]
         spu = self._spatial_units(window, flat)
         parameters = self.library.for_classifier_sets(sets, np.unique(spu))

@@ -296,6 +296,11 @@ def _constants(project: GcbmProject) -> dict[str, Any]:
     return out
 
 
+def _is_classifier_value(value: Any) -> bool:
+    """A classifier variable given as a constant (GCBM reads it as the value of every cell)."""
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
 def load_parameters(project: GcbmProject) -> ParameterLibrary:
     """Everything from gcbm_input.db and the config that does not depend on a pixel."""
     db = SqliteProvider(project.database, "provider_config.json")
@@ -308,8 +313,12 @@ def load_parameters(project: GcbmProject) -> ParameterLibrary:
     composite = project.variable("initial_classifier_set")
     library.classifier_names = [item.value for item in composite.child("transform").child("vars").elements()]
     for name in library.classifier_names:
-        if project.raster_layer_of(name) is None:
-            raise composite.error(f"classifier {name!r} must be a raster layer variable")
+        if project.raster_layer_of(name) is None and not _is_classifier_value(constants.get(name)):
+            raise composite.error(f"classifier {name!r} must be a raster layer variable or a "
+                                  f"classifier value, not {constants.get(name)!r}")
+    if all(project.raster_layer_of(name) is None for name in library.classifier_names):
+        raise composite.error("every classifier is a constant: at least one must be a raster "
+                              "layer, whose cells say where the landscape is")
 
     reporting = _reporting_variables(library)
     library.locations = _spatial_units(library, reporting)
