@@ -8,15 +8,18 @@ import json
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 
 from benchmarks.landscapes import tiled_landscape
+from flintcloud.gcbm import run as gcbm_run
 from flintcloud.gcbm.project.blocks import BlockReader
 from flintcloud.gcbm.project.config import open_project
 from flintcloud.gcbm.project.parameters import load_parameters
 from flintcloud.gcbm.project.rasters import block_windows
 from flintcloud.gcbm.run import run_project
+from flintcloud.gcbm.science import results
 from flintcloud.gcbm.science.simulation import distinct_stands
 from tests.gcbm.conftest import demo_zip
 
@@ -78,10 +81,29 @@ def test_disturbed_cells_keep_the_demo_s_share(landscape):
         assert share(landscape.root, name) > 0
 
 
-def test_the_engine_runs_it(tmp_path):
+def test_the_engine_runs_it_and_merges_its_blocks_as_labelling_each_would(tmp_path,
+                                                                         monkeypatch):
     made = tiled_landscape(demo_zip(), tmp_path / "project", tiles=(1, 1), pixels=200, blocks=8)
+    parts = []
+
+    def recorded(blocks, *args):  # type: ignore[no-untyped-def]
+        parts.append((blocks, args))
+        return results.merge(blocks, *args)
+
+    monkeypatch.setattr(gcbm_run, "merge", recorded)
     run = run_project(made.root)
     assert (run.n_pixels, run.n_blocks_simulated, run.n_blocks) == (made.pixels, made.blocks,
                                                                      100)
     # 0.01° cells near 56.5°N: about 1.113 km × 0.61 km each
     assert run.area_ha / made.pixels == pytest.approx(69, rel=0.03)
+    # merging in codes first gives the bits of labelling every block's rows and summing them
+    [(blocks, args)] = parts
+    assert len(blocks) == made.blocks
+    each = [results.merge([block], *args) for block in blocks]  # one block: labelled as is
+    for table, value in (("locations", "area_ha"), ("pools", "value_tc"),
+                         ("fluxes", "value_tc"), ("disturbances", "area_ha")):
+        rows = pd.concat([getattr(one, table) for one in each], ignore_index=True)
+        keys = [column for column in rows.columns if column != value]
+        labelled = rows.groupby(keys, sort=True, dropna=False)[value].sum().reset_index()
+        pd.testing.assert_frame_equal(getattr(run.results, table), labelled, check_exact=True)
+    assert len(run.results.fluxes) > 0 and len(run.results.disturbances) > 0
