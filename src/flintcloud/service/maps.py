@@ -26,6 +26,7 @@ from flintcloud.io.raster_image import (
     RAMPS,
     TILE_SIZE,
     Band,
+    TileGrid,
     raster_grid,
     read_band,
     read_pixel,
@@ -93,21 +94,17 @@ def choose_style(band: Band, ramp: str = AUTO_RAMP, vmin: float | None = None,
     return MapStyle(ramp, float(low), float(high))
 
 
-def describe_map(layer: MapLayer, indicator: str, year: str, *, ramp: str = AUTO_RAMP,
-                 vmin: float | None = None, vmax: float | None = None) -> dict[str, Any]:
-    """Where the map lies (`bounds` of the raster, `data_bounds` of its valid pixels), its tile
-    zooms, and how it is coloured (what its tiles of the same parameters show)."""
-    band = read_band(layer.path, max_size=MAX_IMAGE_SIZE)
-    style = choose_style(band, ramp, vmin, vmax)
+def _description(band: Band, grid: TileGrid, style: MapStyle,
+                 nodata: float | None) -> dict[str, Any]:
+    """Where a map lies (`bounds` of the raster, `data_bounds` of its valid pixels, None when
+    none is valid), its range, its tile zooms and its colour scale."""
     value_range = band.value_range()
-    data_bounds = band.valid_bounds()  # None when no pixel is valid
-    grid = tile_grid(layer.path)
+    data_bounds = band.valid_bounds()
     return {
-        "indicator": indicator, "year": year, "unit": layer.unit,
         "crs": band.crs, "bounds": list(band.bounds),
         "data_bounds": list(data_bounds) if data_bounds is not None else None,
         "width": band.source_width, "height": band.source_height,
-        "nodata": band.nodata, "n_valid": band.n_valid,
+        "nodata": nodata, "n_valid": band.n_valid,
         "min": value_range[0] if value_range else None,
         "max": value_range[1] if value_range else None,
         "tiles": {"minzoom": grid.minzoom, "maxzoom": grid.maxzoom,
@@ -116,6 +113,16 @@ def describe_map(layer: MapLayer, indicator: str, year: str, *, ramp: str = AUTO
         "scale": {"ramp": style.ramp, "min": style.vmin, "max": style.vmax,
                   "stops": [[position, colour] for position, colour in RAMPS[style.ramp]]},
     }
+
+
+def describe_map(layer: MapLayer, indicator: str, year: str, *, ramp: str = AUTO_RAMP,
+                 vmin: float | None = None, vmax: float | None = None) -> dict[str, Any]:
+    """Where the map lies (`bounds` of the raster, `data_bounds` of its valid pixels), its tile
+    zooms, and how it is coloured (what its tiles of the same parameters show)."""
+    band = read_band(layer.path, max_size=MAX_IMAGE_SIZE)
+    style = choose_style(band, ramp, vmin, vmax)
+    return {"indicator": indicator, "year": year, "unit": layer.unit,
+            **_description(band, tile_grid(layer.path), style, band.nodata)}
 
 
 def render_tile(layer: MapLayer, style: MapStyle, z: int, x: int, y: int) -> bytes:
@@ -250,23 +257,9 @@ def describe_difference(layer: DifferenceLayer, indicator: str, year: str, other
     if extent is None:  # the largest |difference|: the same as `difference_style`'s
         extent = max(abs(value) for value in value_range or (0.0, 0.0))
     style = MapStyle(DIFFERENCE_RAMP, -float(extent), float(extent))
-    data_bounds = band.valid_bounds()
-    grid = tile_grid(layer.minuend.path)
-    return {
-        "indicator": indicator, "year": year, "other_year": other_year, "unit": layer.unit,
-        "title": f"{indicator}: {year} minus {other_year}",
-        "crs": band.crs, "bounds": list(band.bounds),
-        "data_bounds": list(data_bounds) if data_bounds is not None else None,
-        "width": band.source_width, "height": band.source_height,
-        "nodata": None, "n_valid": band.n_valid,
-        "min": value_range[0] if value_range else None,
-        "max": value_range[1] if value_range else None,
-        "tiles": {"minzoom": grid.minzoom, "maxzoom": grid.maxzoom,
-                  "max_display_zoom": min(MAX_ZOOM, grid.maxzoom + ZOOM_BEYOND_PIXELS),
-                  "bounds_wgs84": list(grid.bounds), "size": TILE_SIZE},
-        "scale": {"ramp": style.ramp, "min": style.vmin, "max": style.vmax,
-                  "stops": [[position, colour] for position, colour in RAMPS[style.ramp]]},
-    }
+    return {"indicator": indicator, "year": year, "other_year": other_year, "unit": layer.unit,
+            "title": f"{indicator}: {year} minus {other_year}",
+            **_description(band, tile_grid(layer.minuend.path), style, None)}
 
 
 def render_difference_tile(layer: DifferenceLayer, style: MapStyle, z: int, x: int,
