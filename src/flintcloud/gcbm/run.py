@@ -339,14 +339,17 @@ def _spin_up_together(session: _Session, blocks: list[_BlockStands]) -> None:
     spinup does not depend on its batch)."""
     if not blocks:
         return
-    sets = list(dict.fromkeys(block.data.parameters.classifier_sets[i]
-                              for block in blocks for i in np.unique(block.stands.classifier_set)))
-    index = {classifier_set: i for i, classifier_set in enumerate(sets)}
+    index: dict[tuple[str, ...], int] = {}  # classifier set -> its index in the group
+    in_group = []  # per block: its stands' classifier sets as group indices
+    for block in blocks:
+        local = block.data.parameters.classifier_sets
+        to_group = np.zeros(len(local), dtype=np.intp)
+        for i in np.unique(block.stands.classifier_set):  # a block's distinct sets, not stands
+            to_group[i] = index.setdefault(local[i], len(index))
+        in_group.append(to_group[block.stands.classifier_set])
+    classifier_set = np.concatenate(in_group)
     spu = np.concatenate([block.stands.spu for block in blocks])
-    group = session.library.for_classifier_sets(sets, np.unique(spu))
-    classifier_set = np.concatenate([
-        np.array([index[block.data.parameters.classifier_sets[i]]
-                  for i in block.stands.classifier_set], dtype=np.intp) for block in blocks])
+    group = session.library.for_classifier_sets(list(index), np.unique(spu))
     stands = PixelInputs(
         classifier_set=classifier_set, spu=spu,
         temperature_c=np.concatenate([block.stands.temperature_c for block in blocks]),
