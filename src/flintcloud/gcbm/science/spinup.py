@@ -8,14 +8,18 @@ delay years) over the distinct (key, age, delay) stands.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
 from flintcloud.flint.operations import OperationManager
 from flintcloud.flint.timing import Timing
-from flintcloud.gcbm.science.parameters import GcbmParameters
+from flintcloud.gcbm.science.parameters import Disturbances, GcbmParameters
 from flintcloud.gcbm.science.pools import BIOMASS_IDX, N_POOLS, Pool
 from flintcloud.gcbm.science.processes import (
     DecayOperations,
@@ -77,7 +81,62 @@ def _step(ops: OperationManager, state: StandState, params: GcbmParameters,
 def rotate(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
            params: GcbmParameters) -> np.ndarray:
     """The rotation loop (§5.8 step 2) for distinct keys: pools (N_POOLS, k) of each stand left
-    mature and undisturbed after its last rotation.
+    mature and undisturbed after its last rotation. Compiled where it can be (spinup_kernel.py: the
+    same bits), else `rotate_batched`."""
+    kernels = compiled_kernels()
+    if kernels is None:
+        return rotate_batched(stand_type, spu, temperature, params)
+    spinup, disturbances = params.spinup, params.disturbances
+    out = np.empty((N_POOLS, stand_type.shape[0]), dtype=np.float64)
+    rates = DecayOperations.build(params.decay, temperature)
+    kernels.rotate(*_growth_arguments(params, stand_type, rates),
+                   spinup.return_interval[spu], spinup.max_rotations[spu],
+                   spinup.minimum_rotation,
+                   disturbances.matrix_idx[spinup.historic_type_idx[spu], spu],
+                   *_packed_matrices(disturbances), out)
+    return out
+
+
+@cache
+def compiled_kernels() -> ModuleType | None:
+    """spinup_kernel.py compiled, or None: Numba is not installed, or its exp/pow are not the C
+    library's (then the batched NumPy form runs, with a warning)."""
+    try:
+        from flintcloud.gcbm.science import spinup_kernel as kernels
+    except ImportError:
+        return None
+    if not kernels.libm_matches():
+        warnings.warn("Numba's exp/pow differ from the C library's here: spinup runs in NumPy "
+                      "(the same numbers, slower)", RuntimeWarning, stacklevel=2)
+        return None
+    return kernels
+
+
+def _growth_arguments(params: GcbmParameters, stand_type: np.ndarray,
+                      rates: DecayOperations) -> tuple[Any, ...]:
+    """What a kernel step needs of its stands: growth and decay parameters, stands last."""
+    tables = GrowthTables.gather(params.stand_types, stand_type)
+    return (tables.stand_type, params.stand_types.increments, tables.has_component,
+            tables.roots, tables.turnover, rates.dom, rates.slow, rates.mixing_rate)
+
+
+def _packed_matrices(disturbances: Disturbances) -> tuple[np.ndarray, ...]:
+    """Every disturbance matrix's transfers in one array each; matrix m's are
+    `start[m]:start[m + 1]`."""
+    matrices = disturbances.matrices
+    start = np.zeros(len(matrices) + 1, dtype=np.int64)
+    start[1:] = np.cumsum([matrix.sources.size for matrix in matrices])
+
+    def joined(name: str, dtype: type) -> np.ndarray:
+        parts = [getattr(matrix, name) for matrix in matrices]
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+    return (start, joined("sources", np.int64), joined("sinks", np.int64),
+            joined("proportions", np.float64))
+
+
+def rotate_batched(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
+                   params: GcbmParameters) -> np.ndarray:
+    """`rotate` as NumPy passes over the batch: the definition the compiled form follows.
 
     Every stand runs in one loop whatever its return interval: a stand's rotation ends after its
     own interval's steps (its stopping test, then the historic disturbance), and a stand leaves
@@ -189,6 +248,30 @@ def _chunks(n: int) -> list[slice]:
     return [slice(start, min(start + CHUNK, n)) for start in range(0, n, CHUNK)]
 
 
+def _grow_to(ops: OperationManager, state: StandState, params: GcbmParameters,
+             rates: DecayOperations, target_age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Growth from age 0 to each stand's inventory age: its pools and age then (§5.8 step 5)."""
+    kernels = compiled_kernels()
+    if kernels is not None:
+        pools = np.ascontiguousarray(ops.values)
+        kernels.grow_to(pools, target_age,
+                        *_growth_arguments(params, state.stand_type, rates))
+        return pools, target_age.astype(np.int64)
+    tables = GrowthTables.gather(params.stand_types, state.stand_type)
+    out_pools = np.empty_like(ops.values)
+    out_age = np.zeros(state.n, dtype=np.int64)
+    state.age[:] = 0
+    is_reached = target_age == 0
+    out_pools[:, is_reached] = ops.values[:, is_reached]
+    for step in range(int(target_age.max(initial=0))):
+        _step(ops, state, params, rates, tables)
+        ops.clear_all()
+        reaches = target_age == step + 1
+        out_pools[:, reaches] = ops.values[:, reaches]
+        out_age[reaches] = state.age[reaches]
+    return out_pools, out_age
+
+
 def _finish(pools: np.ndarray, stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
             target_age: np.ndarray, params: GcbmParameters) -> tuple[np.ndarray, np.ndarray]:
     """Last-pass disturbance, growth from age 0 to the inventory age, then delay years
@@ -202,18 +285,7 @@ def _finish(pools: np.ndarray, stand_type: np.ndarray, spu: np.ndarray, temperat
     apply_matrices(ops, last_pass, params.disturbances)
     ops.clear_all()
     rates = DecayOperations.build(params.decay, temperature)
-    tables = GrowthTables.gather(params.stand_types, stand_type)
-    out_pools = np.empty_like(pools)
-    out_age = np.zeros(n, dtype=np.int64)
-    state.age[:] = 0
-    is_reached = target_age == 0
-    out_pools[:, is_reached] = ops.values[:, is_reached]
-    for step in range(int(target_age.max(initial=0))):
-        _step(ops, state, params, rates, tables)
-        ops.clear_all()
-        reaches = target_age == step + 1
-        out_pools[:, reaches] = ops.values[:, reaches]
-        out_age[reaches] = state.age[reaches]
+    out_pools, out_age = _grow_to(ops, state, params, rates, target_age)
     delay = spinup.delay[spu]
     if (delay > 0).any():
         ops.values = out_pools
