@@ -15,7 +15,10 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER flint
 # FLINT's reference outputs come from glibc's exp; keep NumPy on its libm-exact code path.
+# Numba keeps the compiled spinup in /tmp (the package folder is read-only; /tmp is an emptyDir
+# under Kubernetes' read-only root filesystem): compiled once per container, ~8 s.
 ENV NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \
+    NUMBA_CACHE_DIR=/tmp/numba \
     FLINTCLOUD_DATA_DIR=/data
 VOLUME /data
 EXPOSE 8080

@@ -83,3 +83,25 @@ def test_a_libm_that_differs_falls_back_to_numpy_with_a_warning(monkeypatch):
         assert spinup.compiled_kernels() is None
     spinup.compiled_kernels.cache_clear()
     assert any("C library" in str(warning.message) for warning in caught)
+
+
+def test_numba_without_a_cache_folder_falls_back_to_numpy(monkeypatch):
+    """Numba raises RuntimeError at import when no folder can keep its compiled code."""
+    import importlib.abc
+    import sys
+
+    class NoCacheFolder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name == "flintcloud.gcbm.science.spinup_kernel":
+                raise RuntimeError("cannot cache function 'rotate': no locator available")
+            return None
+
+    from flintcloud.gcbm import science
+
+    spinup.compiled_kernels.cache_clear()
+    monkeypatch.delitem(sys.modules, "flintcloud.gcbm.science.spinup_kernel", raising=False)
+    monkeypatch.delattr(science, "spinup_kernel", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [NoCacheFolder(), *sys.meta_path])
+    with pytest.warns(RuntimeWarning, match="no locator"):
+        assert spinup.compiled_kernels() is None
+    spinup.compiled_kernels.cache_clear()

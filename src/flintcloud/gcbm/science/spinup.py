@@ -99,11 +99,15 @@ def rotate(stand_type: np.ndarray, spu: np.ndarray, temperature: np.ndarray,
 
 @cache
 def compiled_kernels() -> ModuleType | None:
-    """spinup_kernel.py compiled, or None: Numba is not installed, or its exp/pow are not the C
-    library's (then the batched NumPy form runs, with a warning)."""
+    """spinup_kernel.py compiled, or None: Numba is not installed, cannot keep its compiled
+    code (no writable cache folder: NUMBA_CACHE_DIR), or its exp/pow are not the C library's;
+    then the batched NumPy form runs (the same numbers, slower), with a warning."""
     try:
         from flintcloud.gcbm.science import spinup_kernel as kernels
     except ImportError:
+        return None
+    except (RuntimeError, OSError) as error:  # Numba finds no folder to cache compiled code in
+        warnings.warn(f"spinup runs in NumPy: {error}", RuntimeWarning, stacklevel=2)
         return None
     if not kernels.libm_matches():
         warnings.warn("Numba's exp/pow differ from the C library's here: spinup runs in NumPy "
