@@ -647,7 +647,9 @@ def _mosaics(executor: Executor | None, run: GcbmRun, items: list[OutputItem],
         written |= write_mosaics(blocks, items, *arguments)
         return
     groups = [items[k::MOSAIC_TASKS] for k in range(min(MOSAIC_TASKS, len(items)))]
-    futures = [executor.submit(write_mosaics, blocks, group, *arguments) for group in groups]
+    futures = [executor.submit(write_mosaics,
+                               [block.of_items({item.name for item in group}) for block in blocks],
+                               group, *arguments) for group in groups]
     with _settled(futures):
         yield written
         for future in futures:
