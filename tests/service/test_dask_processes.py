@@ -61,7 +61,8 @@ def cluster(tmp_path_factory) -> Iterator[tuple[str, distributed.Client]]:
     try:
         for name in ("w1", "w2"):
             processes.append(_start([DASK, "worker", address, "--name", name, "--nthreads", "1",
-                                     "--no-dashboard", "--local-directory", str(folder / name)],
+                                     "--no-dashboard", "--local-directory", str(folder / name),
+                                     "--preload", "flintcloud.gcbm.run"],  # as deployed
                                     folder / f"{name}.log"))
         with distributed.Client(address, timeout=60) as observer:
             observer.wait_for_workers(2, timeout=60)

@@ -105,3 +105,14 @@ def test_numba_without_a_cache_folder_falls_back_to_numpy(monkeypatch):
     with pytest.warns(RuntimeWarning, match="no locator"):
         assert spinup.compiled_kernels() is None
     spinup.compiled_kernels.cache_clear()
+
+
+def test_loading_ahead_leaves_nothing_to_compile_in_a_run(monkeypatch):
+    """What a Dask worker's preload (run.dask_setup) does: a later spinup adds no signature."""
+    kernels = spinup.compiled_kernels()
+    assert spinup.load_compiled()
+    compiled = (len(kernels.rotate.signatures), len(kernels.grow_to.signatures))
+    project = shared_path("data", "gcbm-features", "multi_spu", "project.zip")
+    for stands, params in _spinup_batches(project, monkeypatch):
+        spinup.spin_up(stands, params)
+    assert (len(kernels.rotate.signatures), len(kernels.grow_to.signatures)) == compiled == (1, 1)

@@ -116,6 +116,24 @@ def compiled_kernels() -> ModuleType | None:
     return kernels
 
 
+def load_compiled() -> bool:
+    """Load (or compile) the compiled spinup now rather than in a run's first spinup: ~1 s a
+    process, which a long-lived worker pays when it starts. Whether it is there. The empty
+    calls have the argument types of every real call, so none compiles again."""
+    kernels = compiled_kernels()
+    if kernels is None:
+        return False
+    stands = np.zeros(0, dtype=np.intp)
+    counts = np.zeros(0, dtype=np.int64)
+    pools = np.zeros((N_POOLS, 0), dtype=np.float64)
+    growth = (stands, np.zeros((2, 3, 1, 1)), np.zeros((2, 0), dtype=bool), np.zeros((2, 6, 0)),
+              np.zeros((2, 10, 0)), np.zeros((18, 0)), np.zeros((2, 0)), 0.0)
+    kernels.rotate(*growth, counts, counts, 0, stands, np.zeros(1, dtype=np.int64), counts,
+                   counts, np.zeros(0), pools)
+    kernels.grow_to(pools, counts, *growth)
+    return True
+
+
 def _growth_arguments(params: GcbmParameters, stand_type: np.ndarray,
                       rates: DecayOperations) -> tuple[Any, ...]:
     """What a kernel step needs of its stands: growth and decay parameters, stands last."""
