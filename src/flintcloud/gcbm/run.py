@@ -435,13 +435,15 @@ def run_project(source: str | Path | GcbmProject, *,
                 executor: Executor | None = None,
                 writer: BlockGeotiffWriter | None = None,
                 on_progress: Callable[[ProgressEvent], None] | None = None,
-                deduplicate: bool = True) -> GcbmRun:
+                deduplicate: bool = True,
+                on_blocks_done: Callable[[list[BlockFiles]], None] | None = None) -> GcbmRun:
     """Run a whole project (folder, zip or opened project) and return its landscape results.
 
     `executor`: None runs the blocks here, one after the other; otherwise each block is a task
     submitted to it (a process pool, a Dask client's `get_executor()`), whose processes must
     see the project's folder (a zip is extracted here first). `writer` writes each block's
-    GeoTIFFs in its task. The results are the same either way.
+    GeoTIFFs in its task. The results are the same either way. `on_blocks_done` is given
+    what the blocks wrote as soon as the last one is done, before their sums are merged.
     """
     started = time.perf_counter()
     notify = on_progress or (lambda event: None)
@@ -467,6 +469,9 @@ def run_project(source: str | Path | GcbmProject, *,
             _SESSIONS.close()
         outcomes.sort(key=lambda outcome: outcome.number)
         simulated = [outcome for outcome in outcomes if outcome.sums]
+        block_files = [o.files for o in simulated if o.files is not None]
+        if on_blocks_done is not None:
+            on_blocks_done(block_files)
         library = session.library
         results = merge([sums for outcome in simulated for sums in outcome.sums],
                         library.base, [*library.classifier_names, *library.reporting_names],
@@ -478,7 +483,7 @@ def run_project(source: str | Path | GcbmProject, *,
                        module_ids(project),
                        {name: int(code) for name, code in zip(dist.type_names, dist.type_codes,
                                                               strict=True)},
-                       [o.files for o in simulated if o.files is not None])
+                       block_files)
 
 
 def block_results(source: str | Path | GcbmProject, *,
@@ -586,16 +591,17 @@ def run_gcbm(source: str | Path, output_dir: str | Path, *,
             writer = BlockGeotiffWriter(items, project.grid,
                                         samples_dir=samples if mosaics else None) \
                 if items else None
-            run = run_project(project, executor=executor, writer=writer,
-                              on_progress=on_progress)
-            with _mosaics(executor, run, items if mosaics else [], project,
-                          staging / COG_FOLDER) as written_mosaics:
+            maps = _Mosaics(executor, items if mosaics else [], project, staging / COG_FOLDER)
+            with maps:
+                run = run_project(project, executor=executor, writer=writer,
+                                  on_progress=on_progress, on_blocks_done=maps.start)
                 tables = results_tables(run.results, module_ids=run.module_ids,
                                         disturbance_codes=run.disturbance_codes)
                 write_summary_csvs(run.results, staging)
                 if db_name is not None:
                     write_results_db(staging / db_name, tables)
                 write_compiled_outputs(compile_tables(tables), staging)
+            written_mosaics = maps.written
             shutil.rmtree(samples, ignore_errors=True)
             configuration = {"merged": project.config.data, "files": project.config.files,
                              "documents": _config_documents(project)}
@@ -639,28 +645,46 @@ def _output_items(project: GcbmProject, staging: Path) -> list[OutputItem]:
 MOSAIC_TASKS = 4  # at most: enough to keep a few workers busy while the driver compiles
 
 
-@contextmanager
-def _mosaics(executor: Executor | None, run: GcbmRun, items: list[OutputItem],
-             project: GcbmProject, folder: Path) -> Iterator[dict[Path, Written]]:
-    """The whole-area COGs, in MOSAIC_TASKS tasks of interleaved items on the executor while
-    the body of the `with` runs here (or here, after it, without one). The dict fills when the
-    body is done. A task places every block in the mosaics once (reading their sampled cells),
-    so items are grouped rather than one a task: one a task cost 21 placements a run."""
-    written: dict[Path, Written] = {}
-    blocks = run.block_files
-    arguments = (project.grid, folder, project.start_year)
-    if executor is None or not items or not blocks:
-        yield written
-        written |= write_mosaics(blocks, items, *arguments)
-        return
-    groups = [items[k::MOSAIC_TASKS] for k in range(min(MOSAIC_TASKS, len(items)))]
-    futures = [executor.submit(write_mosaics,
-                               [block.of_items({item.name for item in group}) for block in blocks],
-                               group, *arguments) for group in groups]
-    with _settled(futures):
-        yield written
-        for future in futures:
-            written |= future.result()
+class _Mosaics:
+    """The whole-area COGs: `start` (given the blocks' receipts as soon as the last block is
+    done) submits MOSAIC_TASKS tasks of interleaved items to the executor, which write them
+    while the driver merges and compiles; without an executor they are written here when the
+    `with` body is done. `written` fills then. A task places every block in the mosaics once
+    (reading their sampled cells), so items are grouped rather than one a task (one a task cost
+    21 placements a run). On failure, tasks not started are cancelled and the others awaited."""
+
+    def __init__(self, executor: Executor | None, items: list[OutputItem], project: GcbmProject,
+                 folder: Path) -> None:
+        self.executor, self.items = executor, items
+        self.arguments = (project.grid, folder, project.start_year)
+        self.blocks: list[BlockFiles] = []
+        self.futures: list[Future[dict[Path, Written]]] = []
+        self.written: dict[Path, Written] = {}
+
+    def start(self, blocks: list[BlockFiles]) -> None:
+        self.blocks = blocks
+        if self.executor is None or not self.items or not blocks:
+            return
+        groups = [self.items[k::MOSAIC_TASKS] for k in range(min(MOSAIC_TASKS, len(self.items)))]
+        self.futures = [self.executor.submit(
+            write_mosaics, [block.of_items({item.name for item in group}) for block in blocks],
+            group, *self.arguments) for group in groups]
+
+    def __enter__(self) -> _Mosaics:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            for future in self.futures:
+                future.cancel()
+            wait(self.futures)
+            return
+        if not self.futures:
+            self.written = write_mosaics(self.blocks, self.items, *self.arguments)
+            return
+        with _settled(self.futures):
+            for future in self.futures:
+                self.written |= future.result()
 
 
 def _hashes(blocks: list[BlockFiles],
