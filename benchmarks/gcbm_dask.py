@@ -47,7 +47,8 @@ def _cluster(workers: int, folder: Path) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
-    commands = [[dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]]
+    commands = [[dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
+                 "--preload", "flintcloud.gcbm.run"]]
     commands += [[dask, "worker", address, "--nthreads", "1", "--no-dashboard",
                   "--local-directory", str(folder / f"w{k}"), "--preload", "flintcloud.gcbm.run"]
                  for k in range(workers)]

@@ -57,7 +57,8 @@ def cluster(tmp_path_factory) -> Iterator[tuple[str, distributed.Client]]:
     folder = tmp_path_factory.mktemp("dask")
     address = f"tcp://127.0.0.1:{free_port()}"
     processes = [_start([DASK, "scheduler", "--host", "127.0.0.1", "--port",
-                         address.rsplit(":", 1)[1], "--no-dashboard"], folder / "scheduler.log")]
+                         address.rsplit(":", 1)[1], "--no-dashboard",
+                         "--preload", "flintcloud.gcbm.run"], folder / "scheduler.log")]
     try:
         for name in ("w1", "w2"):
             processes.append(_start([DASK, "worker", address, "--name", name, "--nthreads", "1",

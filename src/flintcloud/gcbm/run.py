@@ -407,10 +407,15 @@ def _reporting_sets(library: ParameterLibrary, trajectory: Trajectory, stand_spu
     return replace(trajectory, classifier_set=inverse.reshape(code.shape)), reporting
 
 
-def dask_setup(worker: object) -> None:
-    """`dask worker --preload flintcloud.gcbm.run`: the worker loads the engine and its
-    compiled spinup when it starts, not in the first task of a run (~1 s a worker)."""
-    load_compiled()
+def dask_setup(node: object) -> None:
+    """`dask worker|scheduler --preload flintcloud.gcbm.run`: the engine is imported when the
+    process starts, not by a run's first task (the scheduler unpickles tasks, whose function
+    and writer are the engine's: 0.2-0.4 s at a run's start otherwise); a worker also loads the
+    compiled spinup (~1 s)."""
+    from distributed import Worker
+
+    if isinstance(node, Worker):
+        load_compiled()
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
