@@ -36,8 +36,8 @@ AGE_RESET_BIOMASS = 0.001  # tC/ha: a disturbance leaving less live biomass rese
 # One operation as arrays: transfer k moves amounts[k] from pool sources[k] to pool sinks[k].
 Transfers = tuple[Sequence[int], Sequence[int], np.ndarray]
 
-_COMPONENT_POOLS = (SOFTWOOD_BIOMASS, HARDWOOD_BIOMASS)  # merch, foliage, other, coarse, fine
-_SNAGS = ((Pool.SOFTWOOD_STEM_SNAG, Pool.SOFTWOOD_BRANCH_SNAG),
+COMPONENT_POOLS = (SOFTWOOD_BIOMASS, HARDWOOD_BIOMASS)  # merch, foliage, other, coarse, fine
+SNAGS = ((Pool.SOFTWOOD_STEM_SNAG, Pool.SOFTWOOD_BRANCH_SNAG),
           (Pool.HARDWOOD_STEM_SNAG, Pool.HARDWOOD_BRANCH_SNAG))
 
 
@@ -87,7 +87,7 @@ def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
     has = tables.has_component & is_growing  # (2, n)
     roots = tables.roots  # (2, 6, n)
     root_biomass = np.zeros((2, n), dtype=np.float64)
-    for component, pool_ids in enumerate(_COMPONENT_POOLS):
+    for component, pool_ids in enumerate(COMPONENT_POOLS):
         merch, foliage, other = (pools[pool_ids[part]] for part in range(3))
         inc_merch = np.maximum(curve[component, 0], -merch)
         inc_foliage = np.maximum(curve[component, 1], -foliage)
@@ -103,7 +103,7 @@ def _increments(pools: np.ndarray, state: StandState, stand_types: StandTypes,
         out[component, 1] = inc_foliage
         out[component, 2] = inc_other
     stand_roots = root_biomass[0] + root_biomass[1]
-    for component, pool_ids in enumerate(_COMPONENT_POOLS):
+    for component, pool_ids in enumerate(COMPONENT_POOLS):
         params = roots[component]
         fine_share = params[Root.FRP_A] + params[Root.FRP_B] * exp(
             params[Root.FRP_C] * stand_roots)
@@ -147,11 +147,11 @@ def _half_growth(increments: np.ndarray, turnover: np.ndarray, *,
     all zero, they change no pool (but the sign of a -0.0 one), only the fluxes recorded.
     """
     sources, sinks, amounts = [], [], []
-    for component, pool_ids in enumerate(_COMPONENT_POOLS):
+    for component, pool_ids in enumerate(COMPONENT_POOLS):
         inc = increments[component]
         rates = turnover[component]
         merch_pool, foliage_pool, other_pool, coarse_pool, fine_pool = pool_ids
-        stem_snag, branch_snag = _SNAGS[component]
+        stem_snag, branch_snag = SNAGS[component]
         overmature = inc[0] + inc[2] + inc[1] + inc[3] + inc[4] < OVERMATURE_TOLERANCE
         is_overmature = bool(overmature.any())
         # GCBM's order: merch, other, foliage, coarse roots, fine roots
@@ -199,11 +199,11 @@ def _turnover(biomass: np.ndarray, snags: np.ndarray, turnover: np.ndarray,
 
     def masked(value: np.ndarray) -> np.ndarray:
         return value if everywhere else value * mask  # x * 1.0 is x: the same bits
-    for component, pool_ids in enumerate(_COMPONENT_POOLS):
+    for component, pool_ids in enumerate(COMPONENT_POOLS):
         r = turnover[component]
         merch, foliage, other, coarse, fine = (biomass[5 * component + part] for part in range(5))
         merch_pool, foliage_pool, other_pool, coarse_pool, fine_pool = pool_ids
-        stem_snag, branch_snag = _SNAGS[component]
+        stem_snag, branch_snag = SNAGS[component]
         for pool, value in ((merch_pool, merch * r[Turnover.STEM]),
                             (other_pool, other * r[Turnover.BRANCH]),
                             (foliage_pool, foliage * r[Turnover.FOLIAGE]),
@@ -297,7 +297,7 @@ def turnover_only(ops: OperationManager, state: StandState, stand_types: StandTy
 
 
 # CBMDecayModule's DOM pools in its operation order, with the slow pool each decays into
-_DECAYING = (
+DECAYING = (
     (Pool.ABOVE_GROUND_VERY_FAST_SOIL, Pool.ABOVE_GROUND_SLOW_SOIL),
     (Pool.BELOW_GROUND_VERY_FAST_SOIL, Pool.BELOW_GROUND_SLOW_SOIL),
     (Pool.ABOVE_GROUND_FAST_SOIL, Pool.ABOVE_GROUND_SLOW_SOIL),
@@ -334,7 +334,7 @@ class DecayOperations:
             return rates[i], decay.prop_to_atmosphere[i]
 
         sources, sinks, amounts = [], [], []
-        for source, slow_pool in _DECAYING:
+        for source, slow_pool in DECAYING:
             k, p_atm = rate(source)
             sources += [source, source]
             sinks += [slow_pool, Pool.CO2]

@@ -25,7 +25,15 @@ from typing import Any, NamedTuple, cast
 import numba
 import numpy as np
 
+from flintcloud.gcbm.science.parameters import Root, Turnover
 from flintcloud.gcbm.science.pools import N_POOLS, Pool
+from flintcloud.gcbm.science.processes import (
+    COMPONENT_POOLS,
+    DECAYING,
+    OVERMATURE_TOLERANCE,
+    SNAGS,
+)
+from flintcloud.gcbm.science.spinup import STABLE_HIGH, STABLE_LOW
 
 _Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 _jit = cast(_Decorator, numba.njit(cache=True, error_model="numpy", nogil=True))
@@ -40,25 +48,22 @@ _AG_FAST, _BG_FAST = int(Pool.ABOVE_GROUND_FAST_SOIL), int(Pool.BELOW_GROUND_FAS
 _AG_SLOW, _BG_SLOW = int(Pool.ABOVE_GROUND_SLOW_SOIL), int(Pool.BELOW_GROUND_SLOW_SOIL)
 _MEDIUM = int(Pool.MEDIUM_SOIL)
 # per component (softwood, hardwood): merch, foliage, other, coarse roots, fine roots
-_BIOMASS = np.array([[Pool.SOFTWOOD_MERCH, Pool.SOFTWOOD_FOLIAGE, Pool.SOFTWOOD_OTHER,
-                      Pool.SOFTWOOD_COARSE_ROOTS, Pool.SOFTWOOD_FINE_ROOTS],
-                     [Pool.HARDWOOD_MERCH, Pool.HARDWOOD_FOLIAGE, Pool.HARDWOOD_OTHER,
-                      Pool.HARDWOOD_COARSE_ROOTS, Pool.HARDWOOD_FINE_ROOTS]], dtype=np.int64)
-_STEM_SNAG = np.array([Pool.SOFTWOOD_STEM_SNAG, Pool.HARDWOOD_STEM_SNAG], dtype=np.int64)
-_BRANCH_SNAG = np.array([Pool.SOFTWOOD_BRANCH_SNAG, Pool.HARDWOOD_BRANCH_SNAG], dtype=np.int64)
-# CBMDecayModule's DOM pools in its operation order (processes._DECAYING) and their slow pool
-_DECAY_SOURCE = np.array([Pool.ABOVE_GROUND_VERY_FAST_SOIL, Pool.BELOW_GROUND_VERY_FAST_SOIL,
-                          Pool.ABOVE_GROUND_FAST_SOIL, Pool.BELOW_GROUND_FAST_SOIL,
-                          Pool.MEDIUM_SOIL, Pool.SOFTWOOD_STEM_SNAG, Pool.SOFTWOOD_BRANCH_SNAG,
-                          Pool.HARDWOOD_STEM_SNAG, Pool.HARDWOOD_BRANCH_SNAG], dtype=np.int64)
-_DECAY_SINK = np.array([_AG_SLOW, _BG_SLOW, _AG_SLOW, _BG_SLOW, _AG_SLOW, _AG_SLOW, _AG_SLOW,
-                        _AG_SLOW, _AG_SLOW], dtype=np.int64)
-# Turnover columns (parameters.Turnover) and root columns (parameters.Root)
-_FOLIAGE, _STEM, _BRANCH, _BRANCH_SPLIT, _STEM_SNAG_RATE, _BRANCH_SNAG_RATE = 0, 1, 2, 3, 4, 5
-_COARSE_SPLIT, _COARSE, _FINE_SPLIT, _FINE = 6, 7, 8, 9
-_SW_A, _HW_A, _HW_B, _FRP_A, _FRP_B, _FRP_C = 0, 1, 2, 3, 4, 5
-_OVERMATURE_TOLERANCE = -0.0001  # processes.OVERMATURE_TOLERANCE
-_STABLE_LOW, _STABLE_HIGH = 0.999, 1.001  # spinup.STABLE_LOW/HIGH
+_BIOMASS = np.array(COMPONENT_POOLS, dtype=np.int64)
+_STEM_SNAG = np.array([stem for stem, _ in SNAGS], dtype=np.int64)
+_BRANCH_SNAG = np.array([branch for _, branch in SNAGS], dtype=np.int64)
+# CBMDecayModule's DOM pools in its operation order and the slow pool each decays into
+_DECAY_SOURCE = np.array([source for source, _ in DECAYING], dtype=np.int64)
+_DECAY_SINK = np.array([sink for _, sink in DECAYING], dtype=np.int64)
+# Turnover and root-parameter columns
+_FOLIAGE, _STEM, _BRANCH = int(Turnover.FOLIAGE), int(Turnover.STEM), int(Turnover.BRANCH)
+_BRANCH_SPLIT, _COARSE_SPLIT = int(Turnover.BRANCH_SNAG_SPLIT), int(Turnover.COARSE_ROOT_SPLIT)
+_STEM_SNAG_RATE, _BRANCH_SNAG_RATE = int(Turnover.STEM_SNAG), int(Turnover.BRANCH_SNAG)
+_COARSE, _FINE_SPLIT, _FINE = (int(Turnover.COARSE_ROOT), int(Turnover.FINE_ROOT_SPLIT),
+                               int(Turnover.FINE_ROOT))
+_SW_A, _HW_A, _HW_B = int(Root.SW_A), int(Root.HW_A), int(Root.HW_B)
+_FRP_A, _FRP_B, _FRP_C = int(Root.FRP_A), int(Root.FRP_B), int(Root.FRP_C)
+_OVERMATURE_TOLERANCE = OVERMATURE_TOLERANCE
+_STABLE_LOW, _STABLE_HIGH = STABLE_LOW, STABLE_HIGH
 
 
 @_inline
@@ -188,10 +193,10 @@ def _turnover(v: np.ndarray, snags: np.ndarray, turnover: np.ndarray,
 def _decay(v: np.ndarray, dom: np.ndarray, slow: np.ndarray, mixing_rate: float,
            fluxes: np.ndarray) -> None:
     """processes.decay for one decaying stand: DOM decay, slow-pool decay, slow mixing."""
-    for j in range(9):
+    for j in range(_DECAY_SOURCE.shape[0]):
         fluxes[2 * j] = v[_DECAY_SOURCE[j]] * dom[2 * j]
         fluxes[2 * j + 1] = v[_DECAY_SOURCE[j]] * dom[2 * j + 1]
-    for j in range(9):
+    for j in range(_DECAY_SOURCE.shape[0]):
         _move(v, _DECAY_SOURCE[j], _DECAY_SINK[j], fluxes[2 * j])
         _move(v, _DECAY_SOURCE[j], _CO2, fluxes[2 * j + 1])
     above, below = v[_AG_SLOW] * slow[0], v[_BG_SLOW] * slow[1]
