@@ -108,7 +108,7 @@ def write_tiled(file, levels: Sequence[Level], dtype, transform: Affine,
     return Written(size, digest.hexdigest(), offsets, np.asarray(levels[0].tile_sizes))
 
 
-def write_tiled_file(path: Path, levels: Sequence[Level], dtype, transform: Affine,
+def write_tiled_file(path: str | Path, levels: Sequence[Level], dtype, transform: Affine,
                      nodata: float) -> Written:
     """`write_tiled` to a new file, in one system call when it has few tiles (a block file)."""
     if sum(len(level.tile_sizes) for level in levels) >= _MAX_WRITEV:
