@@ -178,17 +178,17 @@ function modulesFieldset(doc) {
  * it replaces the draft the forms above edit. */
 function wholeConfig(doc, apply) {
   const editor = jsonEditor({ value: doc, label: "The whole configuration (JSON)", rows: 24 });
-  const details = h("details", { class: "group whole-config" },
-    h("summary", {}, "The whole configuration (JSON): pools, variables, modules, time series"),
+  // Opened by its summary (mouse or keyboard: a click either way), it shows the forms' edits.
+  // Set in the click itself, before the details opens: the toggle event comes later, and would
+  // overwrite what was typed in the meantime.
+  const summary = h("summary", { onclick: () => { if (!details.open) editor.set(doc); } },
+    "The whole configuration (JSON): pools, variables, modules, time series");
+  const details = h("details", { class: "group whole-config" }, summary,
     h("p", { class: "field-hint" }, "Any part of the FLINT configuration; FLINT-UI's request shapes are accepted. "
       + "Apply it to update the forms, or run it as it is."), editor.element,
     h("div", { class: "actions" }, h("button", { type: "button", "data-action": "apply-json", onclick: () => {
       try { apply(editor.read()); } catch (error) { editor.showProblems([{ message: error.message }]); }
     } }, "Apply to the forms")));
-  details.addEventListener("toggle", () => { // the forms' edits, unless a run's problems are shown
-    if (details.open && !details.dataset.keep) editor.set(doc);
-    delete details.dataset.keep;
-  });
   return { element: details, editor };
 }
 
@@ -356,7 +356,6 @@ export async function renderExamples(el, which, { signal }) {
       if (error.errors?.length) {
         if (!whole.element.open) {
           whole.editor.set(config);
-          whole.element.dataset.keep = "shown"; // opening it must not reload (and clear) it
           whole.element.open = true;
         }
         whole.editor.showProblems(error.errors); // each with its JSON path, next to the JSON
