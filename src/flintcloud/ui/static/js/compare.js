@@ -10,6 +10,22 @@ import { SUMMARY_GROUPS, SUMMARY_LABELS } from "./descriptions.js";
 import { clear, fmtNumber, h, loading, showProblem, table, toast } from "./dom.js";
 import { legend, mapViewer } from "./webmap.js";
 
+/** What `request` gives, with `slot` emptied for it; undefined when it failed (the problem
+ * shown in `slot`) or was aborted (the page left). */
+async function loadInto(slot, request) {
+  try {
+    const value = await request;
+    clear(slot);
+    return value;
+  } catch (error) {
+    if (error.name !== "AbortError") {
+      clear(slot);
+      showProblem(slot, error);
+    }
+    return undefined;
+  }
+}
+
 const simPath = (id, rest = "") => `simulations/${encodeURIComponent(id)}${rest}`;
 const PREFERRED_MAP = "Total_Ecosystem_C";
 
@@ -97,16 +113,9 @@ async function drawSummary(slot, simulation, otherId, { signal }) {
     slot.append(h("p", { class: "muted" }, "Pick another simulation to compare the annual summaries."));
     return;
   }
-  let compared;
-  try {
-    compared = await api.get(simPath(simulation.id, `/compare?with=${encodeURIComponent(otherId)}`), { signal });
-  } catch (error) {
-    if (error.name === "AbortError") return;
-    clear(slot);
-    showProblem(slot, error);
-    return;
-  }
-  clear(slot);
+  const compared = await loadInto(slot,
+    api.get(simPath(simulation.id, `/compare?with=${encodeURIComponent(otherId)}`), { signal }));
+  if (!compared) return;
   const { run, baseline_years: base, differences } = compared;
   const years = [...new Set([...run, ...base].map((row) => row.year))].sort((a, b) => a - b);
   const at = (rows, key) => {
@@ -165,18 +174,10 @@ function manifestDifferences(manifest) {
 async function drawDifferenceMap(slot, simulation, otherId, { signal }) {
   clear(slot);
   slot.append(loading("Loading the maps…"));
-  let mine;
-  let theirs;
-  try {
-    [mine, theirs] = await Promise.all([api.get(simPath(simulation.id, "/maps"), { signal }),
-      api.get(simPath(otherId, "/maps"), { signal })]);
-  } catch (error) {
-    if (error.name === "AbortError") return;
-    clear(slot);
-    showProblem(slot, error);
-    return;
-  }
-  clear(slot);
+  const both = await loadInto(slot, Promise.all([api.get(simPath(simulation.id, "/maps"), { signal }),
+    api.get(simPath(otherId, "/maps"), { signal })]));
+  if (!both) return;
+  const [mine, theirs] = both;
   const theirYears = Object.fromEntries(theirs.indicators.map((item) => [item.indicator, item.years]));
   const common = mine.indicators.filter((item) => theirYears[item.indicator]);
   if (!common.length) {
